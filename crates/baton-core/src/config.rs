@@ -1,0 +1,114 @@
+//! Settings from config files, environment and flags, merged once.
+//!
+//! Order: flags over environment over `<repo>/.baton/config.toml` over `~/.config/baton/config.toml`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::parse::{parse_duration, parse_ttl};
+
+/// One config file's contents. Unknown keys are an error, so typos do not pass silently.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub agent: Option<String>,
+    pub project: Option<String>,
+    pub database_url: Option<String>,
+    /// How long an active session may go without a heartbeat before it is stale, like `2h`.
+    pub stale_after: Option<String>,
+    /// Default lease for claims, like `30m`.
+    pub claim_ttl: Option<String>,
+    /// Upper bound on a digest's size in characters.
+    pub digest_max_chars: Option<usize>,
+}
+
+impl ConfigFile {
+    /// Reads a config file; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<ConfigFile> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+            Err(e) => return Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
+        };
+        toml::from_str(&text).map_err(|e| {
+            Error::bad_input(format!(
+                "invalid config file {}: {}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars",
+                path.display(),
+                e
+            ))
+        })
+    }
+
+    /// `other`'s values win where set.
+    pub fn overlay(self, other: ConfigFile) -> ConfigFile {
+        ConfigFile {
+            agent: other.agent.or(self.agent),
+            project: other.project.or(self.project),
+            database_url: other.database_url.or(self.database_url),
+            stale_after: other.stale_after.or(self.stale_after),
+            claim_ttl: other.claim_ttl.or(self.claim_ttl),
+            digest_max_chars: other.digest_max_chars.or(self.digest_max_chars),
+        }
+    }
+}
+
+/// The user's config file: `$XDG_CONFIG_HOME/baton/config.toml` or `~/.config/baton/config.toml`.
+pub fn user_config_path() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("baton/config.toml"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/baton/config.toml"))
+}
+
+/// Where the embedded database lives: `$BATON_HOME`, else `$XDG_DATA_HOME/baton`, else `~/.local/share/baton`.
+pub fn baton_home(env_home: Option<&str>) -> Result<PathBuf> {
+    if let Some(h) = env_home.filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(h));
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(x).join("baton"));
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".local/share/baton"))
+        .ok_or_else(|| Error::internal("cannot find a home for the database: set BATON_HOME or HOME"))
+}
+
+/// The rules' tunables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub stale_after_secs: i64,
+    pub default_ttl_secs: i64,
+    pub digest_max_chars: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { stale_after_secs: 2 * 3600, default_ttl_secs: 30 * 60, digest_max_chars: 8000 }
+    }
+}
+
+impl Policy {
+    /// The policy a merged config asks for.
+    pub fn from_config(cfg: &ConfigFile) -> Result<Policy> {
+        let mut p = Policy::default();
+        if let Some(s) = &cfg.stale_after {
+            p.stale_after_secs = parse_duration(s)
+                .map_err(|e| Error::bad_input(format!("config stale_after: {e}")))?
+                .max(1);
+        }
+        if let Some(s) = &cfg.claim_ttl {
+            p.default_ttl_secs = parse_ttl(s).map_err(|e| Error::bad_input(format!("config claim_ttl: {e}")))?;
+        }
+        if let Some(n) = cfg.digest_max_chars {
+            if n < 500 {
+                return Err(Error::bad_input(format!(
+                    "config digest_max_chars = {n}: expected at least 500"
+                )));
+            }
+            p.digest_max_chars = n;
+        }
+        Ok(p)
+    }
+}

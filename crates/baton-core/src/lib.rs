@@ -1,0 +1,17 @@
+//! baton's core: domain types, rules (session state machine, leases, digest), the storage trait and error kinds.
+//! The CLI, the MCP server and hooks are thin adapters over [`Baton`].
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod parse;
+pub mod project;
+pub mod store;
+pub mod time;
+
+pub use api::*;
+pub use error::{Error, Result};
+pub use model::*;
+pub use project::Project;
+pub use time::Timestamp;

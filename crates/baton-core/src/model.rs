@@ -1,0 +1,275 @@
+//! Domain types: sessions, journal entries, claims, events.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::time::Timestamp;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every accepted value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            /// The accepted values, comma separated, for error messages.
+            pub fn accepted() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::bad_input(format!(
+                        concat!("unknown ", $what, " '{}': expected one of {}"),
+                        s,
+                        $name::accepted()
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where a session is in its life.
+    SessionStatus, "session status", {
+        Drafting => "drafting",
+        Planned => "planned",
+        Active => "active",
+        Paused => "paused",
+        Completed => "completed",
+        Abandoned => "abandoned",
+    }
+);
+
+impl SessionStatus {
+    /// Completed and abandoned sessions are over; nothing more may be logged to them.
+    pub fn is_ended(self) -> bool {
+        matches!(self, SessionStatus::Completed | SessionStatus::Abandoned)
+    }
+}
+
+string_enum!(
+    /// The kind of a journal entry.
+    EntryKind, "entry kind", {
+        Progress => "progress",
+        Decision => "decision",
+        Discovery => "discovery",
+        Blocker => "blocker",
+        Next => "next",
+        Done => "done",
+        Checkpoint => "checkpoint",
+        Note => "note",
+    }
+);
+
+string_enum!(
+    /// How a claim ended when its holder let it go.
+    ReleaseStatus, "release status", {
+        Completed => "completed",
+        Blocked => "blocked",
+        Deferred => "deferred",
+    }
+);
+
+string_enum!(
+    /// The state of one grant of a work item.
+    ClaimState, "claim state", {
+        Held => "held",
+        Released => "released",
+        Expired => "expired",
+        TakenOver => "taken_over",
+    }
+);
+
+/// What a session leaves for whoever comes next.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Handoff {
+    /// Free-text handoff notes.
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub done: Vec<String>,
+    #[serde(default)]
+    pub next: Vec<String>,
+    #[serde(default)]
+    pub blockers: Vec<String>,
+}
+
+impl Handoff {
+    pub fn is_empty(&self) -> bool {
+        self.notes.is_none() && self.done.is_empty() && self.next.is_empty() && self.blockers.is_empty()
+    }
+}
+
+/// One agent's unit of work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub project: String,
+    pub agent: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub context: Option<String>,
+    #[serde(default)]
+    pub task_ids: Vec<String>,
+    pub status: SessionStatus,
+    /// Active, but no heartbeat within the stale threshold. Computed when read, never stored.
+    #[serde(default)]
+    pub stale: bool,
+    pub git_branch: Option<String>,
+    pub git_commit: Option<String>,
+    pub worktree: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_seen: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub compaction_count: i64,
+    pub summary: Option<String>,
+    pub handoff: Option<Handoff>,
+}
+
+/// One line of a session's journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub id: String,
+    pub session_id: String,
+    pub kind: EntryKind,
+    pub text: String,
+    pub rationale: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// The identity of a work item: `(project, type, repo, id)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ItemKey {
+    pub project: String,
+    pub item_type: String,
+    pub repo: String,
+    pub item_id: String,
+}
+
+impl ItemKey {
+    /// A short label such as `issue org/app#15`.
+    pub fn label(&self) -> String {
+        format!("{} {}#{}", self.item_type, self.repo, self.item_id)
+    }
+}
+
+/// One grant of a work item to a session. The current grant of an item is the one with the highest token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub id: String,
+    pub project: String,
+    pub item_type: String,
+    pub repo: String,
+    pub item_id: String,
+    /// Fencing token: grows by one on every grant of this item.
+    pub token: i64,
+    pub session_id: String,
+    pub agent: String,
+    pub state: ClaimState,
+    pub ttl_secs: i64,
+    pub granted_at: Timestamp,
+    pub renewed_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub release_status: Option<ReleaseStatus>,
+    pub notes: Option<String>,
+    /// For a taken-over grant: whether its holder has been told (by heartbeat) that the lease is lost.
+    #[serde(skip)]
+    pub loss_reported: bool,
+}
+
+impl Claim {
+    pub fn key(&self) -> ItemKey {
+        ItemKey {
+            project: self.project.clone(),
+            item_type: self.item_type.clone(),
+            repo: self.repo.clone(),
+            item_id: self.item_id.clone(),
+        }
+    }
+    /// Held and its lease has not run out at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.state == ClaimState::Held && self.expires_at > now
+    }
+}
+
+/// An append-only record of one state change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: i64,
+    pub time: Timestamp,
+    pub project: String,
+    pub agent: String,
+    pub session_id: Option<String>,
+    pub kind: String,
+    pub target: String,
+    pub data: Value,
+}
+
+/// An event before the store gives it a sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub time: Timestamp,
+    pub project: String,
+    pub agent: String,
+    pub session_id: Option<String>,
+    pub kind: &'static str,
+    pub target: String,
+    pub data: Value,
+}
+
+/// Every event kind baton writes.
+pub const EVENT_KINDS: &[&str] = &[
+    "session.started",
+    "session.ended",
+    "session.abandoned",
+    "session.paused",
+    "session.resumed",
+    "session.checkpoint",
+    "session.heartbeat",
+    "journal.progress",
+    "journal.decision",
+    "journal.discovery",
+    "journal.blocker",
+    "journal.next",
+    "journal.done",
+    "journal.note",
+    "claim.granted",
+    "claim.renewed",
+    "claim.released",
+    "claim.expired",
+    "claim.taken_over",
+];
+
+/// A stored result of an idempotent call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyRecord {
+    pub project: String,
+    pub key: String,
+    pub command: String,
+    pub request: String,
+    pub result: String,
+    pub created_at: Timestamp,
+}

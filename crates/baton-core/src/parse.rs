@@ -1,0 +1,228 @@
+//! Parsers and validators for everything that comes from outside: durations, times, cursors, ids, text.
+//! Each error names the value and what is accepted.
+
+use crate::error::{Error, Result};
+use crate::time::Timestamp;
+
+/// Longest text accepted for any free-text field (64 KiB).
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// Longest work item id, repo or name.
+pub const MAX_ID_CHARS: usize = 200;
+/// Longest work type.
+pub const MAX_TYPE_CHARS: usize = 32;
+/// Longest accepted lease.
+pub const MAX_TTL_SECS: i64 = 30 * 86_400;
+
+/// Parses a duration like `90s`, `30m`, `2h`, `1d` or `1h30m` into seconds.
+pub fn parse_duration(s: &str) -> Result<i64> {
+    let bad = || {
+        Error::bad_input(format!(
+            "invalid duration '{s}': expected a number with a unit s, m, h or d, for example 90s, 30m, 2h, 1d or 1h30m"
+        ))
+    };
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        if digits.is_empty() || digits.len() > 9 {
+            return Err(bad());
+        }
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        total = total.checked_add(n.checked_mul(unit).ok_or_else(bad)?).ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// Parses a lease length and checks it is between 1 second and 30 days.
+pub fn parse_ttl(s: &str) -> Result<i64> {
+    let secs = parse_duration(s)?;
+    if secs < 1 || secs > MAX_TTL_SECS {
+        return Err(Error::bad_input(format!(
+            "invalid ttl '{s}': expected a duration between 1s and 30d"
+        )));
+    }
+    Ok(secs)
+}
+
+/// Where `changes` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// After this `seq` (a `next_cursor`).
+    Cursor(i64),
+    /// At or after this time.
+    Time(Timestamp),
+}
+
+/// Parses `--since`: a cursor (digits), a duration back from `now`, or an RFC 3339 time.
+pub fn parse_since(s: &str, now: Timestamp) -> Result<Since> {
+    let t = s.trim();
+    if !t.is_empty() && t.len() <= 19 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let seq: i64 = t.parse().map_err(|_| since_error(s))?;
+        return Ok(Since::Cursor(seq));
+    }
+    if let Ok(secs) = parse_duration(t) {
+        return Ok(Since::Time(now.minus_secs(secs)));
+    }
+    Timestamp::parse_rfc3339(t).map(Since::Time).map_err(|_| since_error(s))
+}
+
+fn since_error(s: &str) -> Error {
+    Error::bad_input(format!(
+        "invalid --since '{s}': expected a duration (90s, 30m, 2h, 1d), an RFC 3339 time (2026-11-22T10:00:00Z) or a cursor (a next_cursor number)"
+    ))
+}
+
+/// Checks a free-text field: at most 64 KiB.
+pub fn check_text(field: &str, text: &str) -> Result<()> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Error::bad_input(format!(
+            "{field} is {} bytes long: at most {MAX_TEXT_BYTES} bytes (64 KiB) are accepted",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a free-text field that must say something.
+pub fn check_nonempty_text(field: &str, text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::bad_input(format!("{field} is empty: give some text")));
+    }
+    check_text(field, text)
+}
+
+/// Checks an identifier-like value (work id, repo, agent, name): non-empty, at most 200 characters,
+/// no whitespace or control characters.
+pub fn check_id(field: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::bad_input(format!("{field} is empty: expected 1 to {MAX_ID_CHARS} characters")));
+    }
+    let n = value.chars().count();
+    if n > MAX_ID_CHARS {
+        return Err(Error::bad_input(format!(
+            "{field} '{}…' is {n} characters long: expected at most {MAX_ID_CHARS}",
+            value.chars().take(40).collect::<String>()
+        )));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::bad_input(format!(
+            "{field} '{}' contains {:?}: expected no spaces or control characters",
+            value.escape_debug(),
+            c
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a work type: a lowercase word such as `issue`, `pr`, `qa`, `task`, `session`.
+pub fn check_type(value: &str) -> Result<()> {
+    let ok = !value.is_empty()
+        && value.len() <= MAX_TYPE_CHARS
+        && value.as_bytes()[0].is_ascii_lowercase()
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(Error::bad_input(format!(
+            "invalid work type '{}': expected a lowercase word of at most {MAX_TYPE_CHARS} characters, such as issue, pr, qa, task or session",
+            value.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a session id: a UUID as printed by `baton session start`.
+pub fn check_session_id(value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::bad_input(
+            "session id is empty: expected a UUID such as 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b",
+        ));
+    }
+    if uuid::Uuid::try_parse(value).is_err() {
+        let shown: String = value.chars().take(60).collect();
+        return Err(Error::bad_input(format!(
+            "invalid session id '{}': expected a UUID such as 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b",
+            shown.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a page size: 1 to 1000.
+pub fn check_limit(limit: u32) -> Result<()> {
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::bad_input(format!("invalid limit '{limit}': expected 1 to 1000")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), 90);
+        assert_eq!(parse_duration("30m").unwrap(), 1800);
+        assert_eq!(parse_duration("2h").unwrap(), 7200);
+        assert_eq!(parse_duration("1d").unwrap(), 86_400);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5400);
+        for bad in ["", "h", "10", "10x", "-5m", "1.5h", "m30", "9999999999s"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert!(err.to_string().contains(&format!("'{bad}'")), "{err}");
+        }
+    }
+
+    #[test]
+    fn ttl_bounds() {
+        assert!(parse_ttl("0s").is_err());
+        assert!(parse_ttl("31d").is_err());
+        assert_eq!(parse_ttl("30d").unwrap(), MAX_TTL_SECS);
+    }
+
+    #[test]
+    fn since_forms() {
+        let now = Timestamp(10_000_000_000_000);
+        assert_eq!(parse_since("42", now).unwrap(), Since::Cursor(42));
+        assert_eq!(parse_since("2h", now).unwrap(), Since::Time(now.minus_secs(7200)));
+        assert!(matches!(parse_since("2026-11-22T10:00:00Z", now).unwrap(), Since::Time(_)));
+        let err = parse_since("yesterday", now).unwrap_err();
+        assert!(err.to_string().contains("'yesterday'"));
+    }
+
+    #[test]
+    fn ids_and_types() {
+        assert!(check_id("work id", "15").is_ok());
+        assert!(check_id("work id", "").is_err());
+        assert!(check_id("work id", &"x".repeat(201)).is_err());
+        assert!(check_id("work id", "a b").is_err());
+        assert!(check_type("issue").is_ok());
+        assert!(check_type("Issue").is_err());
+        assert!(check_type("").is_err());
+        assert!(check_session_id("not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn text_limit() {
+        assert!(check_text("note", &"a".repeat(MAX_TEXT_BYTES)).is_ok());
+        assert!(check_text("note", &"a".repeat(MAX_TEXT_BYTES + 1)).is_err());
+        assert!(check_nonempty_text("note", "  ").is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! The storage trait. Backends implement primitive reads and writes inside a transaction;
+//! every rule lives in [`crate::Baton`], which composes them.
+
+use crate::error::{Error, Result};
+use crate::model::{
+    Claim, ClaimState, EntryKind, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session,
+    SessionStatus,
+};
+use crate::time::Timestamp;
+
+/// Which sessions to list. Results are newest `updated_at` first.
+#[derive(Debug, Clone, Default)]
+pub struct SessionQuery {
+    pub project: Option<String>,
+    pub agent: Option<String>,
+    /// Empty means any status.
+    pub statuses: Vec<SessionStatus>,
+    /// Only sessions whose `last_seen` is before this time.
+    pub last_seen_before: Option<Timestamp>,
+    pub exclude_id: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Which claims to list. Results are ordered by `granted_at`, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimQuery {
+    pub project: Option<String>,
+    pub session_id: Option<String>,
+    pub item_type: Option<String>,
+    /// Empty means any state.
+    pub states: Vec<ClaimState>,
+    /// Only claims whose lease ran out before this time.
+    pub expires_before: Option<Timestamp>,
+    /// Only taken-over grants whose loss has not been reported yet.
+    pub loss_unreported: bool,
+    pub limit: Option<u32>,
+}
+
+/// Which journal entries to list. Results are newest first.
+#[derive(Debug, Clone, Default)]
+pub struct EntryQuery {
+    pub session_id: Option<String>,
+    /// Entries of sessions in this project whose status is one of `session_statuses`.
+    pub project: Option<String>,
+    pub session_statuses: Vec<SessionStatus>,
+    /// Empty means any kind.
+    pub kinds: Vec<EntryKind>,
+    pub limit: Option<u32>,
+}
+
+/// Which events to list. Results are in `seq` order, oldest first, unless `newest_first`.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub project: Option<String>,
+    /// Only events with `seq > after_seq`.
+    pub after_seq: i64,
+    pub agent: Option<String>,
+    /// An exact kind (`claim.granted`) or a family (`claim` matches `claim.*`).
+    pub kind: Option<String>,
+    /// Leave out events of these kinds.
+    pub exclude_kinds: Vec<String>,
+    /// Leave out events of this session.
+    pub exclude_session: Option<String>,
+    pub newest_first: bool,
+    pub limit: u32,
+}
+
+/// A transaction. Reads inside a write transaction see the transaction's own writes.
+pub trait Tx {
+    /// Serialises claim decisions on one item for the rest of the transaction.
+    fn lock_item(&mut self, key: &ItemKey) -> Result<()>;
+    /// The grant with the highest token for this item.
+    fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>>;
+    /// The newest grant of this item to this session.
+    fn session_claim_on(&mut self, key: &ItemKey, session_id: &str) -> Result<Option<Claim>>;
+    fn insert_claim(&mut self, claim: &Claim) -> Result<()>;
+    /// Overwrites the mutable fields of the claim with this id.
+    fn update_claim(&mut self, claim: &Claim) -> Result<()>;
+    fn claims(&mut self, query: &ClaimQuery) -> Result<Vec<Claim>>;
+
+    fn insert_session(&mut self, session: &Session) -> Result<()>;
+    /// Overwrites the mutable fields of the session with this id.
+    fn update_session(&mut self, session: &Session) -> Result<()>;
+    /// The session with this id; in a write transaction it stays locked until commit.
+    fn session(&mut self, id: &str) -> Result<Option<Session>>;
+    fn sessions(&mut self, query: &SessionQuery) -> Result<Vec<Session>>;
+
+    fn insert_entry(&mut self, entry: &JournalEntry) -> Result<()>;
+    fn entries(&mut self, query: &EntryQuery) -> Result<Vec<JournalEntry>>;
+
+    /// Appends an event; it commits with the transaction and gets its `seq` in commit order.
+    fn append_event(&mut self, event: &NewEvent) -> Result<()>;
+    fn events(&mut self, query: &EventQuery) -> Result<Vec<Event>>;
+    /// Counts matching events, stopping at `cap`.
+    fn count_events(&mut self, query: &EventQuery, cap: u32) -> Result<u64>;
+    /// The smallest `seq` of this project's events at or after `time`, if any.
+    fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>>;
+    /// The highest committed `seq` in the store (0 when empty).
+    fn last_seq(&mut self) -> Result<i64>;
+
+    fn idempotency(&mut self, project: &str, key: &str) -> Result<Option<IdempotencyRecord>>;
+    fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()>;
+}
+
+/// A backend: runs closures inside read-only or read-write transactions.
+///
+/// `write` may run the closure more than once when the backend retries a transaction that lost a
+/// race (for example a PostgreSQL deadlock); the closure must therefore re-read what it decides on.
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Where the data lives, without secrets.
+    fn location(&self) -> String;
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Checks the database's own integrity; returns problems found (empty when healthy).
+    fn integrity_check(&self) -> Result<Vec<String>>;
+}
+
+/// Runs `f` in a read transaction and returns its value.
+pub fn read<T>(store: &dyn Store, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    let mut out = None;
+    store.read(&mut |tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| Error::internal("read transaction finished without a result"))
+}
+
+/// Runs `f` in a write transaction and returns its value.
+pub fn write<T>(store: &dyn Store, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    let mut out = None;
+    store.write(&mut |tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| Error::internal("write transaction finished without a result"))
+}
