@@ -31,7 +31,11 @@ pub struct Project {
 impl Project {
     /// Detects the project of `cwd`. `key_override` (from `--project` / `BATON_PROJECT`) replaces the key.
     pub fn detect(cwd: &Path, key_override: Option<&str>) -> Project {
-        let git = GitInfo::discover(cwd);
+        Project::resolve(cwd, GitInfo::discover(cwd), key_override)
+    }
+
+    /// Builds the project of `cwd` from already discovered git facts.
+    pub fn resolve(cwd: &Path, git: Option<GitInfo>, key_override: Option<&str>) -> Project {
         if let Some(key) = key_override {
             let repo = normalize_remote(key).map(|(_, path)| path).unwrap_or_else(|| key.to_string());
             return Project { key: key.to_string(), repo, git };

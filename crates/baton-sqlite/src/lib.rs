@@ -1,1 +1,575 @@
+//! baton's embedded store on SQLite: one file, WAL, a busy timeout, short write transactions.
+//!
+//! Writes take the database's write lock up front (`BEGIN IMMEDIATE`), so every claim decision
+//! is made by exactly one writer at a time: two sessions can never be granted the same item.
 
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, Tx};
+use baton_core::{
+    Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result,
+    Session, SessionStatus, Timestamp,
+};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+/// How long a writer waits for the write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A store in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn db_err(context: &str, path: &Path, e: rusqlite::Error) -> Error {
+    Error::internal(format!("{context} {}: {e}", path.display()))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::internal(format!(
+                    "cannot create the database directory {}: {e}; set BATON_HOME to a writable directory",
+                    dir.display()
+                ))
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| db_err("cannot open database", path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| db_err("cannot configure database", path, e))?;
+        // NORMAL is durable against process crashes in WAL mode; only an OS crash can drop the newest commits.
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;")
+            .map_err(|e| db_err("cannot configure database", path, e))?;
+        let store = SqliteStore { path: path.to_path_buf(), conn: Mutex::new(conn) };
+        store.prepare()?;
+        Ok(store)
+    }
+
+    fn prepare(&self) -> Result<()> {
+        let mut conn = self.lock()?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| db_err("cannot read journal mode of", &self.path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            retry_busy(|| conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)))
+                .map_err(|e| db_err("cannot switch to WAL mode:", &self.path, e))?;
+        }
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| db_err("cannot read schema version of", &self.path, e))?;
+        if version as usize >= MIGRATIONS.len() {
+            if version as usize > MIGRATIONS.len() {
+                return Err(Error::internal(format!(
+                    "database {} has schema version {version}, newer than this baton understands ({}); upgrade baton",
+                    self.path.display(),
+                    MIGRATIONS.len()
+                )));
+            }
+            return Ok(());
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_err("cannot migrate", &self.path, e))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| db_err("cannot migrate", &self.path, e))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(|e| db_err(&format!("migration {} failed on", i + 1), &self.path, e))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|e| db_err("cannot migrate", &self.path, e))?;
+        }
+        tx.commit().map_err(|e| db_err("cannot migrate", &self.path, e))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| Error::internal("database connection is poisoned by an earlier panic"))
+    }
+
+    fn run(&self, behavior: TransactionBehavior, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(behavior)
+            .map_err(|e| db_err("cannot begin a transaction on", &self.path, e))?;
+        let mut stx = SqliteTx { tx: &tx, path: &self.path };
+        f(&mut stx)?;
+        tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))
+    }
+}
+
+/// Retries an operation that SQLite refused with SQLITE_BUSY outside the busy handler's reach.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && attempt < 200 =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Deferred, f)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Immediate, f)
+    }
+
+    fn integrity_check(&self) -> Result<Vec<String>> {
+        let conn = self.lock()?;
+        let mut problems = Vec::new();
+        let mut stmt = conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| db_err("cannot check", &self.path, e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| db_err("cannot check", &self.path, e))?;
+        for r in rows {
+            let line = r.map_err(|e| db_err("cannot check", &self.path, e))?;
+            if line != "ok" {
+                problems.push(format!("sqlite integrity_check: {line}"));
+            }
+        }
+        let doubles: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM (SELECT 1 FROM claims WHERE state = 'held' GROUP BY project, item_type, repo, item_id HAVING count(*) > 1)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| db_err("cannot check", &self.path, e))?;
+        if doubles > 0 {
+            problems.push(format!("{doubles} items have more than one holder"));
+        }
+        Ok(problems)
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    path: &'a Path,
+}
+
+/// Builds a WHERE clause with numbered parameters.
+#[derive(Default)]
+struct Filter {
+    clauses: Vec<String>,
+    params: Vec<SqlValue>,
+}
+
+impl Filter {
+    fn param(&mut self, v: impl Into<SqlValue>) -> String {
+        self.params.push(v.into());
+        format!("?{}", self.params.len())
+    }
+    fn eq(&mut self, column: &str, v: impl Into<SqlValue>) {
+        let p = self.param(v);
+        self.clauses.push(format!("{column} = {p}"));
+    }
+    fn within(&mut self, column: &str, values: &[&str]) {
+        if values.is_empty() {
+            return;
+        }
+        let ps: Vec<String> = values.iter().map(|v| self.param(v.to_string())).collect();
+        self.clauses.push(format!("{column} IN ({})", ps.join(", ")));
+    }
+    fn raw(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
+    }
+}
+
+const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
+const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported";
+const ENTRY_COLS: &str = "id, session_id, kind, text, rationale, created_at";
+const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
+
+fn parse_col<T: std::str::FromStr>(idx: usize, s: String) -> rusqlite::Result<T> {
+    s.parse::<T>().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, format!("unexpected value '{s}'").into())
+    })
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(idx: usize, s: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn session_row(r: &Row) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        project: r.get(1)?,
+        agent: r.get(2)?,
+        name: r.get(3)?,
+        role: r.get(4)?,
+        context: r.get(5)?,
+        task_ids: json_col(6, r.get(6)?)?,
+        status: parse_col::<SessionStatus>(7, r.get(7)?)?,
+        stale: false,
+        git_branch: r.get(8)?,
+        git_commit: r.get(9)?,
+        worktree: r.get(10)?,
+        created_at: Timestamp(r.get(11)?),
+        updated_at: Timestamp(r.get(12)?),
+        last_seen: Timestamp(r.get(13)?),
+        ended_at: r.get::<_, Option<i64>>(14)?.map(Timestamp),
+        compaction_count: r.get(15)?,
+        summary: r.get(16)?,
+        handoff: r.get::<_, Option<String>>(17)?.map(|h| json_col(17, h)).transpose()?,
+    })
+}
+
+fn claim_row(r: &Row) -> rusqlite::Result<Claim> {
+    Ok(Claim {
+        id: r.get(0)?,
+        project: r.get(1)?,
+        item_type: r.get(2)?,
+        repo: r.get(3)?,
+        item_id: r.get(4)?,
+        token: r.get(5)?,
+        session_id: r.get(6)?,
+        agent: r.get(7)?,
+        state: parse_col::<ClaimState>(8, r.get(8)?)?,
+        ttl_secs: r.get(9)?,
+        granted_at: Timestamp(r.get(10)?),
+        renewed_at: Timestamp(r.get(11)?),
+        expires_at: Timestamp(r.get(12)?),
+        ended_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
+        release_status: r.get::<_, Option<String>>(14)?.map(|s| parse_col(14, s)).transpose()?,
+        notes: r.get(15)?,
+        loss_reported: r.get(16)?,
+    })
+}
+
+fn entry_row(r: &Row) -> rusqlite::Result<JournalEntry> {
+    Ok(JournalEntry {
+        id: r.get(0)?,
+        session_id: r.get(1)?,
+        kind: parse_col::<EntryKind>(2, r.get(2)?)?,
+        text: r.get(3)?,
+        rationale: r.get(4)?,
+        created_at: Timestamp(r.get(5)?),
+    })
+}
+
+fn event_row(r: &Row) -> rusqlite::Result<Event> {
+    Ok(Event {
+        seq: r.get(0)?,
+        time: Timestamp(r.get(1)?),
+        project: r.get(2)?,
+        agent: r.get(3)?,
+        session_id: r.get(4)?,
+        kind: r.get(5)?,
+        target: r.get(6)?,
+        data: json_col(7, r.get(7)?)?,
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::internal(format!("cannot encode value: {e}")))
+}
+
+impl SqliteTx<'_> {
+    fn err(&self, e: rusqlite::Error) -> Error {
+        db_err("database error on", self.path, e)
+    }
+
+    fn query<T>(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+        map: fn(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), map).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(|e| self.err(e))
+    }
+
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
+        stmt.execute(params).map_err(|e| self.err(e))
+    }
+}
+
+fn key_filter(f: &mut Filter, key: &ItemKey) {
+    f.eq("project", key.project.clone());
+    f.eq("item_type", key.item_type.clone());
+    f.eq("repo", key.repo.clone());
+    f.eq("item_id", key.item_id.clone());
+}
+
+fn limit_sql(limit: Option<u32>) -> String {
+    limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
+}
+
+fn event_filter(q: &EventQuery) -> Filter {
+    let mut f = Filter::default();
+    if let Some(p) = &q.project {
+        f.eq("project", p.clone());
+    }
+    let p = f.param(q.after_seq);
+    f.raw(format!("seq > {p}"));
+    if let Some(a) = &q.agent {
+        f.eq("agent", a.clone());
+    }
+    if let Some(k) = &q.kind {
+        if k.contains('.') {
+            f.eq("kind", k.clone());
+        } else {
+            let p = f.param(format!("{k}.%"));
+            f.raw(format!("kind LIKE {p}"));
+        }
+    }
+    for k in &q.exclude_kinds {
+        let p = f.param(k.clone());
+        f.raw(format!("kind <> {p}"));
+    }
+    if let Some(s) = &q.exclude_session {
+        let p = f.param(s.clone());
+        f.raw(format!("(session_id IS NULL OR session_id <> {p})"));
+    }
+    f
+}
+
+impl Tx for SqliteTx<'_> {
+    fn lock_item(&mut self, _key: &ItemKey) -> Result<()> {
+        // The write transaction already holds SQLite's single write lock.
+        Ok(())
+    }
+
+    fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>> {
+        let mut f = Filter::default();
+        key_filter(&mut f, key);
+        let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1", f.sql());
+        Ok(self.query(&sql, &f.params, claim_row)?.into_iter().next())
+    }
+
+    fn session_claim_on(&mut self, key: &ItemKey, session_id: &str) -> Result<Option<Claim>> {
+        let mut f = Filter::default();
+        key_filter(&mut f, key);
+        f.eq("session_id", session_id.to_string());
+        let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1", f.sql());
+        Ok(self.query(&sql, &f.params, claim_row)?.into_iter().next())
+    }
+
+    fn insert_claim(&mut self, c: &Claim) -> Result<()> {
+        self.exec(
+            &format!("INSERT INTO claims ({CLAIM_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"),
+            params![
+                c.id, c.project, c.item_type, c.repo, c.item_id, c.token, c.session_id, c.agent,
+                c.state.as_str(), c.ttl_secs, c.granted_at.0, c.renewed_at.0, c.expires_at.0,
+                c.ended_at.map(|t| t.0), c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_claim(&mut self, c: &Claim) -> Result<()> {
+        self.exec(
+            "UPDATE claims SET state = ?2, ttl_secs = ?3, renewed_at = ?4, expires_at = ?5, ended_at = ?6, release_status = ?7, notes = ?8, loss_reported = ?9 WHERE id = ?1",
+            params![
+                c.id, c.state.as_str(), c.ttl_secs, c.renewed_at.0, c.expires_at.0, c.ended_at.map(|t| t.0),
+                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn claims(&mut self, q: &ClaimQuery) -> Result<Vec<Claim>> {
+        let mut f = Filter::default();
+        if let Some(p) = &q.project {
+            f.eq("project", p.clone());
+        }
+        if let Some(s) = &q.session_id {
+            f.eq("session_id", s.clone());
+        }
+        if let Some(t) = &q.item_type {
+            f.eq("item_type", t.clone());
+        }
+        let states: Vec<&str> = q.states.iter().map(|s| s.as_str()).collect();
+        f.within("state", &states);
+        if let Some(t) = q.expires_before {
+            let p = f.param(t.0);
+            f.raw(format!("expires_at < {p}"));
+        }
+        if q.loss_unreported {
+            f.raw("loss_reported = 0".to_string());
+        }
+        let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id{}", f.sql(), limit_sql(q.limit));
+        self.query(&sql, &f.params, claim_row)
+    }
+
+    fn insert_session(&mut self, s: &Session) -> Result<()> {
+        self.exec(
+            &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+            params![
+                s.id, s.project, s.agent, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(),
+                s.git_branch, s.git_commit, s.worktree, s.created_at.0, s.updated_at.0, s.last_seen.0,
+                s.ended_at.map(|t| t.0), s.compaction_count, s.summary,
+                s.handoff.as_ref().map(to_json).transpose()?
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_session(&mut self, s: &Session) -> Result<()> {
+        self.exec(
+            "UPDATE sessions SET name = ?2, role = ?3, context = ?4, task_ids = ?5, status = ?6, git_branch = ?7, git_commit = ?8, worktree = ?9, updated_at = ?10, last_seen = ?11, ended_at = ?12, compaction_count = ?13, summary = ?14, handoff = ?15 WHERE id = ?1",
+            params![
+                s.id, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(), s.git_branch,
+                s.git_commit, s.worktree, s.updated_at.0, s.last_seen.0, s.ended_at.map(|t| t.0),
+                s.compaction_count, s.summary, s.handoff.as_ref().map(to_json).transpose()?
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn session(&mut self, id: &str) -> Result<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1");
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        stmt.query_row([id], session_row).optional().map_err(|e| self.err(e))
+    }
+
+    fn sessions(&mut self, q: &SessionQuery) -> Result<Vec<Session>> {
+        let mut f = Filter::default();
+        if let Some(p) = &q.project {
+            f.eq("project", p.clone());
+        }
+        if let Some(a) = &q.agent {
+            f.eq("agent", a.clone());
+        }
+        let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+        f.within("status", &statuses);
+        if let Some(t) = q.last_seen_before {
+            let p = f.param(t.0);
+            f.raw(format!("last_seen < {p}"));
+        }
+        if let Some(x) = &q.exclude_id {
+            let p = f.param(x.clone());
+            f.raw(format!("id <> {p}"));
+        }
+        let sql = format!(
+            "SELECT {SESSION_COLS} FROM sessions{} ORDER BY updated_at DESC, id DESC{}",
+            f.sql(),
+            limit_sql(q.limit)
+        );
+        self.query(&sql, &f.params, session_row)
+    }
+
+    fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
+        self.exec(
+            &format!("INSERT INTO journal_entries ({ENTRY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+            params![e.id, e.session_id, e.kind.as_str(), e.text, e.rationale, e.created_at.0],
+        )?;
+        Ok(())
+    }
+
+    fn entries(&mut self, q: &EntryQuery) -> Result<Vec<JournalEntry>> {
+        let mut f = Filter::default();
+        if let Some(s) = &q.session_id {
+            f.eq("e.session_id", s.clone());
+        }
+        let join = if let Some(p) = &q.project {
+            f.eq("s.project", p.clone());
+            let statuses: Vec<&str> = q.session_statuses.iter().map(|s| s.as_str()).collect();
+            f.within("s.status", &statuses);
+            " JOIN sessions s ON s.id = e.session_id"
+        } else {
+            ""
+        };
+        let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
+        f.within("e.kind", &kinds);
+        let cols = ENTRY_COLS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {cols} FROM journal_entries e{join}{} ORDER BY e.created_at DESC, e.id DESC{}",
+            f.sql(),
+            limit_sql(q.limit)
+        );
+        self.query(&sql, &f.params, entry_row)
+    }
+
+    fn append_event(&mut self, e: &NewEvent) -> Result<()> {
+        self.exec(
+            "INSERT INTO events (time, project, agent, session_id, kind, target, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![e.time.0, e.project, e.agent, e.session_id, e.kind, e.target, to_json(&e.data)?],
+        )?;
+        Ok(())
+    }
+
+    fn events(&mut self, q: &EventQuery) -> Result<Vec<Event>> {
+        let f = event_filter(q);
+        let order = if q.newest_first { "DESC" } else { "ASC" };
+        let sql = format!("SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order} LIMIT {}", f.sql(), q.limit);
+        self.query(&sql, &f.params, event_row)
+    }
+
+    fn count_events(&mut self, q: &EventQuery, cap: u32) -> Result<u64> {
+        let f = event_filter(q);
+        let sql = format!("SELECT count(*) FROM (SELECT 1 FROM events{} LIMIT {cap})", f.sql());
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let n: i64 = stmt
+            .query_row(rusqlite::params_from_iter(f.params.iter()), |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
+    fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT min(seq) FROM events WHERE project = ?1 AND time >= ?2")
+            .map_err(|e| self.err(e))?;
+        stmt.query_row(params![project, time.0], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    fn last_seq(&mut self) -> Result<i64> {
+        let mut stmt = self.tx.prepare_cached("SELECT coalesce(max(seq), 0) FROM events").map_err(|e| self.err(e))?;
+        stmt.query_row([], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    fn idempotency(&mut self, project: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT project, key, command, request, result, created_at FROM idempotency WHERE project = ?1 AND key = ?2")
+            .map_err(|e| self.err(e))?;
+        stmt.query_row(params![project, key], |r| {
+            Ok(IdempotencyRecord {
+                project: r.get(0)?,
+                key: r.get(1)?,
+                command: r.get(2)?,
+                request: r.get(3)?,
+                result: r.get(4)?,
+                created_at: Timestamp(r.get(5)?),
+            })
+        })
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
+        self.exec(
+            "INSERT INTO idempotency (project, key, command, request, result, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![r.project, r.key, r.command, r.request, r.result, r.created_at.0],
+        )?;
+        Ok(())
+    }
+}

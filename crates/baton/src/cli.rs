@@ -1,0 +1,320 @@
+//! Argument definitions (clap). Behaviour lives in `commands/`.
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Examples:
+  baton session start --agent claude-code --context \"auth refactor\"
+  baton claim issue 15 --repo org/app
+  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"
+  baton release issue 15 --status completed --notes \"PR #16\"
+  baton session end --summary \"auth done\" --handoff \"tests for refresh tokens next\"
+  baton changes --since 2h
+
+Exit codes: 0 done, 1 internal or environment error, 2 bad input, 3 conflict, 4 not found.";
+
+/// Coordination for teams of AI coding agents: sessions that survive context resets,
+/// work claims that cannot be taken twice, and a log of everything that changed.
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Print one JSON object on stdout (errors too) instead of text
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub json: bool,
+    /// Project key [env: BATON_PROJECT] (default: the git origin URL, else the repository, else the directory)
+    #[arg(long, global = true, help_heading = "Global options", value_name = "KEY")]
+    pub project: Option<String>,
+    /// Who is working, like claude-code, codex or alice [env: BATON_AGENT] (default: $USER).
+    /// With `changes`, shows only this agent's events
+    #[arg(long, global = true, help_heading = "Global options", value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Session id [env: BATON_SESSION] (default: this agent's only active session in this project)
+    #[arg(long, global = true, help_heading = "Global options", value_name = "ID")]
+    pub session: Option<String>,
+    /// Database URL, postgres://... [env: BATON_DATABASE_URL] (default: SQLite in $BATON_HOME/baton.db)
+    #[arg(long, global = true, help_heading = "Global options", value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start, log to, pause, resume, end and inspect sessions
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Claim a work item as a lease so no other session takes it
+    #[command(after_help = "Examples:\n  baton claim issue 15 --repo org/app\n  baton claim pr 42 --ttl 2h --idempotency-key retry-42\n\nExits 3 and names the holder when another session holds the item.")]
+    Claim(ClaimArgs),
+    /// Release a claimed work item as completed, blocked or deferred
+    #[command(after_help = "Examples:\n  baton release issue 15 --status completed --notes \"PR #16\"\n  baton release issue 15 --status deferred --force --reason \"holder crashed\"")]
+    Release(ReleaseArgs),
+    /// Renew this session and all its claims
+    #[command(after_help = "Example:\n  baton heartbeat\n\nExits 3 when a lease of this session expired and another session took the item over.")]
+    Heartbeat,
+    /// List active claims in this project
+    #[command(after_help = "Examples:\n  baton claims\n  baton claims --mine --type issue")]
+    Claims(ClaimsArgs),
+    /// List events (every state change), oldest first, with a cursor for the next page
+    #[command(after_help = "Examples:\n  baton changes --since 2h\n  baton changes --since 2026-11-22T09:00:00Z --kind claim\n  baton changes --since 1234 --limit 50     (1234 = a next_cursor)\n  baton changes --follow")]
+    Changes(ChangesArgs),
+    /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
+    #[command(after_help = "Example:\n  baton digest --json")]
+    Digest,
+    /// Check the store's health; --sweep pauses stale sessions and expires run-out claims
+    #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --sweep")]
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Start a session; prints its id, the last handoff and a digest
+    #[command(after_help = "Example:\n  baton session start --agent claude-code --context \"auth refactor\" --task 15\n\nThen: export BATON_SESSION=<printed id> (or rely on this agent having one active session).")]
+    Start(StartArgs),
+    /// Add to the session's journal: progress, a decision, a discovery, a blocker, a next step...
+    #[command(after_help = "Examples:\n  baton session log --progress \"login endpoint done\"\n  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"\n  baton session log --blocker \"staging DB down\"")]
+    Log(LogArgs),
+    /// Record a checkpoint (and the current git branch and commit)
+    #[command(after_help = "Example:\n  baton session checkpoint --note \"tests green\"")]
+    Checkpoint(NoteArgs),
+    /// Pause the session (resume it later, from any conversation)
+    #[command(after_help = "Example:\n  baton session pause --note \"lunch\"")]
+    Pause(NoteArgs),
+    /// Resume a session; prints its full context and a digest
+    #[command(after_help = "Examples:\n  baton session resume\n  baton session resume 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b")]
+    Resume(ResumeArgs),
+    /// End the session as completed, with a summary and handoff notes for the next agent
+    #[command(after_help = "Example:\n  baton session end --summary \"login done\" --handoff \"refresh tokens next\" --next \"write refresh tests\"")]
+    End(EndArgs),
+    /// Close the session as completed, or abandon it (its claims are released as deferred)
+    #[command(after_help = "Examples:\n  baton session close --complete\n  baton session close --abandon --reason \"superseded by #18\"")]
+    Close(CloseArgs),
+    /// Show a session and its journal
+    #[command(after_help = "Examples:\n  baton session view\n  baton session view 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b --decisions")]
+    View(ViewArgs),
+    /// List sessions of this project, newest first
+    #[command(after_help = "Examples:\n  baton session list\n  baton session list --status active --all-projects")]
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// What this session is about (its goal)
+    #[arg(long, value_name = "TEXT")]
+    pub context: Option<String>,
+    /// A short name for the session
+    #[arg(long, value_name = "SHORT")]
+    pub name: Option<String>,
+    /// A task id this session works on (repeatable)
+    #[arg(long = "task", value_name = "ID")]
+    pub tasks: Vec<String>,
+    /// The agent's role, like reviewer or implementer
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// Makes a retried start return the first start's result
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("entry").required(true).multiple(false)))]
+pub struct LogArgs {
+    /// Progress made
+    #[arg(long, value_name = "TEXT", group = "entry")]
+    pub progress: Option<String>,
+    /// A decision taken (add --rationale)
+    #[arg(long, value_name = "TEXT", group = "entry")]
+    pub decision: Option<String>,
+    /// Something learned about the code or the problem
+    #[arg(long, value_name = "TEXT", group = "entry")]
+    pub discovery: Option<String>,
+    /// Something that stops progress
+    #[arg(long, value_name = "TEXT", group = "entry")]
+    pub blocker: Option<String>,
+    /// A next step
+    #[arg(long, value_name = "TEXT", group = "entry")]
+    pub next: Option<String>,
+    /// Something finished
+    #[arg(long, value_name = "TEXT", group = "entry")]
+    pub done: Option<String>,
+    /// Anything else
+    #[arg(long, value_name = "TEXT", group = "entry")]
+    pub note: Option<String>,
+    /// Why (with --decision)
+    #[arg(long, value_name = "TEXT")]
+    pub rationale: Option<String>,
+    /// Makes a retried log add the entry only once
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    /// A note to record with it
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The session to resume (default: this agent's latest paused or active session here)
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EndArgs {
+    /// What was done
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Option<String>,
+    /// Notes for the next agent
+    #[arg(long, value_name = "TEXT")]
+    pub handoff: Option<String>,
+    /// A next step for whoever comes next (repeatable)
+    #[arg(long, value_name = "TEXT")]
+    pub next: Vec<String>,
+    /// An open blocker (repeatable)
+    #[arg(long, value_name = "TEXT")]
+    pub blocker: Vec<String>,
+    /// Something finished (repeatable)
+    #[arg(long, value_name = "TEXT")]
+    pub done: Vec<String>,
+    /// Makes a retried end return the first end's result
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("how").required(true).multiple(false)))]
+pub struct CloseArgs {
+    /// Close as completed
+    #[arg(long, group = "how")]
+    pub complete: bool,
+    /// Close as abandoned (needs --reason); held claims are released as deferred
+    #[arg(long, group = "how", requires = "reason")]
+    pub abandon: bool,
+    /// Why the session is abandoned
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// The session (default: this agent's active session here)
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// Only the progress entries
+    #[arg(long, conflicts_with = "decisions")]
+    pub progress: bool,
+    /// Only the decisions
+    #[arg(long)]
+    pub decisions: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only sessions with this status: drafting, planned, active, paused, completed, abandoned
+    #[arg(long, value_name = "S")]
+    pub status: Option<String>,
+    /// Sessions of every project
+    #[arg(long)]
+    pub all_projects: bool,
+    /// At most this many (1 to 1000, default 100)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimArgs {
+    /// Work type: issue, pr, qa, task, session or any lowercase word
+    #[arg(value_name = "TYPE")]
+    pub item_type: String,
+    /// Work item id, like 15
+    #[arg(value_name = "ID")]
+    pub item_id: String,
+    /// Repository, like org/app (default: this project's)
+    #[arg(long, value_name = "R")]
+    pub repo: Option<String>,
+    /// Lease length: 90s, 30m, 2h, 1d (default 30m); renewed by `baton heartbeat`
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+    /// Makes a retried claim return the first claim's result
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// Work type: issue, pr, qa, task, session or any lowercase word
+    #[arg(value_name = "TYPE")]
+    pub item_type: String,
+    /// Work item id, like 15
+    #[arg(value_name = "ID")]
+    pub item_id: String,
+    /// Repository, like org/app (default: this project's)
+    #[arg(long, value_name = "R")]
+    pub repo: Option<String>,
+    /// How the work ended: completed, blocked or deferred
+    #[arg(long, value_name = "STATUS")]
+    pub status: String,
+    /// Notes, like "PR #16"
+    #[arg(long, value_name = "TEXT")]
+    pub notes: Option<String>,
+    /// Release another session's claim (needs --reason; logged)
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why the claim is forced free
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Fail unless this is still the item's fencing token
+    #[arg(long, value_name = "N")]
+    pub token: Option<i64>,
+    /// Makes a retried release return the first release's result
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// Only this session's claims
+    #[arg(long)]
+    pub mine: bool,
+    /// Only claims of this work type
+    #[arg(long = "type", value_name = "T")]
+    pub item_type: Option<String>,
+    /// Include released and taken-over grants
+    #[arg(long)]
+    pub include_released: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Where to start: a duration back (90s, 30m, 2h, 1d), an RFC 3339 time, or a next_cursor
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only events of this kind (claim.granted) or family (claim, session, journal)
+    #[arg(long, value_name = "K")]
+    pub kind: Option<String>,
+    /// At most this many events per page (1 to 1000, default 100)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Keep printing new events until interrupted (with --json: one event per line)
+    #[arg(long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Pause stale sessions and mark run-out claims expired, in every project
+    #[arg(long)]
+    pub sweep: bool,
+}

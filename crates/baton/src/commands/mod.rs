@@ -1,0 +1,32 @@
+//! One module per subcommand. Each returns the exit code of a successful run
+//! (0, or 3 when the answer is "held by another" / "lease lost").
+
+pub mod changes;
+pub mod claim;
+pub mod claims;
+pub mod digest;
+pub mod doctor;
+pub mod heartbeat;
+pub mod release;
+pub mod session;
+
+use baton_core::Result;
+
+use crate::cli::{Command, GlobalArgs};
+use crate::settings;
+
+/// Runs one command.
+pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
+    let ctx = settings::load(global)?;
+    let json = global.json;
+    match command {
+        Command::Session(c) => session::run(&ctx, json, c),
+        Command::Claim(a) => claim::run(&ctx, json, a),
+        Command::Release(a) => release::run(&ctx, json, a),
+        Command::Heartbeat => heartbeat::run(&ctx, json),
+        Command::Claims(a) => claims::run(&ctx, json, a),
+        Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
+        Command::Digest => digest::run(&ctx, json),
+        Command::Doctor(a) => doctor::run(&ctx, json, a),
+    }
+}

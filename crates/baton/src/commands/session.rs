@@ -1,0 +1,185 @@
+//! `baton session ...`
+
+use baton_core::{CloseAs, EndRequest, EntryKind, LogRequest, Result, SessionStatus, StartRequest};
+
+use crate::cli::{LogArgs, SessionCommand};
+use crate::output::{self, print_json, println_out, render_context, render_digest, session_header};
+use crate::settings::Context;
+
+pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
+    let (b, caller) = (&ctx.baton, &ctx.caller);
+    match cmd {
+        SessionCommand::Start(a) => {
+            let r = b.start_session(
+                caller,
+                StartRequest {
+                    context: a.context,
+                    name: a.name,
+                    task_ids: a.tasks,
+                    role: a.role,
+                    idempotency_key: a.idempotency_key,
+                },
+            )?;
+            if json {
+                print_json(&r)?;
+            } else {
+                let now = b.now();
+                println_out(&format!(
+                    "Session {} started for {} in {}.\nexport BATON_SESSION={}\n\n{}",
+                    r.session_id,
+                    r.session.agent,
+                    r.session.project,
+                    r.session_id,
+                    render_digest(&r.digest, now)
+                ))?;
+            }
+        }
+        SessionCommand::Log(a) => {
+            let (kind, text) = entry_of(&a);
+            let r = b.log(
+                caller,
+                LogRequest { kind, text, rationale: a.rationale, idempotency_key: a.idempotency_key },
+            )?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println_out(&format!("Logged {} to session {}.", r.entry.kind, r.session_id))?;
+            }
+        }
+        SessionCommand::Checkpoint(a) => {
+            let r = b.checkpoint(caller, a.note)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println_out(&format!("Checkpoint recorded in session {}.", r.session_id))?;
+            }
+        }
+        SessionCommand::Pause(a) => {
+            let s = b.pause(caller, a.note)?;
+            if json {
+                print_json(&serde_json::json!({"session": s}))?;
+            } else {
+                println_out(&format!(
+                    "Session {} paused. Resume it with `baton session resume {}`.",
+                    s.id, s.id
+                ))?;
+            }
+        }
+        SessionCommand::Resume(a) => {
+            let r = b.resume(caller, a.id.as_deref())?;
+            if json {
+                print_json(&r)?;
+            } else {
+                let now = b.now();
+                println_out(&format!(
+                    "Resumed.\nexport BATON_SESSION={}\n\n{}\n\n{}",
+                    r.session_id,
+                    render_context(&r.context, now, None),
+                    render_digest(&r.digest, now)
+                ))?;
+            }
+        }
+        SessionCommand::End(a) => {
+            let r = b.end_session(
+                caller,
+                EndRequest {
+                    summary: a.summary,
+                    handoff: a.handoff,
+                    next: a.next,
+                    blockers: a.blocker,
+                    done: a.done,
+                    idempotency_key: a.idempotency_key,
+                },
+            )?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println_out(&ended_text(&r, "ended as completed"))?;
+            }
+        }
+        SessionCommand::Close(a) => {
+            let how = if a.abandon {
+                CloseAs::Abandon { reason: a.reason.unwrap_or_default() }
+            } else {
+                CloseAs::Complete
+            };
+            let r = b.close(caller, how)?;
+            if json {
+                print_json(&r)?;
+            } else {
+                let what = format!("closed as {}", r.session.status);
+                println_out(&ended_text(&r, &what))?;
+            }
+        }
+        SessionCommand::View(a) => {
+            let c = b.view(caller, a.id.as_deref())?;
+            if json {
+                print_json(&c)?;
+            } else {
+                let only = if a.progress {
+                    Some("progress")
+                } else if a.decisions {
+                    Some("decisions")
+                } else {
+                    None
+                };
+                println_out(&render_context(&c, b.now(), only))?;
+            }
+        }
+        SessionCommand::List(a) => {
+            let status = a.status.as_deref().map(str::parse::<SessionStatus>).transpose()?;
+            let r = b.list_sessions(caller, status, a.all_projects, a.limit)?;
+            if json {
+                print_json(&r)?;
+            } else if r.sessions.is_empty() {
+                println_out("No sessions.")?;
+            } else {
+                let now = b.now();
+                let mut out = Vec::new();
+                for s in &r.sessions {
+                    let mut block = session_header(s, now);
+                    if let Some(c) = &s.context {
+                        block.push_str(&format!("\nContext: {}", baton_core::clip(c, 120)));
+                    }
+                    if a.all_projects {
+                        block.push_str(&format!("\nProject: {}", s.project));
+                    }
+                    out.push(block);
+                }
+                println_out(&out.join("\n\n"))?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn entry_of(a: &LogArgs) -> (EntryKind, String) {
+    let pairs = [
+        (EntryKind::Progress, &a.progress),
+        (EntryKind::Decision, &a.decision),
+        (EntryKind::Discovery, &a.discovery),
+        (EntryKind::Blocker, &a.blocker),
+        (EntryKind::Next, &a.next),
+        (EntryKind::Done, &a.done),
+        (EntryKind::Note, &a.note),
+    ];
+    pairs
+        .into_iter()
+        .find_map(|(k, v)| v.clone().map(|t| (k, t)))
+        .unwrap_or((EntryKind::Note, String::new()))
+}
+
+fn ended_text(r: &baton_core::SessionEnded, what: &str) -> String {
+    let mut s = format!("Session {} {what}.", r.session.id);
+    if !r.released.is_empty() {
+        s.push_str("\nReleased as deferred:");
+        for c in &r.released {
+            s.push_str(&format!("\n  {} {}#{}", c.item_type, c.repo, c.item_id));
+        }
+    }
+    if r.session.status == SessionStatus::Completed && r.session.handoff.as_ref().is_none_or(|h| h.is_empty()) {
+        s.push_str("\nNo handoff notes were left; the next session starts without them.");
+    }
+    let _ = output::rel;
+    s
+}

@@ -1,0 +1,84 @@
+//! Merges flags, environment and config files once, then opens the store.
+
+use std::path::Path;
+
+use baton_core::config::{ConfigFile, Policy, baton_home, user_config_path};
+use baton_core::project::GitInfo;
+use baton_core::{Baton, Caller, Error, Project, Result};
+
+use crate::cli::GlobalArgs;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Everything a command needs: the core API and who is calling.
+pub struct Context {
+    pub baton: Baton,
+    pub caller: Caller,
+}
+
+/// Resolves settings (flags over env over repo config over user config) and opens the store.
+pub fn load(global: &GlobalArgs) -> Result<Context> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))?;
+    let user = match user_config_path() {
+        Some(p) => ConfigFile::load(&p)?,
+        None => ConfigFile::default(),
+    };
+    // The repo config sits at the top of the working tree (or in the directory, outside git).
+    let git = GitInfo::discover(&cwd);
+    let top = git.as_ref().map(|g| g.worktree.clone()).unwrap_or_else(|| cwd.clone());
+    let repo_cfg = ConfigFile::load(&top.join(".baton/config.toml"))?;
+    let cfg = user.overlay(repo_cfg);
+
+    let project_key = global.project.clone().or_else(|| env("BATON_PROJECT")).or(cfg.project.clone());
+    if let Some(k) = &project_key {
+        if k.trim().is_empty() || k.len() > 1000 {
+            return Err(Error::bad_input(format!(
+                "invalid project '{k}': expected a non-empty key of at most 1000 characters"
+            )));
+        }
+    }
+    let project = Project::resolve(&cwd, git, project_key.as_deref());
+    let agent = global
+        .agent
+        .clone()
+        .or_else(|| env("BATON_AGENT"))
+        .or(cfg.agent.clone())
+        .or_else(|| env("USER"))
+        .unwrap_or_else(|| "user".to_string());
+    baton_core::parse::check_id("agent", &agent)?;
+    let session = global.session.clone().or_else(|| env("BATON_SESSION"));
+    if let Some(s) = &session {
+        baton_core::parse::check_session_id(s)?;
+    }
+    let policy = Policy::from_config(&cfg)?;
+    let url = global.database_url.clone().or_else(|| env("BATON_DATABASE_URL")).or(cfg.database_url.clone());
+    let store = open_store(url.as_deref())?;
+    Ok(Context { baton: Baton::new(store, policy), caller: Caller { project, agent, session } })
+}
+
+/// Opens PostgreSQL for a `postgres://` URL, else the embedded SQLite file.
+pub fn open_store(url: Option<&str>) -> Result<Box<dyn baton_core::store::Store>> {
+    match url {
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            todo_pg(u)
+        }
+        Some(u) if u.starts_with("sqlite:") => {
+            let path = u.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            Ok(Box::new(baton_sqlite::SqliteStore::open(Path::new(path))?))
+        }
+        Some(u) => {
+            let scheme = u.split_once(':').map(|(s, _)| s).unwrap_or(u);
+            Err(Error::bad_input(format!(
+                "unsupported database URL scheme '{scheme}': expected postgres://USER@HOST:PORT/DB or sqlite:PATH"
+            )))
+        }
+        None => {
+            let home = baton_home(env("BATON_HOME").as_deref())?;
+            Ok(Box::new(baton_sqlite::SqliteStore::open(&home.join("baton.db"))?))
+        }
+    }
+}
+fn todo_pg(_u: &str) -> Result<Box<dyn baton_core::store::Store>> { Err(Error::internal("pg pending")) }
