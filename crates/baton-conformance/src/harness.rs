@@ -46,8 +46,9 @@ impl Harness {
         };
         let clock = Arc::new(AtomicI64::new(EPOCH.micros()));
         let read = Arc::clone(&clock);
-        let baton = Baton::new(store, policy)
-            .with_clock(Arc::new(move || Timestamp(read.fetch_add(TICK_MICROS, Ordering::SeqCst))));
+        let baton = Baton::new(store, policy).with_clock(Arc::new(move || {
+            Timestamp(read.fetch_add(TICK_MICROS, Ordering::SeqCst))
+        }));
         Some(Harness { baton, clock })
     }
 
@@ -70,7 +71,13 @@ impl Harness {
 
     #[track_caller]
     pub fn start_with(&self, caller: &Caller, context: &str) -> SessionStarted {
-        ok(self.baton.start_session(caller, StartRequest { context: Some(context.into()), ..Default::default() }))
+        ok(self.baton.start_session(
+            caller,
+            StartRequest {
+                context: Some(context.into()),
+                ..Default::default()
+            },
+        ))
     }
 
     #[track_caller]
@@ -97,14 +104,22 @@ impl Harness {
     #[track_caller]
     pub fn events(&self) -> Vec<Event> {
         ok(store::read(self.baton.store(), |tx| {
-            tx.events(&EventQuery { after_seq: 0, limit: 1_000_000, ..Default::default() })
+            tx.events(&EventQuery {
+                after_seq: 0,
+                limit: 1_000_000,
+                ..Default::default()
+            })
         }))
     }
 
     /// The kinds of the events after `seq`, in order.
     #[track_caller]
     pub fn kinds_after(&self, seq: i64) -> Vec<String> {
-        self.events().into_iter().filter(|e| e.seq > seq).map(|e| e.kind).collect()
+        self.events()
+            .into_iter()
+            .filter(|e| e.seq > seq)
+            .map(|e| e.kind)
+            .collect()
     }
 
     /// The highest `seq` stored (0 when there are no events).
@@ -123,8 +138,17 @@ impl Harness {
             claims.sort_by(|a, b| a.id.cmp(&b.id));
             let mut entries = tx.entries(&EntryQuery::default())?;
             entries.sort_by(|a, b| a.id.cmp(&b.id));
-            let events = tx.events(&EventQuery { after_seq: 0, limit: 1_000_000, ..Default::default() })?;
-            Ok(Snapshot { sessions, claims, entries, events })
+            let events = tx.events(&EventQuery {
+                after_seq: 0,
+                limit: 1_000_000,
+                ..Default::default()
+            })?;
+            Ok(Snapshot {
+                sessions,
+                claims,
+                entries,
+                events,
+            })
         }))
     }
 
@@ -160,7 +184,11 @@ pub struct Snapshot {
 /// A caller in the default project with no explicit session.
 pub fn caller(agent: &str) -> Caller {
     Caller {
-        project: Project { key: PROJECT.into(), repo: REPO.into(), git: None },
+        project: Project {
+            key: PROJECT.into(),
+            repo: REPO.into(),
+            git: None,
+        },
         agent: agent.into(),
         session: None,
     }
@@ -168,24 +196,42 @@ pub fn caller(agent: &str) -> Caller {
 
 /// A caller in the default project naming its session explicitly.
 pub fn in_session(agent: &str, session: &str) -> Caller {
-    Caller { session: Some(session.into()), ..caller(agent) }
+    Caller {
+        session: Some(session.into()),
+        ..caller(agent)
+    }
 }
 
 /// A caller in a second project.
 pub fn other_project(agent: &str) -> Caller {
     Caller {
-        project: Project { key: "github.com/org/other".into(), repo: "org/other".into(), git: None },
+        project: Project {
+            key: "github.com/org/other".into(),
+            repo: "org/other".into(),
+            git: None,
+        },
         agent: agent.into(),
         session: None,
     }
 }
 
 pub fn log_req(kind: EntryKind, text: &str) -> LogRequest {
-    LogRequest { kind, text: text.into(), rationale: None, idempotency_key: None }
+    LogRequest {
+        kind,
+        text: text.into(),
+        rationale: None,
+        idempotency_key: None,
+    }
 }
 
 pub fn claim_req(item_type: &str, item_id: &str) -> ClaimRequest {
-    ClaimRequest { item_type: item_type.into(), item_id: item_id.into(), repo: None, ttl: None, idempotency_key: None }
+    ClaimRequest {
+        item_type: item_type.into(),
+        item_id: item_id.into(),
+        repo: None,
+        ttl: None,
+        idempotency_key: None,
+    }
 }
 
 pub fn release_req(item_type: &str, item_id: &str, status: ReleaseStatus) -> ReleaseRequest {
@@ -218,7 +264,10 @@ pub fn expect_err<T: Debug>(r: Result<T>, code: i32, needles: &[&str], what: &st
     assert_eq!(err.exit_code(), code, "{what}: wrong exit code for error: {err}");
     let message = err.to_string();
     for n in needles {
-        assert!(message.contains(n), "{what}: error message should contain {n:?}: {message}");
+        assert!(
+            message.contains(n),
+            "{what}: error message should contain {n:?}: {message}"
+        );
     }
     err
 }

@@ -1,1 +1,98 @@
+//! One storage conformance suite, written once and run against every backend.
+//!
+//! Each case drives [`baton_core::Baton`] over a fresh, empty store and checks behaviour users rely on:
+//! exact results, exit codes, events, and that refused input changes nothing. Time is a manual clock,
+//! so leases run out and sessions go stale without sleeping.
+//!
+//! A backend runs the suite from an integration test:
+//!
+//! ```ignore
+//! baton_conformance::conformance_suite!(|| -> Option<Box<dyn baton_core::store::Store>> {
+//!     Some(Box::new(MyStore::open_fresh().expect("open a fresh store")))
+//! });
+//! ```
+//!
+//! The factory returns `None` when the backend is not available here; each case then says
+//! "skipped: ..." on stderr and passes.
 
+mod claims;
+mod digest;
+mod events;
+mod harness;
+mod sessions;
+
+pub use claims::*;
+pub use digest::*;
+pub use events::*;
+pub use harness::{Harness, MakeStore, Snapshot};
+pub use sessions::*;
+
+/// Expands to one `#[test]` per conformance case, each calling `$make` for a fresh store.
+///
+/// `$make` is an expression usable as `&dyn Fn() -> Option<Box<dyn baton_core::store::Store>>`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::__conformance_cases!($make;
+            session_start_first_session,
+            session_start_shows_last_handoff,
+            session_start_rejects_bad_input,
+            session_log_every_kind,
+            session_log_rationale_only_with_decision,
+            session_log_rejects_empty_and_oversized_text,
+            session_log_to_ended_session,
+            session_resolution_none_is_not_found,
+            session_resolution_ambiguous_names_candidates,
+            session_resolution_explicit_wins,
+            session_resolution_unknown_id_is_not_found,
+            session_resolution_malformed_id_is_bad_input,
+            pause_and_resume_returns_context,
+            pause_and_resume_illegal_transitions,
+            close_abandon_releases_claims,
+            close_complete,
+            staleness_and_sweep,
+            claim_grants_token_one,
+            claim_held_by_other_reports_holder,
+            claim_by_holder_renews,
+            claims_are_scoped_by_project_and_repo,
+            claim_rejects_bad_input,
+            release_by_holder_each_status,
+            release_by_non_holder_is_conflict,
+            release_force_needs_reason,
+            release_force_with_reason_records_it,
+            release_of_unclaimed_is_not_found,
+            release_with_stale_token_is_conflict,
+            expired_lease_is_taken_over,
+            lost_lease_release_is_conflict,
+            heartbeat_reports_lost_lease_once,
+            heartbeat_renews_claims,
+            idempotent_claim_replays,
+            idempotency_key_reused_is_bad_input,
+            idempotent_log_and_start_write_once,
+            changes_oldest_first,
+            changes_kind_filter,
+            changes_agent_filter,
+            changes_paging_visits_every_event_once,
+            changes_since_duration_time_cursor,
+            changes_rejects_bad_input,
+            every_state_change_writes_an_event,
+            digest_shows_others_claims_blockers,
+            digest_counts_changes_since_previous_session,
+            digest_fits_size_bound,
+            digest_shortens_long_handoff,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($make:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::$case(&$make)
+            }
+        )+
+    };
+}

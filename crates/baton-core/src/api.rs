@@ -319,7 +319,11 @@ const DIGEST_NOISE: &[&str] = &["session.heartbeat"];
 
 impl Baton {
     pub fn new(store: Box<dyn Store>, policy: Policy) -> Baton {
-        Baton { store, policy, clock: Arc::new(Timestamp::now) }
+        Baton {
+            store,
+            policy,
+            clock: Arc::new(Timestamp::now),
+        }
     }
 
     /// Replaces the clock (tests move time with it).
@@ -360,45 +364,60 @@ impl Baton {
         let fingerprint = json!({"context": req.context, "name": req.name, "task_ids": req.task_ids, "role": req.role, "agent": caller.agent});
         let now = self.now();
         let started: SessionStarted = store::write(self.store(), |tx| {
-            idempotent(tx, caller, req.idempotency_key.as_deref(), "session start", &fingerprint, now, |tx| {
-                self.sweep_in(tx, &caller.project.key, now)?;
-                let git = caller.project.git.as_ref();
-                let session = Session {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    project: caller.project.key.clone(),
-                    agent: caller.agent.clone(),
-                    name: req.name.clone(),
-                    role: req.role.clone(),
-                    context: req.context.clone(),
-                    task_ids: req.task_ids.clone(),
-                    status: SessionStatus::Active,
-                    stale: false,
-                    git_branch: git.and_then(|g| g.branch.clone()),
-                    git_commit: git.and_then(|g| g.commit.clone()),
-                    worktree: git.map(|g| g.worktree.display().to_string()),
-                    created_at: now,
-                    updated_at: now,
-                    last_seen: now,
-                    ended_at: None,
-                    compaction_count: 0,
-                    summary: None,
-                    handoff: None,
-                };
-                tx.insert_session(&session)?;
-                event(tx, &session, now, "session.started", session.id.clone(), json!({
-                    "context": session.context, "name": session.name, "task_ids": session.task_ids,
-                    "role": session.role, "git_branch": session.git_branch,
-                }))?;
-                let digest = self.digest_in(tx, caller, Some(&session), now)?;
-                Ok(SessionStarted {
-                    session_id: session.id.clone(),
-                    handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
-                    last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
-                    last_handoff: digest.last_handoff.clone(),
-                    session,
-                    digest,
-                })
-            })
+            idempotent(
+                tx,
+                caller,
+                req.idempotency_key.as_deref(),
+                "session start",
+                &fingerprint,
+                now,
+                |tx| {
+                    self.sweep_in(tx, &caller.project.key, now)?;
+                    let git = caller.project.git.as_ref();
+                    let session = Session {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        project: caller.project.key.clone(),
+                        agent: caller.agent.clone(),
+                        name: req.name.clone(),
+                        role: req.role.clone(),
+                        context: req.context.clone(),
+                        task_ids: req.task_ids.clone(),
+                        status: SessionStatus::Active,
+                        stale: false,
+                        git_branch: git.and_then(|g| g.branch.clone()),
+                        git_commit: git.and_then(|g| g.commit.clone()),
+                        worktree: git.map(|g| g.worktree.display().to_string()),
+                        created_at: now,
+                        updated_at: now,
+                        last_seen: now,
+                        ended_at: None,
+                        compaction_count: 0,
+                        summary: None,
+                        handoff: None,
+                    };
+                    tx.insert_session(&session)?;
+                    event(
+                        tx,
+                        &session,
+                        now,
+                        "session.started",
+                        session.id.clone(),
+                        json!({
+                            "context": session.context, "name": session.name, "task_ids": session.task_ids,
+                            "role": session.role, "git_branch": session.git_branch,
+                        }),
+                    )?;
+                    let digest = self.digest_in(tx, caller, Some(&session), now)?;
+                    Ok(SessionStarted {
+                        session_id: session.id.clone(),
+                        handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
+                        last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
+                        last_handoff: digest.last_handoff.clone(),
+                        session,
+                        digest,
+                    })
+                },
+            )
         })?;
         Ok(started)
     }
@@ -418,12 +437,23 @@ impl Baton {
         let fingerprint = json!({"kind": req.kind, "text": req.text, "rationale": req.rationale});
         let now = self.now();
         store::write(self.store(), |tx| {
-            idempotent(tx, caller, req.idempotency_key.as_deref(), "session log", &fingerprint, now, |tx| {
-                let mut s = self.session_for_write(tx, caller, "log to")?;
-                let entry = self.add_entry(tx, &mut s, caller, now, req.kind, &req.text, req.rationale.clone())?;
-                tx.update_session(&s)?;
-                Ok(Logged { session_id: s.id.clone(), entry })
-            })
+            idempotent(
+                tx,
+                caller,
+                req.idempotency_key.as_deref(),
+                "session log",
+                &fingerprint,
+                now,
+                |tx| {
+                    let mut s = self.session_for_write(tx, caller, "log to")?;
+                    let entry = self.add_entry(tx, &mut s, caller, now, req.kind, &req.text, req.rationale.clone())?;
+                    tx.update_session(&s)?;
+                    Ok(Logged {
+                        session_id: s.id.clone(),
+                        entry,
+                    })
+                },
+            )
         })
     }
 
@@ -438,7 +468,10 @@ impl Baton {
             let text = note.clone().unwrap_or_else(|| "checkpoint".to_string());
             let entry = self.add_entry(tx, &mut s, caller, now, EntryKind::Checkpoint, &text, None)?;
             tx.update_session(&s)?;
-            Ok(Logged { session_id: s.id.clone(), entry })
+            Ok(Logged {
+                session_id: s.id.clone(),
+                entry,
+            })
         })
     }
 
@@ -448,7 +481,15 @@ impl Baton {
         store::write(self.store(), |tx| {
             let mut s = self.session_for_write(tx, caller, "checkpoint")?;
             s.compaction_count += 1;
-            self.add_entry(tx, &mut s, caller, now, EntryKind::Checkpoint, "context compacted", None)?;
+            self.add_entry(
+                tx,
+                &mut s,
+                caller,
+                now,
+                EntryKind::Checkpoint,
+                "context compacted",
+                None,
+            )?;
             tx.update_session(&s)?;
             Ok(s)
         })
@@ -471,7 +512,14 @@ impl Baton {
             s.updated_at = now;
             s.last_seen = now;
             tx.update_session(&s)?;
-            event(tx, &s, now, "session.paused", s.id.clone(), json!({"note": note, "reason": "paused"}))?;
+            event(
+                tx,
+                &s,
+                now,
+                "session.paused",
+                s.id.clone(),
+                json!({"note": note, "reason": "paused"}),
+            )?;
             Ok(self.decorate(s, now))
         })
     }
@@ -502,7 +550,11 @@ impl Baton {
                     })?
                 }
             };
-            transition(&s, SessionStatus::Active, &[SessionStatus::Paused, SessionStatus::Active])?;
+            transition(
+                &s,
+                SessionStatus::Active,
+                &[SessionStatus::Paused, SessionStatus::Active],
+            )?;
             let was = s.status;
             s.status = SessionStatus::Active;
             s.updated_at = now;
@@ -510,11 +562,22 @@ impl Baton {
             self.refresh_git(&mut s, caller);
             tx.update_session(&s)?;
             if was != SessionStatus::Active {
-                event(tx, &s, now, "session.resumed", s.id.clone(), json!({"by_agent": caller.agent}))?;
+                event(
+                    tx,
+                    &s,
+                    now,
+                    "session.resumed",
+                    s.id.clone(),
+                    json!({"by_agent": caller.agent}),
+                )?;
             }
             let context = self.context_in(tx, s, now)?;
             let digest = self.digest_in(tx, caller, Some(&context.session), now)?;
-            Ok(Resumed { session_id: context.session.id.clone(), context, digest })
+            Ok(Resumed {
+                session_id: context.session.id.clone(),
+                context,
+                digest,
+            })
         })
     }
 
@@ -539,13 +602,25 @@ impl Baton {
         let fingerprint = json!({"summary": req.summary, "handoff": handoff});
         let now = self.now();
         store::write(self.store(), |tx| {
-            idempotent(tx, caller, req.idempotency_key.as_deref(), "session end", &fingerprint, now, |tx| {
-                let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
-                transition(&s, SessionStatus::Completed, &[SessionStatus::Active, SessionStatus::Paused])?;
-                s.summary = req.summary.clone();
-                s.handoff = Some(handoff.clone());
-                self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
-            })
+            idempotent(
+                tx,
+                caller,
+                req.idempotency_key.as_deref(),
+                "session end",
+                &fingerprint,
+                now,
+                |tx| {
+                    let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+                    transition(
+                        &s,
+                        SessionStatus::Completed,
+                        &[SessionStatus::Active, SessionStatus::Paused],
+                    )?;
+                    s.summary = req.summary.clone();
+                    s.handoff = Some(handoff.clone());
+                    self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
+                },
+            )
         })
     }
 
@@ -571,7 +646,15 @@ impl Baton {
                 CloseAs::Abandon { reason } => {
                     transition(&s, SessionStatus::Abandoned, &from)?;
                     s.summary = s.summary.take().or_else(|| Some(format!("abandoned: {reason}")));
-                    self.finish(tx, s, caller, now, SessionStatus::Abandoned, "session.abandoned", Some(reason))
+                    self.finish(
+                        tx,
+                        s,
+                        caller,
+                        now,
+                        SessionStatus::Abandoned,
+                        "session.abandoned",
+                        Some(reason),
+                    )
                 }
             }
         })
@@ -603,9 +686,16 @@ impl Baton {
             });
             c.ended_at = Some(now);
             tx.update_claim(&c)?;
-            event(tx, &s, now, "claim.released", c.key().label(), json!({
-                "status": "deferred", "notes": c.notes, "token": c.token, "by_session_end": true,
-            }))?;
+            event(
+                tx,
+                &s,
+                now,
+                "claim.released",
+                c.key().label(),
+                json!({
+                    "status": "deferred", "notes": c.notes, "token": c.token, "by_session_end": true,
+                }),
+            )?;
             released.push(c);
         }
         s.status = status;
@@ -614,10 +704,20 @@ impl Baton {
         s.ended_at = Some(now);
         self.refresh_git(&mut s, caller);
         tx.update_session(&s)?;
-        event(tx, &s, now, kind, s.id.clone(), json!({
-            "summary": s.summary, "handoff": s.handoff, "reason": reason, "released": released.len(),
-        }))?;
-        Ok(SessionEnded { session: self.decorate(s, now), released })
+        event(
+            tx,
+            &s,
+            now,
+            kind,
+            s.id.clone(),
+            json!({
+                "summary": s.summary, "handoff": s.handoff, "reason": reason, "released": released.len(),
+            }),
+        )?;
+        Ok(SessionEnded {
+            session: self.decorate(s, now),
+            released,
+        })
     }
 
     /// A session with its journal: the caller's (or the given one).
@@ -698,7 +798,14 @@ impl Baton {
                     c.renewed_at = now;
                     c.expires_at = now.plus_secs(ttl);
                     tx.update_claim(&c)?;
-                    event(tx, &session, now, "claim.renewed", key.label(), json!({"token": c.token, "expires_at": c.expires_at}))?;
+                    event(
+                        tx,
+                        &session,
+                        now,
+                        "claim.renewed",
+                        key.label(),
+                        json!({"token": c.token, "expires_at": c.expires_at}),
+                    )?;
                     outcome.renewed = true;
                     outcome.claim = Some(c);
                     None
@@ -741,12 +848,26 @@ impl Baton {
                 };
                 tx.insert_claim(&c)?;
                 match &outcome.taken_over_from {
-                    Some(prev) => event(tx, &session, now, "claim.taken_over", key.label(), json!({
-                        "token": token, "expires_at": c.expires_at, "previous": prev,
-                    }))?,
-                    None => event(tx, &session, now, "claim.granted", key.label(), json!({
-                        "token": token, "expires_at": c.expires_at,
-                    }))?,
+                    Some(prev) => event(
+                        tx,
+                        &session,
+                        now,
+                        "claim.taken_over",
+                        key.label(),
+                        json!({
+                            "token": token, "expires_at": c.expires_at, "previous": prev,
+                        }),
+                    )?,
+                    None => event(
+                        tx,
+                        &session,
+                        now,
+                        "claim.granted",
+                        key.label(),
+                        json!({
+                            "token": token, "expires_at": c.expires_at,
+                        }),
+                    )?,
                 }
                 outcome.claim = Some(c);
             }
@@ -767,7 +888,9 @@ impl Baton {
         }
         match (&req.reason, req.force) {
             (None, true) => {
-                return Err(Error::bad_input("--force needs --reason TEXT: say why the holder's claim is overridden"));
+                return Err(Error::bad_input(
+                    "--force needs --reason TEXT: say why the holder's claim is overridden",
+                ));
             }
             (Some(r), true) => parse::check_nonempty_text("reason", r)?,
             (Some(_), false) => return Err(Error::bad_input("--reason goes with --force")),
@@ -787,21 +910,27 @@ impl Baton {
                 Some(self.session_for_write(tx, caller, "release for")?)
             };
             tx.lock_item(&key)?;
-            let latest = tx.latest_claim(&key)?.ok_or_else(|| {
-                Error::not_found(format!("no claim on {}: nothing to release", key.label()))
-            })?;
+            let latest = tx
+                .latest_claim(&key)?
+                .ok_or_else(|| Error::not_found(format!("no claim on {}: nothing to release", key.label())))?;
             let active = matches!(latest.state, ClaimState::Held | ClaimState::Expired);
             let mine = session.as_ref().is_some_and(|s| s.id == latest.session_id);
             if let Some(t) = req.token {
                 if t != latest.token {
                     return Err(Error::conflict(
-                        format!("stale fencing token {t} for {}: the current grant has token {}", key.label(), latest.token),
+                        format!(
+                            "stale fencing token {t} for {}: the current grant has token {}",
+                            key.label(),
+                            latest.token
+                        ),
                         json!({"item": key, "token": t, "current_token": latest.token, "holder": Holder::of(&latest)}),
                     ));
                 }
             }
             if !req.force {
-                let s = session.as_ref().ok_or_else(|| Error::internal("release without a session"))?;
+                let s = session
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("release without a session"))?;
                 if !mine || !active {
                     if let Some(mine_before) = tx.session_claim_on(&key, &s.id)? {
                         if mine_before.state == ClaimState::TakenOver {
@@ -819,13 +948,19 @@ impl Baton {
                     return Err(Error::conflict(
                         format!(
                             "not the holder: {} is held by agent '{}' (session {}) since {}; use --force --reason TEXT to override",
-                            key.label(), latest.agent, latest.session_id, latest.granted_at.short()
+                            key.label(),
+                            latest.agent,
+                            latest.session_id,
+                            latest.granted_at.short()
                         ),
                         json!({"item": key, "claimed_by": Holder::of(&latest)}),
                     ));
                 }
             } else if !active {
-                return Err(Error::not_found(format!("{} is not claimed: nothing to release", key.label())));
+                return Err(Error::not_found(format!(
+                    "{} is not claimed: nothing to release",
+                    key.label()
+                )));
             }
             let mut c = latest.clone();
             c.state = ClaimState::Released;
@@ -845,12 +980,20 @@ impl Baton {
                 session_id: sid,
                 kind: "claim.released",
                 target: key.label(),
-                data: json!({
-                    "status": req.status, "notes": req.notes, "token": c.token,
-                    "forced": forced, "reason": req.reason, "holder": Holder::of(&latest),
-                }),
+                data: if forced {
+                    json!({
+                        "status": req.status, "notes": req.notes, "token": c.token,
+                        "forced": true, "reason": req.reason, "holder": Holder::of(&latest),
+                    })
+                } else {
+                    json!({"status": req.status, "notes": req.notes, "token": c.token, "forced": false})
+                },
             })?;
-            let out = Released { released: true, claim: c, forced };
+            let out = Released {
+                released: true,
+                claim: c,
+                forced,
+            };
             if let Some(k) = &req.idempotency_key {
                 remember(tx, caller, k, "release", &fingerprint, &out, now)?;
             }
@@ -901,14 +1044,33 @@ impl Baton {
                 c.loss_reported = true;
                 tx.update_claim(&c)?;
                 let key = c.key();
-                let taken_by = tx.latest_claim(&key)?.filter(|l| l.session_id != s.id).map(|l| Holder::of(&l));
-                lost.push(LostLease { item: key, your_token: c.token, taken_by });
+                let taken_by = tx
+                    .latest_claim(&key)?
+                    .filter(|l| l.session_id != s.id)
+                    .map(|l| Holder::of(&l));
+                lost.push(LostLease {
+                    item: key,
+                    your_token: c.token,
+                    taken_by,
+                });
             }
-            event(tx, &s, now, "session.heartbeat", s.id.clone(), json!({
-                "renewed": renewed.iter().map(|c| c.key().label()).collect::<Vec<_>>(),
-                "lost": lost.iter().map(|l| l.item.label()).collect::<Vec<_>>(),
-            }))?;
-            Ok(Heartbeat { session_id: s.id.clone(), last_seen: now, renewed, lost })
+            event(
+                tx,
+                &s,
+                now,
+                "session.heartbeat",
+                s.id.clone(),
+                json!({
+                    "renewed": renewed.iter().map(|c| c.key().label()).collect::<Vec<_>>(),
+                    "lost": lost.iter().map(|l| l.item.label()).collect::<Vec<_>>(),
+                }),
+            )?;
+            Ok(Heartbeat {
+                session_id: s.id.clone(),
+                last_seen: now,
+                renewed,
+                lost,
+            })
         })
     }
 
@@ -920,7 +1082,10 @@ impl Baton {
         let now = self.now();
         store::read(self.store(), |tx| {
             let me = if req.mine {
-                Some(self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?.id)
+                Some(
+                    self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?
+                        .id,
+                )
             } else {
                 match caller.session.as_deref() {
                     Some(id) => Some(id.to_string()),
@@ -931,7 +1096,11 @@ impl Baton {
                 project: Some(caller.project.key.clone()),
                 session_id: if req.mine { me.clone() } else { None },
                 item_type: req.item_type.clone(),
-                states: if req.include_released { vec![] } else { vec![ClaimState::Held, ClaimState::Expired] },
+                states: if req.include_released {
+                    vec![]
+                } else {
+                    vec![ClaimState::Held, ClaimState::Expired]
+                },
                 limit: Some(1000),
                 ..Default::default()
             };
@@ -944,7 +1113,10 @@ impl Baton {
                     claim: c,
                 })
                 .collect();
-            Ok(ClaimList { project: caller.project.key.clone(), claims })
+            Ok(ClaimList {
+                project: caller.project.key.clone(),
+                claims,
+            })
         })
     }
 
@@ -970,7 +1142,12 @@ impl Baton {
                 Some(Since::Time(t)) => match tx.first_seq_since(&project, t)? {
                     Some(seq) => seq - 1,
                     None => {
-                        return Ok(ChangesPage { project, events: vec![], next_cursor: tx.last_seq()?, more: false });
+                        return Ok(ChangesPage {
+                            project,
+                            events: vec![],
+                            next_cursor: tx.last_seq()?,
+                            more: false,
+                        });
                     }
                 },
             };
@@ -990,7 +1167,12 @@ impl Baton {
                 // Nothing new: jump to the newest committed event so the next call starts there.
                 None => tx.last_seq()?.max(after_seq),
             };
-            Ok(ChangesPage { project, events, next_cursor, more })
+            Ok(ChangesPage {
+                project,
+                events,
+                next_cursor,
+                more,
+            })
         })
     }
 
@@ -1057,7 +1239,9 @@ impl Baton {
             .collect();
         if active_sessions.len() > DIGEST_LIST_CAP as usize {
             active_sessions.truncate(DIGEST_LIST_CAP as usize);
-            omitted.push(format!("more than {DIGEST_LIST_CAP} other open sessions; see `baton session list`"));
+            omitted.push(format!(
+                "more than {DIGEST_LIST_CAP} other open sessions; see `baton session list`"
+            ));
         }
 
         let open = tx.claims(&ClaimQuery {
@@ -1067,7 +1251,10 @@ impl Baton {
             ..Default::default()
         })?;
         if open.len() > 2 * DIGEST_LIST_CAP as usize {
-            omitted.push(format!("more than {} open claims; see `baton claims`", 2 * DIGEST_LIST_CAP));
+            omitted.push(format!(
+                "more than {} open claims; see `baton claims`",
+                2 * DIGEST_LIST_CAP
+            ));
         }
         let (my_claims, other_claims): (Vec<Claim>, Vec<Claim>) = open
             .into_iter()
@@ -1083,7 +1270,12 @@ impl Baton {
             ..Default::default()
         })? {
             let agent = tx.session(&e.session_id)?.map(|s| s.agent).unwrap_or_default();
-            blockers.push(BlockerBrief { session_id: e.session_id, agent, text: clip(&e.text, 300), created_at: e.created_at });
+            blockers.push(BlockerBrief {
+                session_id: e.session_id,
+                agent,
+                text: clip(&e.text, 300),
+                created_at: e.created_at,
+            });
         }
         if blockers.len() > DIGEST_LIST_CAP as usize {
             blockers.truncate(DIGEST_LIST_CAP as usize);
@@ -1103,7 +1295,7 @@ impl Baton {
             .next();
         let since = previous.map(|p| p.ended_at.unwrap_or(p.last_seen));
         let after_seq = match since {
-            Some(t) => tx.first_seq_since(&project, t)?.map(|s| s - 1),
+            Some(t) => tx.first_seq_since(&project, Timestamp(t.0 + 1))?.map(|s| s - 1),
             None => Some(0),
         };
         let mut q = EventQuery {
@@ -1113,14 +1305,24 @@ impl Baton {
             ..Default::default()
         };
         let changes = match after_seq {
-            None => ChangesBrief { since, count: 0, count_capped: false, newest: vec![] },
+            None => ChangesBrief {
+                since,
+                count: 0,
+                count_capped: false,
+                newest: vec![],
+            },
             Some(after) => {
                 q.after_seq = after;
                 let count = tx.count_events(&q, CHANGES_COUNT_CAP)?;
                 q.newest_first = true;
                 q.limit = DIGEST_NEWEST;
                 let newest = tx.events(&q)?;
-                ChangesBrief { since, count, count_capped: count >= CHANGES_COUNT_CAP as u64, newest }
+                ChangesBrief {
+                    since,
+                    count,
+                    count_capped: count >= CHANGES_COUNT_CAP as u64,
+                    newest,
+                }
             }
         };
 
@@ -1219,8 +1421,7 @@ impl Baton {
 
     /// Marks `stale` on a session read from the store.
     fn decorate(&self, mut s: Session, now: Timestamp) -> Session {
-        s.stale = s.status == SessionStatus::Active
-            && s.last_seen < now.minus_secs(self.policy.stale_after_secs);
+        s.stale = s.status == SessionStatus::Active && s.last_seen < now.minus_secs(self.policy.stale_after_secs);
         s
     }
 
@@ -1239,7 +1440,8 @@ impl Baton {
 
     fn load_session(&self, tx: &mut dyn Tx, id: &str) -> Result<Session> {
         parse::check_session_id(id)?;
-        tx.session(id)?.ok_or_else(|| Error::not_found(format!("no session '{id}': see `baton session list`")))
+        tx.session(id)?
+            .ok_or_else(|| Error::not_found(format!("no session '{id}': see `baton session list`")))
     }
 
     fn only_active_session(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Option<Session>> {
@@ -1250,7 +1452,11 @@ impl Baton {
             limit: Some(2),
             ..Default::default()
         })?;
-        Ok(if found.len() == 1 { found.into_iter().next() } else { None })
+        Ok(if found.len() == 1 {
+            found.into_iter().next()
+        } else {
+            None
+        })
     }
 
     fn try_resolve_session(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Option<Session>> {
@@ -1283,7 +1489,17 @@ impl Baton {
                 let list: Vec<String> = found
                     .iter()
                     .take(5)
-                    .map(|s| format!("{} ({}{})", s.id, s.status, s.context.as_deref().map(|c| format!(", {}", clip(c, 40))).unwrap_or_default()))
+                    .map(|s| {
+                        format!(
+                            "{} ({}{})",
+                            s.id,
+                            s.status,
+                            s.context
+                                .as_deref()
+                                .map(|c| format!(", {}", clip(c, 40)))
+                                .unwrap_or_default()
+                        )
+                    })
                     .collect();
                 Err(Error::bad_input(format!(
                     "ambiguous session: agent '{}' has {}{} {wanted} sessions in this project: {}; pass --session ID or set BATON_SESSION",
@@ -1341,15 +1557,26 @@ impl Baton {
             EntryKind::Note => "journal.note",
             EntryKind::Checkpoint => "session.checkpoint",
         };
-        event(tx, s, now, kind_name, s.id.clone(), json!({
-            "text": clip(text, 500), "rationale": entry.rationale.as_deref().map(|r| clip(r, 500)),
-            "git_branch": s.git_branch, "git_commit": s.git_commit,
-        }))?;
+        event(
+            tx,
+            s,
+            now,
+            kind_name,
+            s.id.clone(),
+            json!({
+                "text": clip(text, 500), "rationale": entry.rationale.as_deref().map(|r| clip(r, 500)),
+                "git_branch": s.git_branch, "git_commit": s.git_commit,
+            }),
+        )?;
         Ok(entry)
     }
 
     fn context_in(&self, tx: &mut dyn Tx, s: Session, now: Timestamp) -> Result<SessionContext> {
-        let mut entries = tx.entries(&EntryQuery { session_id: Some(s.id.clone()), limit: Some(2000), ..Default::default() })?;
+        let mut entries = tx.entries(&EntryQuery {
+            session_id: Some(s.id.clone()),
+            limit: Some(2000),
+            ..Default::default()
+        })?;
         entries.reverse();
         let pick = |k: EntryKind| entries.iter().filter(|e| e.kind == k).cloned().collect::<Vec<_>>();
         let progress = pick(EntryKind::Progress);
@@ -1366,7 +1593,11 @@ impl Baton {
             ..Default::default()
         })?;
         let s = self.decorate(s, now);
-        let mut tldr = s.context.as_deref().map(|c| clip(c, 200)).unwrap_or_else(|| "(no goal given)".to_string());
+        let mut tldr = s
+            .context
+            .as_deref()
+            .map(|c| clip(c, 200))
+            .unwrap_or_else(|| "(no goal given)".to_string());
         tldr.push_str(&format!(
             " — {} progress, {} done, {} decisions, {} blockers, {} claims held",
             progress.len(),
@@ -1428,7 +1659,12 @@ fn transition(s: &Session, to: SessionStatus, from: &[SessionStatus]) -> Result<
 fn lease_lost(key: &ItemKey, mine: &Claim, by: Option<Holder>) -> Error {
     let who = by
         .as_ref()
-        .map(|h| format!(" and agent '{}' (session {}) took it over with token {}", h.agent, h.session, h.token))
+        .map(|h| {
+            format!(
+                " and agent '{}' (session {}) took it over with token {}",
+                h.agent, h.session, h.token
+            )
+        })
         .unwrap_or_default();
     Error::conflict(
         format!(
@@ -1472,15 +1708,18 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
         if !d.changes.newest.is_empty() {
             let n = d.changes.newest.len();
             d.changes.newest.truncate(n / 2);
-            d.omitted.push(format!("{} newest events (see `baton changes`)", n - n / 2));
+            d.omitted
+                .push(format!("{} newest events (see `baton changes`)", n - n / 2));
         } else if !d.other_claims.is_empty() {
             let n = d.other_claims.len();
             d.other_claims.truncate(n / 2);
-            d.omitted.push(format!("{} other sessions' claims (see `baton claims`)", n - n / 2));
+            d.omitted
+                .push(format!("{} other sessions' claims (see `baton claims`)", n - n / 2));
         } else if !d.active_sessions.is_empty() {
             let n = d.active_sessions.len();
             d.active_sessions.truncate(n / 2);
-            d.omitted.push(format!("{} open sessions (see `baton session list`)", n - n / 2));
+            d.omitted
+                .push(format!("{} open sessions (see `baton session list`)", n - n / 2));
         } else if !d.blockers.is_empty() {
             let n = d.blockers.len();
             d.blockers.truncate(n / 2);
@@ -1488,7 +1727,8 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
         } else if !d.my_claims.is_empty() {
             let n = d.my_claims.len();
             d.my_claims.truncate(n / 2);
-            d.omitted.push(format!("{} of your claims (see `baton claims --mine`)", n - n / 2));
+            d.omitted
+                .push(format!("{} of your claims (see `baton claims --mine`)", n - n / 2));
         } else if let Some(h) = d.last_handoff.as_mut() {
             let budget = max_chars / 4;
             h.summary = h.summary.as_deref().map(|s| clip(s, budget));
@@ -1496,7 +1736,8 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
             h.handoff.next.truncate(10);
             h.handoff.done.truncate(10);
             h.handoff.blockers.truncate(10);
-            d.omitted.push("part of the last handoff (see `baton session view` on that session)".to_string());
+            d.omitted
+                .push("part of the last handoff (see `baton session view` on that session)".to_string());
             if guard > 2 {
                 break;
             }

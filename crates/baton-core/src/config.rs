@@ -85,7 +85,11 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { stale_after_secs: 2 * 3600, default_ttl_secs: 30 * 60, digest_max_chars: 8000 }
+        Policy {
+            stale_after_secs: 2 * 3600,
+            default_ttl_secs: 30 * 60,
+            digest_max_chars: 8000,
+        }
     }
 }
 

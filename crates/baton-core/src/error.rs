@@ -24,16 +24,25 @@ pub enum Error {
 
 impl Error {
     pub fn bad_input(message: impl Into<String>) -> Self {
-        Error::BadInput { message: message.into() }
+        Error::BadInput {
+            message: message.into(),
+        }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        Error::NotFound { message: message.into() }
+        Error::NotFound {
+            message: message.into(),
+        }
     }
     pub fn conflict(message: impl Into<String>, details: Value) -> Self {
-        Error::Conflict { message: message.into(), details }
+        Error::Conflict {
+            message: message.into(),
+            details,
+        }
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        Error::Internal { message: message.into() }
+        Error::Internal {
+            message: message.into(),
+        }
     }
 
     /// Stable machine-readable name of the kind (`bad_input`, `conflict`, `not_found`, `internal`).

@@ -42,7 +42,9 @@ pub fn parse_duration(s: &str) -> Result<i64> {
             return Err(bad());
         }
         let n: i64 = digits.parse().map_err(|_| bad())?;
-        total = total.checked_add(n.checked_mul(unit).ok_or_else(bad)?).ok_or_else(bad)?;
+        total = total
+            .checked_add(n.checked_mul(unit).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
         digits.clear();
     }
     if !digits.is_empty() {
@@ -113,7 +115,9 @@ pub fn check_nonempty_text(field: &str, text: &str) -> Result<()> {
 /// no whitespace or control characters.
 pub fn check_id(field: &str, value: &str) -> Result<()> {
     if value.is_empty() {
-        return Err(Error::bad_input(format!("{field} is empty: expected 1 to {MAX_ID_CHARS} characters")));
+        return Err(Error::bad_input(format!(
+            "{field} is empty: expected 1 to {MAX_ID_CHARS} characters"
+        )));
     }
     let n = value.chars().count();
     if n > MAX_ID_CHARS {
@@ -137,7 +141,9 @@ pub fn check_type(value: &str) -> Result<()> {
     let ok = !value.is_empty()
         && value.len() <= MAX_TYPE_CHARS
         && value.as_bytes()[0].is_ascii_lowercase()
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if !ok {
         return Err(Error::bad_input(format!(
             "invalid work type '{}': expected a lowercase word of at most {MAX_TYPE_CHARS} characters, such as issue, pr, qa, task or session",
@@ -202,7 +208,10 @@ mod tests {
         let now = Timestamp(10_000_000_000_000);
         assert_eq!(parse_since("42", now).unwrap(), Since::Cursor(42));
         assert_eq!(parse_since("2h", now).unwrap(), Since::Time(now.minus_secs(7200)));
-        assert!(matches!(parse_since("2026-11-22T10:00:00Z", now).unwrap(), Since::Time(_)));
+        assert!(matches!(
+            parse_since("2026-11-22T10:00:00Z", now).unwrap(),
+            Since::Time(_)
+        ));
         let err = parse_since("yesterday", now).unwrap_err();
         assert!(err.to_string().contains("'yesterday'"));
     }

@@ -37,13 +37,23 @@ impl Project {
     /// Builds the project of `cwd` from already discovered git facts.
     pub fn resolve(cwd: &Path, git: Option<GitInfo>, key_override: Option<&str>) -> Project {
         if let Some(key) = key_override {
-            let repo = normalize_remote(key).map(|(_, path)| path).unwrap_or_else(|| key.to_string());
-            return Project { key: key.to_string(), repo, git };
+            let repo = normalize_remote(key)
+                .map(|(_, path)| path)
+                .unwrap_or_else(|| key.to_string());
+            return Project {
+                key: key.to_string(),
+                repo,
+                git,
+            };
         }
         match &git {
             Some(g) => {
                 if let Some((host_path, path)) = g.origin.as_deref().and_then(normalize_remote) {
-                    Project { key: host_path, repo: path, git }
+                    Project {
+                        key: host_path,
+                        repo: path,
+                        git,
+                    }
                 } else {
                     let dir = fs::canonicalize(&g.common_dir).unwrap_or_else(|_| g.common_dir.clone());
                     let top = if dir.file_name().is_some_and(|n| n == ".git") {
@@ -51,19 +61,29 @@ impl Project {
                     } else {
                         dir.clone()
                     };
-                    Project { key: dir.display().to_string(), repo: base_name(&top), git }
+                    Project {
+                        key: dir.display().to_string(),
+                        repo: base_name(&top),
+                        git,
+                    }
                 }
             }
             None => {
                 let dir = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
-                Project { key: dir.display().to_string(), repo: base_name(&dir), git: None }
+                Project {
+                    key: dir.display().to_string(),
+                    repo: base_name(&dir),
+                    git: None,
+                }
             }
         }
     }
 }
 
 fn base_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
 }
 
 impl GitInfo {
@@ -103,8 +123,16 @@ impl GitInfo {
             None if is_object_id(head) => (None, Some(head.to_string())),
             None => (None, None),
         };
-        let origin = fs::read_to_string(common_dir.join("config")).ok().and_then(|c| origin_url(&c));
-        GitInfo { worktree: worktree.to_path_buf(), common_dir, branch, commit, origin }
+        let origin = fs::read_to_string(common_dir.join("config"))
+            .ok()
+            .and_then(|c| origin_url(&c));
+        GitInfo {
+            worktree: worktree.to_path_buf(),
+            common_dir,
+            branch,
+            commit,
+            origin,
+        }
     }
 }
 
@@ -172,7 +200,11 @@ pub fn normalize_remote(url: &str) -> Option<(String, String)> {
         return None;
     };
     let path = path.trim_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path).trim_end_matches('/').to_string();
+    let path = path
+        .strip_suffix(".git")
+        .unwrap_or(path)
+        .trim_end_matches('/')
+        .to_string();
     let host = host.to_ascii_lowercase();
     if path.is_empty() {
         return None;
@@ -199,7 +231,8 @@ mod tests {
 
     #[test]
     fn origin_from_config() {
-        let cfg = "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = x\n[remote \"origin\"]\n\turl = git@h:o/r.git\n";
+        let cfg =
+            "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = x\n[remote \"origin\"]\n\turl = git@h:o/r.git\n";
         assert_eq!(origin_url(cfg).as_deref(), Some("git@h:o/r.git"));
     }
 }

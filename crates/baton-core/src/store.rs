@@ -3,8 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Claim, ClaimState, EntryKind, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session,
-    SessionStatus,
+    Claim, ClaimState, EntryKind, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session, SessionStatus,
 };
 use crate::time::Timestamp;
 

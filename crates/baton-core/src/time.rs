@@ -72,10 +72,18 @@ pub fn human_span(secs: i64) -> String {
         format!("{}m", s / 60)
     } else if s < 86_400 {
         let m = (s % 3600) / 60;
-        if m == 0 { format!("{}h", s / 3600) } else { format!("{}h {}m", s / 3600, m) }
+        if m == 0 {
+            format!("{}h", s / 3600)
+        } else {
+            format!("{}h {}m", s / 3600, m)
+        }
     } else {
         let h = (s % 86_400) / 3600;
-        if h == 0 { format!("{}d", s / 86_400) } else { format!("{}d {}h", s / 86_400, h) }
+        if h == 0 {
+            format!("{}d", s / 86_400)
+        } else {
+            format!("{}d {}h", s / 86_400, h)
+        }
     };
     if secs < 0 { format!("-{out}") } else { out }
 }

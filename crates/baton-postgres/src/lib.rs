@@ -1,1 +1,491 @@
+//! baton's team store on PostgreSQL: one connection per store, migrations applied on open.
+//!
+//! Write transactions run at READ COMMITTED. Every session or claim row a write transaction reads is
+//! locked (`FOR UPDATE`) until commit, so a decision taken on a row cannot be undone by a concurrent
+//! update; claim decisions on one item are serialised by a transaction-scoped advisory lock; event
+//! sequence numbers are handed out at commit, in commit order. Transactions that lose a race
+//! (serialization failure, deadlock) are retried from the start.
 
+mod sql;
+mod tx;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use baton_core::model::{ClaimState, EntryKind, SessionStatus};
+use baton_core::store::{Store, Tx};
+use baton_core::{Error, Result, Timestamp};
+use postgres::error::SqlState;
+use postgres::{Client, IsolationLevel, NoTls, Statement};
+
+use crate::tx::PgTx;
+
+/// Schema migrations, in order. Each runs once per schema, inside the migration transaction.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// How many times `write` runs a transaction that keeps losing races before giving up.
+const MAX_ATTEMPTS: u32 = 20;
+
+/// A baton store in a PostgreSQL database.
+pub struct PgStore {
+    conn: Mutex<Conn>,
+    /// The URL as given, password included: needed to reconnect. Never shown.
+    url: String,
+    schema: Option<String>,
+    location: String,
+}
+
+/// One connection and the statements prepared on it.
+struct Conn {
+    client: Client,
+    stmts: HashMap<String, Statement>,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` and applies pending migrations.
+    pub fn open(url: &str) -> Result<PgStore> {
+        PgStore::connect(url, None)
+    }
+
+    /// Like [`PgStore::open`], but keeps baton's tables in `schema`, creating it when missing.
+    pub fn open_in_schema(url: &str, schema: &str) -> Result<PgStore> {
+        if schema.is_empty() || schema.len() > 63 {
+            return Err(Error::bad_input(format!(
+                "invalid PostgreSQL schema name '{schema}': expected 1 to 63 characters"
+            )));
+        }
+        PgStore::connect(url, Some(schema))
+    }
+
+    fn connect(url: &str, schema: Option<&str>) -> Result<PgStore> {
+        let mut location = redact_url(url);
+        if let Some(s) = schema {
+            location.push_str(&format!(" (schema {s})"));
+        }
+        let mut conn = Conn::connect(url, schema)?;
+        migrate(&mut conn.client, schema)?;
+        Ok(PgStore {
+            conn: Mutex::new(conn),
+            url: url.to_string(),
+            schema: schema.map(str::to_string),
+            location,
+        })
+    }
+
+    /// The connection, reconnecting first when the server closed it.
+    fn conn(&self) -> Result<MutexGuard<'_, Conn>> {
+        // A panic inside a transaction leaves nothing half-done: the transaction rolls back on unwind.
+        let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.client.is_closed() {
+            *guard = Conn::connect(&self.url, self.schema.as_deref())?;
+        }
+        Ok(guard)
+    }
+
+    fn run(&self, write: bool, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut guard = self.conn()?;
+        let conn = &mut *guard;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let builder = conn.client.build_transaction();
+            let builder = if write {
+                builder.isolation_level(IsolationLevel::ReadCommitted)
+            } else {
+                // One snapshot for the whole read.
+                builder.isolation_level(IsolationLevel::RepeatableRead).read_only(true)
+            };
+            let tx = builder.start().map_err(|e| pg_error("begin a transaction", &e))?;
+            let mut ptx = PgTx::new(tx, &mut conn.stmts, write);
+            let (result, retryable) = match f(&mut ptx) {
+                Ok(()) => ptx.commit(),
+                Err(e) => (Err(e), ptx.rollback()),
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(_) if retryable && attempt < MAX_ATTEMPTS => backoff(attempt),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Conn {
+    fn connect(url: &str, schema: Option<&str>) -> Result<Conn> {
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            Error::bad_input(format!(
+                "invalid PostgreSQL URL {}: {}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+                redact_url(url),
+                describe(&e)
+            ))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("baton");
+        }
+        let mut client = config.connect(NoTls).map_err(|e| {
+            Error::internal(format!(
+                "cannot connect to PostgreSQL at {}: {}; check BATON_DATABASE_URL (or --database-url) and that the server is running and reachable",
+                redact_url(url),
+                describe(&e)
+            ))
+        })?;
+        if let Some(s) = schema {
+            // The schema may not exist yet: search_path accepts that, and migrations create it.
+            client
+                .batch_execute(&format!("SET search_path TO {}", quote_ident(s)))
+                .map_err(|e| pg_error("set the search path", &e))?;
+        }
+        Ok(Conn {
+            client,
+            stmts: HashMap::new(),
+        })
+    }
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(false, f)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(true, f)
+    }
+
+    fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut guard = self.conn()?;
+        let conn = &mut *guard;
+        let mut tx = conn
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| pg_error("begin a transaction", &e))?;
+        let problems = integrity_problems(&mut tx).map_err(|e| pg_error("check integrity", &e))?;
+        tx.commit().map_err(|e| pg_error("finish the integrity check", &e))?;
+        Ok(problems)
+    }
+}
+
+fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result<Vec<String>, postgres::Error> {
+    let mut problems = Vec::new();
+
+    let version: Option<i32> = tx
+        .query_one("SELECT max(version) FROM baton_schema_version", &[])?
+        .get(0);
+    let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if version != Some(latest) {
+        problems.push(format!(
+            "schema version is {}, expected {latest}",
+            version.map(|v| v.to_string()).unwrap_or_else(|| "missing".to_string())
+        ));
+    }
+
+    for row in tx.query(
+        "SELECT project, item_type, repo, item_id, count(*) FROM claims WHERE state = 'held'
+         GROUP BY project, item_type, repo, item_id HAVING count(*) > 1 LIMIT 20",
+        &[],
+    )? {
+        let (project, item_type, repo, item_id, n): (String, String, String, String, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        problems.push(format!(
+            "{item_type} {repo}#{item_id} in project {project} has {n} held grants"
+        ));
+    }
+
+    for row in tx.query(
+        "SELECT c.project, c.item_type, c.repo, c.item_id, c.token, c.state FROM claims c
+         WHERE c.state IN ('held', 'expired') AND EXISTS (
+             SELECT 1 FROM claims d WHERE d.project = c.project AND d.item_type = c.item_type
+               AND d.repo = c.repo AND d.item_id = c.item_id AND d.token > c.token)
+         LIMIT 20",
+        &[],
+    )? {
+        let (project, item_type, repo, item_id, token, state): (String, String, String, String, i64, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
+        problems.push(format!(
+            "{item_type} {repo}#{item_id} in project {project}: grant with token {token} is still {state} although a newer grant exists"
+        ));
+    }
+
+    let row = tx.query_one(
+        "SELECT (SELECT value FROM baton_event_seq WHERE id = 1), (SELECT max(seq) FROM events)",
+        &[],
+    )?;
+    let (counter, max_seq): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+    match counter {
+        None => problems.push("the event sequence counter row is missing".to_string()),
+        Some(c) if c < max_seq.unwrap_or(0) => problems.push(format!(
+            "the event sequence counter ({c}) is behind the newest event (seq {})",
+            max_seq.unwrap_or(0)
+        )),
+        Some(_) => {}
+    }
+
+    let names = |all: &[&str]| all.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let checks: [(&str, &str, Vec<String>); 3] = [
+        (
+            "sessions",
+            "SELECT DISTINCT status FROM sessions WHERE status <> ALL($1) LIMIT 5",
+            names(&SessionStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        ),
+        (
+            "claims",
+            "SELECT DISTINCT state FROM claims WHERE state <> ALL($1) LIMIT 5",
+            names(&ClaimState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        ),
+        (
+            "journal entries",
+            "SELECT DISTINCT kind FROM journal_entries WHERE kind <> ALL($1) LIMIT 5",
+            names(&EntryKind::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        ),
+    ];
+    for (table, sql, accepted) in checks {
+        for row in tx.query(sql, &[&accepted])? {
+            let value: String = row.get(0);
+            problems.push(format!("{table} hold the unknown value '{value}'"));
+        }
+    }
+    Ok(problems)
+}
+
+/// Applies pending migrations. Concurrent openers wait on an advisory lock, so each migration runs once.
+fn migrate(client: &mut Client, schema: Option<&str>) -> Result<()> {
+    let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    // Fast path, no lock: most opens find the schema up to date. A missing table fails the query.
+    if let Ok(row) = client.query_one("SELECT max(version) FROM baton_schema_version", &[]) {
+        if let Ok(Some(v)) = row.try_get::<_, Option<i32>>(0) {
+            if v == latest {
+                return Ok(());
+            }
+        }
+    }
+    let fail = |e: postgres::Error| pg_error("apply migrations", &e);
+    let mut tx = client.transaction().map_err(fail)?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&sql::fnv1a(&[b"baton", b"migrate"])],
+    )
+    .map_err(fail)?;
+    if let Some(s) = schema {
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)))
+            .map_err(fail)?;
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS baton_schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .map_err(fail)?;
+    let current: i32 = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM baton_schema_version", &[])
+        .map_err(fail)?
+        .get(0);
+    if current > latest {
+        return Err(Error::internal(format!(
+            "the PostgreSQL database has baton schema version {current}, newer than this baton knows ({latest}): upgrade baton"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        tx.batch_execute(sql)
+            .map_err(|e| pg_error(&format!("apply migration {version}"), &e))?;
+        tx.execute(
+            "INSERT INTO baton_schema_version (version, applied_at) VALUES ($1, $2)",
+            &[version, &Timestamp::now().micros()],
+        )
+        .map_err(fail)?;
+    }
+    tx.commit().map_err(fail)
+}
+
+/// Waits a little before retrying a transaction that lost a race; grows with the attempt, with jitter.
+fn backoff(attempt: u32) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let base = 200 * u64::from(attempt.min(10));
+    std::thread::sleep(Duration::from_micros(base + u64::from(nanos % 1000)));
+}
+
+/// Whether a failed statement lost a race and the whole transaction may simply run again.
+pub(crate) fn is_retryable(e: &postgres::Error) -> bool {
+    matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+/// An internal error saying which step failed and why.
+pub(crate) fn pg_error(what: &str, e: &postgres::Error) -> Error {
+    Error::internal(format!("PostgreSQL: cannot {what}: {}", describe(e)))
+}
+
+/// The server's message with its SQLSTATE, or the client error with its causes.
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+        if let Some(d) = db.detail() {
+            s.push_str(&format!("; {d}"));
+        }
+        if let Some(h) = db.hint() {
+            s.push_str(&format!("; hint: {h}"));
+        }
+        return s;
+    }
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        s.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    s
+}
+
+/// Quotes an SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The connection string without its password, fit to show.
+pub fn redact_url(url: &str) -> String {
+    let url = url.trim();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_key_values(url);
+    };
+    // The user info ends at the last '@' before the path; a raw '/' or '?' inside a password
+    // would hide it, so fall back to the last '@' anywhere.
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (userinfo, after) = match rest[..end].rfind('@').or_else(|| rest.rfind('@')) {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    let mut out = format!("{scheme}://");
+    if let Some(info) = userinfo {
+        out.push_str(info.split(':').next().unwrap_or(""));
+        out.push('@');
+    }
+    match after.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.split('=').next().unwrap_or("").eq_ignore_ascii_case("password"))
+                .collect();
+            if !kept.is_empty() {
+                out.push('?');
+                out.push_str(&kept.join("&"));
+            }
+        }
+        None => out.push_str(after),
+    }
+    out
+}
+
+/// `host=... password=...` form: drops the password, quoted or not.
+fn redact_key_values(conninfo: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut chars = conninfo.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'=') {
+            chars.next();
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            if chars.peek() == Some(&'\'') {
+                value.push('\'');
+                chars.next();
+                while let Some(c) = chars.next() {
+                    value.push(c);
+                    if c == '\\' {
+                        if let Some(n) = chars.next() {
+                            value.push(n);
+                        }
+                    } else if c == '\'' {
+                        break;
+                    }
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    value.push(c);
+                    chars.next();
+                }
+            }
+        }
+        if !key.eq_ignore_ascii_case("password") {
+            out.push(format!("{key}={value}"));
+        }
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://alice:s3cret@db.example:5432/baton"),
+            "postgres://alice@db.example:5432/baton"
+        );
+        assert_eq!(redact_url("postgresql://alice@db/baton"), "postgresql://alice@db/baton");
+        assert_eq!(
+            redact_url("postgres://db:5432/baton?sslmode=disable"),
+            "postgres://db:5432/baton?sslmode=disable"
+        );
+        assert_eq!(
+            redact_url("postgres://alice:p/a?s@s@db/baton?password=x&sslmode=disable"),
+            "postgres://alice@db/baton?sslmode=disable"
+        );
+        assert_eq!(redact_url("postgres://db/baton?password=x"), "postgres://db/baton");
+        assert_eq!(
+            redact_url("host=db user=alice password='a b\\' c' dbname=baton"),
+            "host=db user=alice dbname=baton"
+        );
+        assert_eq!(redact_url("host=db password = s3cret port=5432"), "host=db port=5432");
+    }
+
+    #[test]
+    fn quotes_identifiers() {
+        assert_eq!(quote_ident("baton"), "\"baton\"");
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+    }
+}

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, Tx};
 use baton_core::{
-    Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result,
-    Session, SessionStatus, Timestamp,
+    Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session,
+    SessionStatus, Timestamp,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
@@ -42,11 +42,15 @@ impl SqliteStore {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| db_err("cannot open database", path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| db_err("cannot configure database", path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| db_err("cannot configure database", path, e))?;
         // NORMAL is durable against process crashes in WAL mode; only an OS crash can drop the newest commits.
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;")
             .map_err(|e| db_err("cannot configure database", path, e))?;
-        let store = SqliteStore { path: path.to_path_buf(), conn: Mutex::new(conn) };
+        let store = SqliteStore {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        };
         store.prepare()?;
         Ok(store)
     }
@@ -80,7 +84,8 @@ impl SqliteStore {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| db_err("cannot migrate", &self.path, e))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(sql).map_err(|e| db_err(&format!("migration {} failed on", i + 1), &self.path, e))?;
+            tx.execute_batch(sql)
+                .map_err(|e| db_err(&format!("migration {} failed on", i + 1), &self.path, e))?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(|e| db_err("cannot migrate", &self.path, e))?;
         }
@@ -88,7 +93,9 @@ impl SqliteStore {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| Error::internal("database connection is poisoned by an earlier panic"))
+        self.conn
+            .lock()
+            .map_err(|_| Error::internal("database connection is poisoned by an earlier panic"))
     }
 
     fn run(&self, behavior: TransactionBehavior, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
@@ -96,7 +103,10 @@ impl SqliteStore {
         let tx = conn
             .transaction_with_behavior(behavior)
             .map_err(|e| db_err("cannot begin a transaction on", &self.path, e))?;
-        let mut stx = SqliteTx { tx: &tx, path: &self.path };
+        let mut stx = SqliteTx {
+            tx: &tx,
+            path: &self.path,
+        };
         f(&mut stx)?;
         tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))
     }
@@ -196,7 +206,11 @@ impl Filter {
         self.clauses.push(clause);
     }
     fn sql(&self) -> String {
-        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
     }
 }
 
@@ -207,12 +221,17 @@ const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, d
 
 fn parse_col<T: std::str::FromStr>(idx: usize, s: String) -> rusqlite::Result<T> {
     s.parse::<T>().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, format!("unexpected value '{s}'").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unexpected value '{s}'").into(),
+        )
     })
 }
 
 fn json_col<T: serde::de::DeserializeOwned>(idx: usize, s: String) -> rusqlite::Result<T> {
-    serde_json::from_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn session_row(r: &Row) -> rusqlite::Result<Session> {
@@ -294,14 +313,11 @@ impl SqliteTx<'_> {
         db_err("database error on", self.path, e)
     }
 
-    fn query<T>(
-        &self,
-        sql: &str,
-        params: &[SqlValue],
-        map: fn(&Row) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>> {
+    fn query<T>(&self, sql: &str, params: &[SqlValue], map: fn(&Row) -> rusqlite::Result<T>) -> Result<Vec<T>> {
         let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), map).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params.iter()), map)
+            .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<T>>>().map_err(|e| self.err(e))
     }
 
@@ -415,7 +431,11 @@ impl Tx for SqliteTx<'_> {
         if q.loss_unreported {
             f.raw("loss_reported = 0".to_string());
         }
-        let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id{}", f.sql(), limit_sql(q.limit));
+        let sql = format!(
+            "SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id{}",
+            f.sql(),
+            limit_sql(q.limit)
+        );
         self.query(&sql, &f.params, claim_row)
     }
 
@@ -499,7 +519,11 @@ impl Tx for SqliteTx<'_> {
         };
         let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
         f.within("e.kind", &kinds);
-        let cols = ENTRY_COLS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
+        let cols = ENTRY_COLS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT {cols} FROM journal_entries e{join}{} ORDER BY e.created_at DESC, e.id DESC{}",
             f.sql(),
@@ -519,7 +543,11 @@ impl Tx for SqliteTx<'_> {
     fn events(&mut self, q: &EventQuery) -> Result<Vec<Event>> {
         let f = event_filter(q);
         let order = if q.newest_first { "DESC" } else { "ASC" };
-        let sql = format!("SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order} LIMIT {}", f.sql(), q.limit);
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order} LIMIT {}",
+            f.sql(),
+            q.limit
+        );
         self.query(&sql, &f.params, event_row)
     }
 
@@ -538,11 +566,15 @@ impl Tx for SqliteTx<'_> {
             .tx
             .prepare_cached("SELECT min(seq) FROM events WHERE project = ?1 AND time >= ?2")
             .map_err(|e| self.err(e))?;
-        stmt.query_row(params![project, time.0], |r| r.get(0)).map_err(|e| self.err(e))
+        stmt.query_row(params![project, time.0], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     fn last_seq(&mut self) -> Result<i64> {
-        let mut stmt = self.tx.prepare_cached("SELECT coalesce(max(seq), 0) FROM events").map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")
+            .map_err(|e| self.err(e))?;
         stmt.query_row([], |r| r.get(0)).map_err(|e| self.err(e))
     }
 

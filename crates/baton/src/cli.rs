@@ -51,19 +51,27 @@ pub enum Command {
     #[command(subcommand)]
     Session(SessionCommand),
     /// Claim a work item as a lease so no other session takes it
-    #[command(after_help = "Examples:\n  baton claim issue 15 --repo org/app\n  baton claim pr 42 --ttl 2h --idempotency-key retry-42\n\nExits 3 and names the holder when another session holds the item.")]
+    #[command(
+        after_help = "Examples:\n  baton claim issue 15 --repo org/app\n  baton claim pr 42 --ttl 2h --idempotency-key retry-42\n\nExits 3 and names the holder when another session holds the item."
+    )]
     Claim(ClaimArgs),
     /// Release a claimed work item as completed, blocked or deferred
-    #[command(after_help = "Examples:\n  baton release issue 15 --status completed --notes \"PR #16\"\n  baton release issue 15 --status deferred --force --reason \"holder crashed\"")]
+    #[command(
+        after_help = "Examples:\n  baton release issue 15 --status completed --notes \"PR #16\"\n  baton release issue 15 --status deferred --force --reason \"holder crashed\""
+    )]
     Release(ReleaseArgs),
     /// Renew this session and all its claims
-    #[command(after_help = "Example:\n  baton heartbeat\n\nExits 3 when a lease of this session expired and another session took the item over.")]
+    #[command(
+        after_help = "Example:\n  baton heartbeat\n\nExits 3 when a lease of this session expired and another session took the item over."
+    )]
     Heartbeat,
     /// List active claims in this project
     #[command(after_help = "Examples:\n  baton claims\n  baton claims --mine --type issue")]
     Claims(ClaimsArgs),
     /// List events (every state change), oldest first, with a cursor for the next page
-    #[command(after_help = "Examples:\n  baton changes --since 2h\n  baton changes --since 2026-11-22T09:00:00Z --kind claim\n  baton changes --since 1234 --limit 50     (1234 = a next_cursor)\n  baton changes --follow")]
+    #[command(
+        after_help = "Examples:\n  baton changes --since 2h\n  baton changes --since 2026-11-22T09:00:00Z --kind claim\n  baton changes --since 1234 --limit 50     (1234 = a next_cursor)\n  baton changes --follow"
+    )]
     Changes(ChangesArgs),
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
@@ -76,10 +84,14 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
     /// Start a session; prints its id, the last handoff and a digest
-    #[command(after_help = "Example:\n  baton session start --agent claude-code --context \"auth refactor\" --task 15\n\nThen: export BATON_SESSION=<printed id> (or rely on this agent having one active session).")]
+    #[command(
+        after_help = "Example:\n  baton session start --agent claude-code --context \"auth refactor\" --task 15\n\nThen: export BATON_SESSION=<printed id> (or rely on this agent having one active session)."
+    )]
     Start(StartArgs),
     /// Add to the session's journal: progress, a decision, a discovery, a blocker, a next step...
-    #[command(after_help = "Examples:\n  baton session log --progress \"login endpoint done\"\n  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"\n  baton session log --blocker \"staging DB down\"")]
+    #[command(
+        after_help = "Examples:\n  baton session log --progress \"login endpoint done\"\n  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"\n  baton session log --blocker \"staging DB down\""
+    )]
     Log(LogArgs),
     /// Record a checkpoint (and the current git branch and commit)
     #[command(after_help = "Example:\n  baton session checkpoint --note \"tests green\"")]
@@ -88,16 +100,24 @@ pub enum SessionCommand {
     #[command(after_help = "Example:\n  baton session pause --note \"lunch\"")]
     Pause(NoteArgs),
     /// Resume a session; prints its full context and a digest
-    #[command(after_help = "Examples:\n  baton session resume\n  baton session resume 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b")]
+    #[command(
+        after_help = "Examples:\n  baton session resume\n  baton session resume 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b"
+    )]
     Resume(ResumeArgs),
     /// End the session as completed, with a summary and handoff notes for the next agent
-    #[command(after_help = "Example:\n  baton session end --summary \"login done\" --handoff \"refresh tokens next\" --next \"write refresh tests\"")]
+    #[command(
+        after_help = "Example:\n  baton session end --summary \"login done\" --handoff \"refresh tokens next\" --next \"write refresh tests\""
+    )]
     End(EndArgs),
     /// Close the session as completed, or abandon it (its claims are released as deferred)
-    #[command(after_help = "Examples:\n  baton session close --complete\n  baton session close --abandon --reason \"superseded by #18\"")]
+    #[command(
+        after_help = "Examples:\n  baton session close --complete\n  baton session close --abandon --reason \"superseded by #18\""
+    )]
     Close(CloseArgs),
     /// Show a session and its journal
-    #[command(after_help = "Examples:\n  baton session view\n  baton session view 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b --decisions")]
+    #[command(
+        after_help = "Examples:\n  baton session view\n  baton session view 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b --decisions"
+    )]
     View(ViewArgs),
     /// List sessions of this project, newest first
     #[command(after_help = "Examples:\n  baton session list\n  baton session list --status active --all-projects")]

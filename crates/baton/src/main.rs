@@ -15,14 +15,25 @@ fn main() {
             Err(e) => output::report_error(&e, cli.global.json),
         },
         Err(e) => match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                 let _ = e.print();
-                if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 }
+                if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                }
             }
             _ => {
                 if std::env::args().any(|a| a == "--json") {
                     let msg = e.render().to_string();
-                    let first = msg.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+                    let first = msg
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_string();
                     let _ = output::print_json(&serde_json::json!({
                         "error": {"kind": "bad_input", "message": first, "exit_code": 2}
                     }));

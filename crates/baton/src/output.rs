@@ -44,7 +44,11 @@ pub fn report_error(e: &Error, json: bool) -> i32 {
 /// `3m ago`, `in 25m`.
 pub fn rel(t: Timestamp, now: Timestamp) -> String {
     let secs = (now.0 - t.0) / 1_000_000;
-    if secs >= 0 { format!("{} ago", human_span(secs)) } else { format!("in {}", human_span(-secs)) }
+    if secs >= 0 {
+        format!("{} ago", human_span(secs))
+    } else {
+        format!("in {}", human_span(-secs))
+    }
 }
 
 pub fn claim_line(c: &Claim, now: Timestamp) -> String {
@@ -72,8 +76,20 @@ fn event_line(e: &Event, now: Timestamp) -> String {
 
 /// One event per line, for `changes`.
 pub fn event_row(e: &Event) -> String {
-    let data = if e.data.is_null() { String::new() } else { format!("  {}", compact_data(&e.data)) };
-    format!("{:>6}  {}  {:<12} {:<18} {}{}", e.seq, e.time.short(), e.agent, e.kind, e.target, data)
+    let data = if e.data.is_null() {
+        String::new()
+    } else {
+        format!("  {}", compact_data(&e.data))
+    };
+    format!(
+        "{:>6}  {}  {:<12} {:<18} {}{}",
+        e.seq,
+        e.time.short(),
+        e.agent,
+        e.kind,
+        e.target,
+        data
+    )
 }
 
 fn compact_data(v: &serde_json::Value) -> String {
@@ -98,21 +114,32 @@ pub fn render_digest(d: &Digest, now: Timestamp) -> String {
     let _ = writeln!(s, "Project {} — digest for {}", d.project, d.agent);
     match &d.last_handoff {
         None if d.first_session => {
-            let _ = writeln!(s, "This is the first session in this project: no handoff, nothing has happened yet.");
+            let _ = writeln!(
+                s,
+                "This is the first session in this project: no handoff, nothing has happened yet."
+            );
         }
         None => {
             let _ = writeln!(s, "No session of this project has ended yet, so there is no handoff.");
         }
         Some(h) => {
             let when = h.ended_at.map(|t| rel(t, now)).unwrap_or_default();
-            let _ = writeln!(s, "\nHandoff from {} (session {}, {} {}):", h.agent, h.session_id, h.status, when);
+            let _ = writeln!(
+                s,
+                "\nHandoff from {} (session {}, {} {}):",
+                h.agent, h.session_id, h.status, when
+            );
             if let Some(sum) = &h.summary {
                 let _ = writeln!(s, "  Summary: {sum}");
             }
             if let Some(n) = &h.handoff.notes {
                 let _ = writeln!(s, "  Notes: {n}");
             }
-            for (label, list) in [("Done", &h.handoff.done), ("Next", &h.handoff.next), ("Blocker", &h.handoff.blockers)] {
+            for (label, list) in [
+                ("Done", &h.handoff.done),
+                ("Next", &h.handoff.next),
+                ("Blocker", &h.handoff.blockers),
+            ] {
                 for item in list {
                     let _ = writeln!(s, "  {label}: {item}");
                 }
@@ -154,14 +181,31 @@ pub fn render_digest(d: &Digest, now: Timestamp) -> String {
     if !d.blockers.is_empty() {
         let _ = writeln!(s, "\nBlockers:");
         for b in &d.blockers {
-            let _ = writeln!(s, "  {} ({}, {}): {}", b.agent, b.session_id, rel(b.created_at, now), b.text);
+            let _ = writeln!(
+                s,
+                "  {} ({}, {}): {}",
+                b.agent,
+                b.session_id,
+                rel(b.created_at, now),
+                b.text
+            );
         }
     }
     let c = &d.changes;
     match c.since {
         Some(t) => {
             let plus = if c.count_capped { "+" } else { "" };
-            let _ = writeln!(s, "\n{}{plus} changes since your last session here ({}).", c.count, rel(t, now));
+            let noun = if c.count == 1 && !c.count_capped {
+                "change"
+            } else {
+                "changes"
+            };
+            let _ = writeln!(
+                s,
+                "\n{}{plus} {noun} since your previous session here ({}).",
+                c.count,
+                rel(t, now)
+            );
         }
         None if !d.first_session => {
             let _ = writeln!(s, "\nYour first session here: {} changes so far.", c.count);
@@ -195,7 +239,11 @@ fn entries(s: &mut String, title: &str, list: &[JournalEntry], now: Timestamp) {
 
 pub fn session_header(sn: &Session, now: Timestamp) -> String {
     let mut s = String::new();
-    let stale = if sn.stale { " (STALE: no heartbeat within the stale threshold)" } else { "" };
+    let stale = if sn.stale {
+        " (STALE: no heartbeat within the stale threshold)"
+    } else {
+        ""
+    };
     let _ = writeln!(s, "Session {} — {} — {}{stale}", sn.id, sn.agent, sn.status);
     if let Some(n) = &sn.name {
         let _ = writeln!(s, "Name: {n}");
@@ -207,7 +255,11 @@ pub fn session_header(sn: &Session, now: Timestamp) -> String {
         let _ = writeln!(s, "Tasks: {}", sn.task_ids.join(", "));
     }
     if let Some(b) = &sn.git_branch {
-        let commit = sn.git_commit.as_deref().map(|c| format!(" @ {}", &c[..c.len().min(12)])).unwrap_or_default();
+        let commit = sn
+            .git_commit
+            .as_deref()
+            .map(|c| format!(" @ {}", &c[..c.len().min(12)]))
+            .unwrap_or_default();
         let _ = writeln!(s, "Git: {b}{commit}");
     }
     let _ = writeln!(
@@ -215,7 +267,9 @@ pub fn session_header(sn: &Session, now: Timestamp) -> String {
         "Started {}, last seen {}{}",
         rel(sn.created_at, now),
         rel(sn.last_seen, now),
-        sn.ended_at.map(|t| format!(", ended {}", rel(t, now))).unwrap_or_default()
+        sn.ended_at
+            .map(|t| format!(", ended {}", rel(t, now)))
+            .unwrap_or_default()
     );
     s.trim_end().to_string()
 }
@@ -234,7 +288,11 @@ pub fn render_context(c: &SessionContext, now: Timestamp, only: Option<&str>) ->
         }
         _ => {}
     }
-    let _ = write!(s, "\n\nGoal: {}", c.session.context.as_deref().unwrap_or("(none given)"));
+    let _ = write!(
+        s,
+        "\n\nGoal: {}",
+        c.session.context.as_deref().unwrap_or("(none given)")
+    );
     let _ = write!(s, "\nTL;DR: {}\n", c.tldr);
     entries(&mut s, "Progress", &c.progress, now);
     entries(&mut s, "Done", &c.done, now);

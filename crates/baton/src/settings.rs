@@ -20,8 +20,8 @@ pub struct Context {
 
 /// Resolves settings (flags over env over repo config over user config) and opens the store.
 pub fn load(global: &GlobalArgs) -> Result<Context> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))?;
     let user = match user_config_path() {
         Some(p) => ConfigFile::load(&p)?,
         None => ConfigFile::default(),
@@ -32,7 +32,11 @@ pub fn load(global: &GlobalArgs) -> Result<Context> {
     let repo_cfg = ConfigFile::load(&top.join(".baton/config.toml"))?;
     let cfg = user.overlay(repo_cfg);
 
-    let project_key = global.project.clone().or_else(|| env("BATON_PROJECT")).or(cfg.project.clone());
+    let project_key = global
+        .project
+        .clone()
+        .or_else(|| env("BATON_PROJECT"))
+        .or(cfg.project.clone());
     if let Some(k) = &project_key {
         if k.trim().is_empty() || k.len() > 1000 {
             return Err(Error::bad_input(format!(
@@ -54,16 +58,27 @@ pub fn load(global: &GlobalArgs) -> Result<Context> {
         baton_core::parse::check_session_id(s)?;
     }
     let policy = Policy::from_config(&cfg)?;
-    let url = global.database_url.clone().or_else(|| env("BATON_DATABASE_URL")).or(cfg.database_url.clone());
+    let url = global
+        .database_url
+        .clone()
+        .or_else(|| env("BATON_DATABASE_URL"))
+        .or(cfg.database_url.clone());
     let store = open_store(url.as_deref())?;
-    Ok(Context { baton: Baton::new(store, policy), caller: Caller { project, agent, session } })
+    Ok(Context {
+        baton: Baton::new(store, policy),
+        caller: Caller {
+            project,
+            agent,
+            session,
+        },
+    })
 }
 
 /// Opens PostgreSQL for a `postgres://` URL, else the embedded SQLite file.
 pub fn open_store(url: Option<&str>) -> Result<Box<dyn baton_core::store::Store>> {
     match url {
         Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-            todo_pg(u)
+            Ok(Box::new(baton_postgres::PgStore::open(u)?))
         }
         Some(u) if u.starts_with("sqlite:") => {
             let path = u.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
@@ -81,4 +96,3 @@ pub fn open_store(url: Option<&str>) -> Result<Box<dyn baton_core::store::Store>
         }
     }
 }
-fn todo_pg(_u: &str) -> Result<Box<dyn baton_core::store::Store>> { Err(Error::internal("pg pending")) }

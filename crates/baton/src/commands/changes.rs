@@ -12,7 +12,12 @@ use crate::settings::Context;
 const POLL: Duration = Duration::from_millis(300);
 
 pub fn run(ctx: &Context, json: bool, agent: Option<String>, a: ChangesArgs) -> Result<i32> {
-    let mut req = ChangesRequest { since: a.since, agent, kind: a.kind, limit: a.limit };
+    let mut req = ChangesRequest {
+        since: a.since,
+        agent,
+        kind: a.kind,
+        limit: a.limit,
+    };
     if !a.follow {
         let page = ctx.baton.changes(&ctx.caller, &req)?;
         if json {
@@ -21,7 +26,11 @@ pub fn run(ctx: &Context, json: bool, agent: Option<String>, a: ChangesArgs) -> 
             for e in &page.events {
                 println_out(&event_row(e))?;
             }
-            let more = if page.more { " (more: run again with this cursor)" } else { "" };
+            let more = if page.more {
+                " (more: run again with this cursor)"
+            } else {
+                ""
+            };
             println_out(&format!("next_cursor: {}{more}", page.next_cursor))?;
         }
         return Ok(0);

@@ -9,7 +9,11 @@ use crate::settings::Context;
 pub fn run(ctx: &Context, json: bool, a: ClaimsArgs) -> Result<i32> {
     let r = ctx.baton.claims(
         &ctx.caller,
-        ClaimsRequest { mine: a.mine, item_type: a.item_type, include_released: a.include_released },
+        ClaimsRequest {
+            mine: a.mine,
+            item_type: a.item_type,
+            include_released: a.include_released,
+        },
     )?;
     if json {
         print_json(&r)?;
@@ -26,7 +30,10 @@ pub fn run(ctx: &Context, json: bool, a: ClaimsArgs) -> Result<i32> {
         .map(|v| {
             let state = match v.claim.state {
                 baton_core::ClaimState::Held | baton_core::ClaimState::Expired => String::new(),
-                other => format!("  [{other}{}]", v.claim.release_status.map(|s| format!(" {s}")).unwrap_or_default()),
+                other => format!(
+                    "  [{other}{}]",
+                    v.claim.release_status.map(|s| format!(" {s}")).unwrap_or_default()
+                ),
             };
             let mine = if v.mine { "* " } else { "  " };
             format!("{mine}{}{state}", claim_line(&v.claim, now))

@@ -34,7 +34,11 @@ pub fn run(ctx: &Context, json: bool, a: DoctorArgs) -> Result<i32> {
         if problems.is_empty() {
             s.push_str("Integrity: ok");
         } else {
-            s.push_str(&format!("Integrity: {} problems\n  {}", problems.len(), problems.join("\n  ")));
+            s.push_str(&format!(
+                "Integrity: {} problems\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            ));
         }
         if let Some(sw) = &sweep {
             s.push_str(&format!(
@@ -46,7 +50,10 @@ pub fn run(ctx: &Context, json: bool, a: DoctorArgs) -> Result<i32> {
         println_out(&s)?;
     }
     if !problems.is_empty() {
-        return Err(Error::internal(format!("the store has {} integrity problems", problems.len())));
+        return Err(Error::internal(format!(
+            "the store has {} integrity problems",
+            problems.len()
+        )));
     }
     Ok(0)
 }

@@ -12,7 +12,11 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
         print_json(&r)?;
         return Ok(code);
     }
-    println_out(&format!("Session {} renewed with {} claims.", r.session_id, r.renewed.len()))?;
+    println_out(&format!(
+        "Session {} renewed with {} claims.",
+        r.session_id,
+        r.renewed.len()
+    ))?;
     for l in &r.lost {
         let by = l
             .taken_by

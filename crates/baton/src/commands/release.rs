@@ -25,7 +25,11 @@ pub fn run(ctx: &Context, json: bool, a: ReleaseArgs) -> Result<i32> {
     if json {
         print_json(&r)?;
     } else {
-        let forced = if r.forced { format!(" (forced from {})", r.claim.agent) } else { String::new() };
+        let forced = if r.forced {
+            format!(" (forced from {})", r.claim.agent)
+        } else {
+            String::new()
+        };
         println_out(&format!("Released {} as {status}{forced}.", r.claim.key().label()))?;
     }
     Ok(0)

@@ -38,7 +38,12 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
             let (kind, text) = entry_of(&a);
             let r = b.log(
                 caller,
-                LogRequest { kind, text, rationale: a.rationale, idempotency_key: a.idempotency_key },
+                LogRequest {
+                    kind,
+                    text,
+                    rationale: a.rationale,
+                    idempotency_key: a.idempotency_key,
+                },
             )?;
             if json {
                 print_json(&r)?;
@@ -99,7 +104,9 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
         }
         SessionCommand::Close(a) => {
             let how = if a.abandon {
-                CloseAs::Abandon { reason: a.reason.unwrap_or_default() }
+                CloseAs::Abandon {
+                    reason: a.reason.unwrap_or_default(),
+                }
             } else {
                 CloseAs::Complete
             };

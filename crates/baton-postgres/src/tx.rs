@@ -1,0 +1,700 @@
+//! [`Tx`] on one PostgreSQL transaction.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use baton_core::model::{
+    Claim, ClaimState, Event, Handoff, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session,
+};
+use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Tx};
+use baton_core::{Error, Result, Timestamp};
+use postgres::error::SqlState;
+use postgres::types::{FromSql, ToSql};
+use postgres::{Row, Statement, Transaction};
+use serde_json::json;
+
+use crate::sql::{Params, Where, fnv1a, like_prefix};
+use crate::{is_retryable, pg_error};
+
+const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, \
+     worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
+const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, \
+     granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported";
+const ENTRY_COLS: &str = "e.id, e.session_id, e.kind, e.text, e.rationale, e.created_at";
+const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
+
+/// One transaction. Events appended here wait in `pending` until commit, when they get their seqs.
+pub(crate) struct PgTx<'a> {
+    tx: Transaction<'a>,
+    stmts: &'a mut HashMap<String, Statement>,
+    write: bool,
+    pending: Vec<NewEvent>,
+    /// A statement lost a race (serialization failure, deadlock): running the transaction again may succeed.
+    retry: bool,
+}
+
+impl<'a> PgTx<'a> {
+    pub(crate) fn new(tx: Transaction<'a>, stmts: &'a mut HashMap<String, Statement>, write: bool) -> PgTx<'a> {
+        PgTx {
+            tx,
+            stmts,
+            write,
+            pending: Vec::new(),
+            retry: false,
+        }
+    }
+
+    /// Gives the buffered events their seqs and commits. Returns the outcome and whether a retry may help.
+    pub(crate) fn commit(mut self) -> (Result<()>, bool) {
+        if let Err(e) = self.flush_events() {
+            let retry = self.retry;
+            let _ = self.tx.rollback();
+            return (Err(e), retry);
+        }
+        match self.tx.commit() {
+            Ok(()) => (Ok(()), false),
+            Err(e) => (Err(pg_error("commit", &e)), is_retryable(&e)),
+        }
+    }
+
+    /// Rolls back. Returns whether the failure was a lost race that a retry may win.
+    pub(crate) fn rollback(self) -> bool {
+        let _ = self.tx.rollback();
+        self.retry
+    }
+
+    /// Takes `n` seqs and inserts the buffered events with them.
+    ///
+    /// The UPDATE locks the counter row until COMMIT, so a transaction that takes seqs later also
+    /// commits later: seq order is commit order, and a reader paging by `seq > cursor` never misses an
+    /// event that commits after the page was read.
+    fn flush_events(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut self.pending);
+        let n = events.len() as i64;
+        let rows = self.query(
+            "number events",
+            "UPDATE baton_event_seq SET value = value + $1 WHERE id = 1 RETURNING value",
+            &[&n],
+        )?;
+        let last: i64 = match rows.first() {
+            Some(row) => col(row, 0)?,
+            None => return Err(Error::internal("PostgreSQL: the event sequence counter row is missing")),
+        };
+        let seqs: Vec<i64> = (last - n + 1..=last).collect();
+        let times: Vec<i64> = events.iter().map(|e| e.time.micros()).collect();
+        let projects: Vec<&str> = events.iter().map(|e| e.project.as_str()).collect();
+        let agents: Vec<&str> = events.iter().map(|e| e.agent.as_str()).collect();
+        let sessions: Vec<Option<&str>> = events.iter().map(|e| e.session_id.as_deref()).collect();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+        let targets: Vec<&str> = events.iter().map(|e| e.target.as_str()).collect();
+        let data: Vec<String> = events.iter().map(|e| e.data.to_string()).collect();
+        self.execute(
+            "record events",
+            "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data)
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[], $7::text[], $8::text[])",
+            &[&seqs, &times, &projects, &agents, &sessions, &kinds, &targets, &data],
+        )?;
+        Ok(())
+    }
+
+    /// The prepared statement for `sql`, prepared once per connection.
+    fn statement(&mut self, what: &str, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.stmts.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.tx.prepare(sql).map_err(|e| self.fail(what, e))?;
+        self.stmts.insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    fn query(&mut self, what: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let stmt = self.statement(what, sql)?;
+        self.tx.query(&stmt, params).map_err(|e| self.fail(what, e))
+    }
+
+    fn execute(&mut self, what: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let stmt = self.statement(what, sql)?;
+        self.tx.execute(&stmt, params).map_err(|e| self.fail(what, e))
+    }
+
+    fn fail(&mut self, what: &str, e: postgres::Error) -> Error {
+        if is_retryable(&e) {
+            self.retry = true;
+        }
+        pg_error(what, &e)
+    }
+
+    /// Rows read in a write transaction stay locked until commit: what the rules decide on cannot
+    /// change under them, even at READ COMMITTED.
+    fn lock_clause(&self) -> &'static str {
+        if self.write { " FOR UPDATE" } else { "" }
+    }
+
+    fn claim_where(&mut self, key: &ItemKey, session_id: Option<&str>) -> Result<Option<Claim>> {
+        let mut p = Params::default();
+        let mut w = Where::default();
+        w.and(format!("project = {}", p.push(key.project.clone())));
+        w.and(format!("item_type = {}", p.push(key.item_type.clone())));
+        w.and(format!("repo = {}", p.push(key.repo.clone())));
+        w.and(format!("item_id = {}", p.push(key.item_id.clone())));
+        if let Some(s) = session_id {
+            w.and(format!("session_id = {}", p.push(s.to_string())));
+        }
+        let sql = format!(
+            "SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1{}",
+            w.sql(),
+            self.lock_clause()
+        );
+        let rows = self.query("read a claim", &sql, &p.refs())?;
+        rows.first().map(claim_from_row).transpose()
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn lock_item(&mut self, key: &ItemKey) -> Result<()> {
+        let k = fnv1a(&[
+            key.project.as_bytes(),
+            key.item_type.as_bytes(),
+            key.repo.as_bytes(),
+            key.item_id.as_bytes(),
+        ]);
+        self.execute("lock a work item", "SELECT pg_advisory_xact_lock($1)", &[&k])?;
+        Ok(())
+    }
+
+    fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>> {
+        self.claim_where(key, None)
+    }
+
+    fn session_claim_on(&mut self, key: &ItemKey, session_id: &str) -> Result<Option<Claim>> {
+        self.claim_where(key, Some(session_id))
+    }
+
+    fn insert_claim(&mut self, c: &Claim) -> Result<()> {
+        let stmt = self.statement(
+            "record a claim",
+            "INSERT INTO claims (id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs,
+                 granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )?;
+        let ended_at = c.ended_at.map(Timestamp::micros);
+        let release_status = c.release_status.map(|r| r.as_str());
+        let params: [&(dyn ToSql + Sync); 17] = [
+            &c.id,
+            &c.project,
+            &c.item_type,
+            &c.repo,
+            &c.item_id,
+            &c.token,
+            &c.session_id,
+            &c.agent,
+            &c.state.as_str(),
+            &c.ttl_secs,
+            &c.granted_at.0,
+            &c.renewed_at.0,
+            &c.expires_at.0,
+            &ended_at,
+            &release_status,
+            &c.notes,
+            &c.loss_reported,
+        ];
+        match self.tx.execute(&stmt, &params) {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or_default();
+                let label = c.key().label();
+                let message = if constraint == "claims_one_held" {
+                    format!("{label} is already held: the database refused a second grant")
+                } else {
+                    format!(
+                        "{label} already has a grant with token {}: the database refused a duplicate",
+                        c.token
+                    )
+                };
+                Err(Error::conflict(message, json!({"item": c.key(), "token": c.token})))
+            }
+            Err(e) => Err(self.fail("record a claim", e)),
+        }
+    }
+
+    fn update_claim(&mut self, c: &Claim) -> Result<()> {
+        let ended_at = c.ended_at.map(Timestamp::micros);
+        let release_status = c.release_status.map(|r| r.as_str());
+        let n = self.execute(
+            "update a claim",
+            "UPDATE claims SET state = $2, ttl_secs = $3, renewed_at = $4, expires_at = $5, ended_at = $6,
+                 release_status = $7, notes = $8, loss_reported = $9
+             WHERE id = $1",
+            &[
+                &c.id,
+                &c.state.as_str(),
+                &c.ttl_secs,
+                &c.renewed_at.0,
+                &c.expires_at.0,
+                &ended_at,
+                &release_status,
+                &c.notes,
+                &c.loss_reported,
+            ],
+        )?;
+        if n == 0 {
+            return Err(Error::not_found(format!("no claim with id '{}' to update", c.id)));
+        }
+        Ok(())
+    }
+
+    fn claims(&mut self, q: &ClaimQuery) -> Result<Vec<Claim>> {
+        let mut p = Params::default();
+        let mut w = Where::default();
+        if let Some(v) = &q.project {
+            w.and(format!("project = {}", p.push(v.clone())));
+        }
+        if let Some(v) = &q.session_id {
+            w.and(format!("session_id = {}", p.push(v.clone())));
+        }
+        if let Some(v) = &q.item_type {
+            w.and(format!("item_type = {}", p.push(v.clone())));
+        }
+        if !q.states.is_empty() {
+            let states: Vec<String> = q.states.iter().map(|s| s.as_str().to_string()).collect();
+            w.and(format!("state = ANY({})", p.push(states)));
+        }
+        if let Some(t) = q.expires_before {
+            w.and(format!("expires_at < {}", p.push(t.micros())));
+        }
+        if q.loss_unreported {
+            let taken_over = p.push(ClaimState::TakenOver.as_str().to_string());
+            w.and(format!("state = {taken_over} AND NOT loss_reported"));
+        }
+        let mut sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id", w.sql());
+        if let Some(l) = q.limit {
+            sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
+        }
+        sql.push_str(self.lock_clause());
+        self.query("list claims", &sql, &p.refs())?
+            .iter()
+            .map(claim_from_row)
+            .collect()
+    }
+
+    fn insert_session(&mut self, s: &Session) -> Result<()> {
+        let task_ids = serde_json::to_string(&s.task_ids).map_err(encode_error)?;
+        let handoff = s
+            .handoff
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(encode_error)?;
+        let ended_at = s.ended_at.map(Timestamp::micros);
+        self.execute(
+            "record a session",
+            "INSERT INTO sessions (id, project, agent, name, role, context, task_ids, status, git_branch, git_commit,
+                 worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            &[
+                &s.id,
+                &s.project,
+                &s.agent,
+                &s.name,
+                &s.role,
+                &s.context,
+                &task_ids,
+                &s.status.as_str(),
+                &s.git_branch,
+                &s.git_commit,
+                &s.worktree,
+                &s.created_at.0,
+                &s.updated_at.0,
+                &s.last_seen.0,
+                &ended_at,
+                &s.compaction_count,
+                &s.summary,
+                &handoff,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_session(&mut self, s: &Session) -> Result<()> {
+        let task_ids = serde_json::to_string(&s.task_ids).map_err(encode_error)?;
+        let handoff = s
+            .handoff
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(encode_error)?;
+        let ended_at = s.ended_at.map(Timestamp::micros);
+        let n = self.execute(
+            "update a session",
+            "UPDATE sessions SET name = $2, role = $3, context = $4, task_ids = $5, status = $6, git_branch = $7,
+                 git_commit = $8, worktree = $9, updated_at = $10, last_seen = $11, ended_at = $12,
+                 compaction_count = $13, summary = $14, handoff = $15
+             WHERE id = $1",
+            &[
+                &s.id,
+                &s.name,
+                &s.role,
+                &s.context,
+                &task_ids,
+                &s.status.as_str(),
+                &s.git_branch,
+                &s.git_commit,
+                &s.worktree,
+                &s.updated_at.0,
+                &s.last_seen.0,
+                &ended_at,
+                &s.compaction_count,
+                &s.summary,
+                &handoff,
+            ],
+        )?;
+        if n == 0 {
+            return Err(Error::not_found(format!("no session '{}' to update", s.id)));
+        }
+        Ok(())
+    }
+
+    fn session(&mut self, id: &str) -> Result<Option<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE id = $1{}",
+            self.lock_clause()
+        );
+        let rows = self.query("read a session", &sql, &[&id])?;
+        rows.first().map(session_from_row).transpose()
+    }
+
+    fn sessions(&mut self, q: &SessionQuery) -> Result<Vec<Session>> {
+        let mut p = Params::default();
+        let mut w = Where::default();
+        if let Some(v) = &q.project {
+            w.and(format!("project = {}", p.push(v.clone())));
+        }
+        if let Some(v) = &q.agent {
+            w.and(format!("agent = {}", p.push(v.clone())));
+        }
+        if !q.statuses.is_empty() {
+            let statuses: Vec<String> = q.statuses.iter().map(|s| s.as_str().to_string()).collect();
+            w.and(format!("status = ANY({})", p.push(statuses)));
+        }
+        if let Some(t) = q.last_seen_before {
+            w.and(format!("last_seen < {}", p.push(t.micros())));
+        }
+        if let Some(v) = &q.exclude_id {
+            w.and(format!("id <> {}", p.push(v.clone())));
+        }
+        let mut sql = format!(
+            "SELECT {SESSION_COLS} FROM sessions{} ORDER BY updated_at DESC, id DESC",
+            w.sql()
+        );
+        if let Some(l) = q.limit {
+            sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
+        }
+        sql.push_str(self.lock_clause());
+        self.query("list sessions", &sql, &p.refs())?
+            .iter()
+            .map(session_from_row)
+            .collect()
+    }
+
+    fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
+        self.execute(
+            "record a journal entry",
+            "INSERT INTO journal_entries (id, session_id, kind, text, rationale, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &e.id,
+                &e.session_id,
+                &e.kind.as_str(),
+                &e.text,
+                &e.rationale,
+                &e.created_at.0,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn entries(&mut self, q: &EntryQuery) -> Result<Vec<JournalEntry>> {
+        let mut p = Params::default();
+        let mut w = Where::default();
+        let join = q.project.is_some() || !q.session_statuses.is_empty();
+        if let Some(v) = &q.session_id {
+            w.and(format!("e.session_id = {}", p.push(v.clone())));
+        }
+        if let Some(v) = &q.project {
+            w.and(format!("s.project = {}", p.push(v.clone())));
+        }
+        if !q.session_statuses.is_empty() {
+            let statuses: Vec<String> = q.session_statuses.iter().map(|s| s.as_str().to_string()).collect();
+            w.and(format!("s.status = ANY({})", p.push(statuses)));
+        }
+        if !q.kinds.is_empty() {
+            let kinds: Vec<String> = q.kinds.iter().map(|k| k.as_str().to_string()).collect();
+            w.and(format!("e.kind = ANY({})", p.push(kinds)));
+        }
+        let from = if join {
+            "journal_entries e JOIN sessions s ON s.id = e.session_id"
+        } else {
+            "journal_entries e"
+        };
+        let mut sql = format!(
+            "SELECT {ENTRY_COLS} FROM {from}{} ORDER BY e.created_at DESC, e.id DESC",
+            w.sql()
+        );
+        if let Some(l) = q.limit {
+            sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
+        }
+        self.query("list journal entries", &sql, &p.refs())?
+            .iter()
+            .map(entry_from_row)
+            .collect()
+    }
+
+    /// Buffers the event; it is numbered and inserted at commit (see `flush_events`).
+    ///
+    /// So `events`, `count_events` and `last_seq` in the same transaction do not see it. The rules read
+    /// events in a write transaction only for the digest at session start and resume, which leaves out the
+    /// caller's own session's events anyway; other events that transaction appends (sweeps) are counted
+    /// by the next reader.
+    fn append_event(&mut self, event: &NewEvent) -> Result<()> {
+        if !self.write {
+            return Err(Error::internal("cannot record an event in a read-only transaction"));
+        }
+        self.pending.push(event.clone());
+        Ok(())
+    }
+
+    fn events(&mut self, q: &EventQuery) -> Result<Vec<Event>> {
+        let mut p = Params::default();
+        let w = event_filter(q, &mut p);
+        let order = if q.newest_first { "DESC" } else { "ASC" };
+        let limit = p.push(i64::from(q.limit));
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order} LIMIT {limit}",
+            w.sql()
+        );
+        self.query("list events", &sql, &p.refs())?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    fn count_events(&mut self, q: &EventQuery, cap: u32) -> Result<u64> {
+        let mut p = Params::default();
+        let w = event_filter(q, &mut p);
+        let cap = p.push(i64::from(cap));
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM events{} LIMIT {cap}) capped",
+            w.sql()
+        );
+        let rows = self.query("count events", &sql, &p.refs())?;
+        let n: i64 = match rows.first() {
+            Some(row) => col(row, 0)?,
+            None => 0,
+        };
+        Ok(n.max(0) as u64)
+    }
+
+    fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>> {
+        let rows = self.query(
+            "find the first event since a time",
+            "SELECT min(seq) FROM events WHERE project = $1 AND time >= $2",
+            &[&project, &time.0],
+        )?;
+        match rows.first() {
+            Some(row) => col(row, 0),
+            None => Ok(None),
+        }
+    }
+
+    fn last_seq(&mut self) -> Result<i64> {
+        let rows = self.query(
+            "read the last event seq",
+            "SELECT value FROM baton_event_seq WHERE id = 1",
+            &[],
+        )?;
+        match rows.first() {
+            Some(row) => col(row, 0),
+            None => Err(Error::internal("PostgreSQL: the event sequence counter row is missing")),
+        }
+    }
+
+    fn idempotency(&mut self, project: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+        let rows = self.query(
+            "read an idempotency key",
+            "SELECT project, key, command, request, result, created_at FROM idempotency WHERE project = $1 AND key = $2",
+            &[&project, &key],
+        )?;
+        rows.first()
+            .map(|row| {
+                Ok(IdempotencyRecord {
+                    project: col(row, 0)?,
+                    key: col(row, 1)?,
+                    command: col(row, 2)?,
+                    request: col(row, 3)?,
+                    result: col(row, 4)?,
+                    created_at: Timestamp(col(row, 5)?),
+                })
+            })
+            .transpose()
+    }
+
+    fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
+        let n = self.execute(
+            "record an idempotency key",
+            "INSERT INTO idempotency (project, key, command, request, result, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project, key) DO NOTHING",
+            &[&r.project, &r.key, &r.command, &r.request, &r.result, &r.created_at.0],
+        )?;
+        if n == 0 {
+            // A concurrent call with the same key committed first. Running this transaction again
+            // replays that call's stored result instead of doing the work twice.
+            self.retry = true;
+            return Err(Error::conflict(
+                format!(
+                    "idempotency key '{}' was used by a concurrent request; retry to get its result",
+                    r.key
+                ),
+                json!({"idempotency_key": r.key}),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The WHERE clause shared by `events` and `count_events`.
+fn event_filter(q: &EventQuery, p: &mut Params) -> Where {
+    let mut w = Where::default();
+    if let Some(v) = &q.project {
+        w.and(format!("project = {}", p.push(v.clone())));
+    }
+    w.and(format!("seq > {}", p.push(q.after_seq)));
+    if let Some(v) = &q.agent {
+        w.and(format!("agent = {}", p.push(v.clone())));
+    }
+    if let Some(k) = &q.kind {
+        if k.contains('.') {
+            w.and(format!("kind = {}", p.push(k.clone())));
+        } else {
+            // A family: `claim` matches `claim` and `claim.*`.
+            let exact = p.push(k.clone());
+            let family = p.push(like_prefix(&format!("{k}.")));
+            w.and(format!("(kind = {exact} OR kind LIKE {family})"));
+        }
+    }
+    if !q.exclude_kinds.is_empty() {
+        w.and(format!("kind <> ALL({})", p.push(q.exclude_kinds.clone())));
+    }
+    if let Some(v) = &q.exclude_session {
+        w.and(format!("session_id IS DISTINCT FROM {}", p.push(v.clone())));
+    }
+    w
+}
+
+fn col<'r, T: FromSql<'r>>(row: &'r Row, idx: usize) -> Result<T> {
+    row.try_get(idx).map_err(|e| {
+        let name = row.columns().get(idx).map(|c| c.name()).unwrap_or("?");
+        pg_error(&format!("read column {name}"), &e)
+    })
+}
+
+fn parse_col<T: FromStr<Err = Error>>(row: &Row, idx: usize) -> Result<T> {
+    let text: String = col(row, idx)?;
+    text.parse()
+        .map_err(|e: Error| Error::internal(format!("PostgreSQL: stored value is unreadable: {e}")))
+}
+
+/// A JSON column decoded into `T`.
+fn json_col<T>(row: &Row, idx: usize, decode: impl Fn(&str) -> serde_json::Result<T>) -> Result<Option<T>> {
+    let text: Option<String> = col(row, idx)?;
+    text.map(|t| {
+        decode(&t).map_err(|e| {
+            let name = row.columns().get(idx).map(|c| c.name()).unwrap_or("?");
+            Error::internal(format!("PostgreSQL: stored {name} is not valid JSON: {e}"))
+        })
+    })
+    .transpose()
+}
+
+fn encode_error(e: serde_json::Error) -> Error {
+    Error::internal(format!("cannot encode JSON: {e}"))
+}
+
+fn session_from_row(row: &Row) -> Result<Session> {
+    Ok(Session {
+        id: col(row, 0)?,
+        project: col(row, 1)?,
+        agent: col(row, 2)?,
+        name: col(row, 3)?,
+        role: col(row, 4)?,
+        context: col(row, 5)?,
+        task_ids: json_col(row, 6, |t| serde_json::from_str::<Vec<String>>(t))?.unwrap_or_default(),
+        status: parse_col(row, 7)?,
+        stale: false,
+        git_branch: col(row, 8)?,
+        git_commit: col(row, 9)?,
+        worktree: col(row, 10)?,
+        created_at: Timestamp(col(row, 11)?),
+        updated_at: Timestamp(col(row, 12)?),
+        last_seen: Timestamp(col(row, 13)?),
+        ended_at: col::<Option<i64>>(row, 14)?.map(Timestamp),
+        compaction_count: col(row, 15)?,
+        summary: col(row, 16)?,
+        handoff: json_col(row, 17, |t| serde_json::from_str::<Handoff>(t))?,
+    })
+}
+
+fn claim_from_row(row: &Row) -> Result<Claim> {
+    let release_status: Option<String> = col(row, 14)?;
+    Ok(Claim {
+        id: col(row, 0)?,
+        project: col(row, 1)?,
+        item_type: col(row, 2)?,
+        repo: col(row, 3)?,
+        item_id: col(row, 4)?,
+        token: col(row, 5)?,
+        session_id: col(row, 6)?,
+        agent: col(row, 7)?,
+        state: parse_col(row, 8)?,
+        ttl_secs: col(row, 9)?,
+        granted_at: Timestamp(col(row, 10)?),
+        renewed_at: Timestamp(col(row, 11)?),
+        expires_at: Timestamp(col(row, 12)?),
+        ended_at: col::<Option<i64>>(row, 13)?.map(Timestamp),
+        release_status: release_status
+            .map(|s| {
+                s.parse()
+                    .map_err(|e: Error| Error::internal(format!("PostgreSQL: stored value is unreadable: {e}")))
+            })
+            .transpose()?,
+        notes: col(row, 15)?,
+        loss_reported: col(row, 16)?,
+    })
+}
+
+fn entry_from_row(row: &Row) -> Result<JournalEntry> {
+    Ok(JournalEntry {
+        id: col(row, 0)?,
+        session_id: col(row, 1)?,
+        kind: parse_col(row, 2)?,
+        text: col(row, 3)?,
+        rationale: col(row, 4)?,
+        created_at: Timestamp(col(row, 5)?),
+    })
+}
+
+fn event_from_row(row: &Row) -> Result<Event> {
+    Ok(Event {
+        seq: col(row, 0)?,
+        time: Timestamp(col(row, 1)?),
+        project: col(row, 2)?,
+        agent: col(row, 3)?,
+        session_id: col(row, 4)?,
+        kind: col(row, 5)?,
+        target: col(row, 6)?,
+        data: json_col(row, 7, |t| serde_json::from_str::<serde_json::Value>(t))?.unwrap_or(serde_json::Value::Null),
+    })
+}

@@ -1,0 +1,80 @@
+//! The storage conformance suite on PostgreSQL, one fresh schema per case.
+//!
+//! Runs when `BATON_TEST_DATABASE_URL` is set; without it every case is skipped. When it is set,
+//! a server that cannot be reached is a failure, not a skip.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use baton_core::Result;
+use baton_core::store::{Store, Tx};
+use baton_postgres::PgStore;
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A store in its own schema, dropped with the store.
+struct SchemaStore {
+    store: Option<PgStore>,
+    url: String,
+    schema: String,
+}
+
+impl SchemaStore {
+    fn store(&self) -> &PgStore {
+        self.store.as_ref().expect("the store lives until drop")
+    }
+}
+
+impl Store for SchemaStore {
+    fn backend(&self) -> &'static str {
+        self.store().backend()
+    }
+    fn location(&self) -> String {
+        self.store().location()
+    }
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.store().read(f)
+    }
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.store().write(f)
+    }
+    fn integrity_check(&self) -> Result<Vec<String>> {
+        self.store().integrity_check()
+    }
+}
+
+impl Drop for SchemaStore {
+    fn drop(&mut self) {
+        // Close the store's connections first so dropping the schema does not wait on them.
+        self.store.take();
+        if let Ok(mut client) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema));
+        }
+    }
+}
+
+fn fresh_store() -> Option<Box<dyn Store>> {
+    let Ok(url) = std::env::var("BATON_TEST_DATABASE_URL") else {
+        eprintln!("skipped: BATON_TEST_DATABASE_URL is not set");
+        return None;
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let schema = format!(
+        "conf_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let store = PgStore::open_in_schema(&url, &schema)
+        .unwrap_or_else(|e| panic!("cannot open PostgreSQL schema {schema} at BATON_TEST_DATABASE_URL: {e}"));
+    assert_eq!(store.backend(), "postgres");
+    Some(Box::new(SchemaStore {
+        store: Some(store),
+        url,
+        schema,
+    }))
+}
+
+baton_conformance::conformance_suite!(fresh_store);

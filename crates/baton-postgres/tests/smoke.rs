@@ -1,0 +1,680 @@
+//! Smoke tests of the PostgreSQL store. They need a server: set `BATON_TEST_DATABASE_URL`
+//! (for example `postgres://postgres@127.0.0.1:5432/test`); each test works in a fresh schema.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use baton_core::config::Policy;
+use baton_core::model::*;
+use baton_core::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store};
+use baton_core::{
+    Baton, Caller, ChangesRequest, ClaimRequest, Error, Project, ReleaseRequest, StartRequest, Timestamp,
+};
+use baton_postgres::PgStore;
+use serde_json::json;
+
+/// A fresh schema in the test database, dropped at the end of the test.
+struct TestDb {
+    url: String,
+    schema: String,
+}
+
+impl TestDb {
+    fn new() -> Option<TestDb> {
+        let Some(url) = std::env::var("BATON_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+            eprintln!("skipped: BATON_TEST_DATABASE_URL not set");
+            return None;
+        };
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let schema = format!(
+            "baton_test_{}_{}_{}",
+            std::process::id(),
+            nanos,
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        Some(TestDb { url, schema })
+    }
+
+    fn open(&self) -> PgStore {
+        PgStore::open_in_schema(&self.url, &self.schema).expect("open the test schema")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema));
+        }
+    }
+}
+
+macro_rules! test_db {
+    () => {
+        match TestDb::new() {
+            Some(db) => db,
+            None => return,
+        }
+    };
+}
+
+fn session(id: &str, project: &str, agent: &str, status: SessionStatus, at: i64) -> Session {
+    Session {
+        id: id.to_string(),
+        project: project.to_string(),
+        agent: agent.to_string(),
+        name: Some(format!("{id}-name")),
+        role: None,
+        context: Some("fix the login bug".to_string()),
+        task_ids: vec!["T-1".to_string()],
+        status,
+        stale: false,
+        git_branch: Some("main".to_string()),
+        git_commit: None,
+        worktree: Some("/src/app".to_string()),
+        created_at: Timestamp(at),
+        updated_at: Timestamp(at),
+        last_seen: Timestamp(at),
+        ended_at: None,
+        compaction_count: 0,
+        summary: None,
+        handoff: None,
+    }
+}
+
+fn new_event(project: &str, agent: &str, session: Option<&str>, kind: &'static str, time: i64) -> NewEvent {
+    NewEvent {
+        time: Timestamp(time),
+        project: project.to_string(),
+        agent: agent.to_string(),
+        session_id: session.map(str::to_string),
+        kind,
+        target: "issue app#1".to_string(),
+        data: json!({"n": time, "text": "ünïcode ✓"}),
+    }
+}
+
+fn caller(agent: &str) -> Caller {
+    Caller {
+        project: Project::detect(&std::env::temp_dir(), Some("test/proj")),
+        agent: agent.to_string(),
+        session: None,
+    }
+}
+
+fn claim_req(item_type: &str, id: &str) -> ClaimRequest {
+    ClaimRequest {
+        item_type: item_type.to_string(),
+        item_id: id.to_string(),
+        repo: None,
+        ttl: None,
+        idempotency_key: None,
+    }
+}
+
+fn release_req(item_type: &str, id: &str) -> ReleaseRequest {
+    ReleaseRequest {
+        item_type: item_type.to_string(),
+        item_id: id.to_string(),
+        repo: None,
+        status: ReleaseStatus::Completed,
+        notes: Some("done".to_string()),
+        force: false,
+        reason: None,
+        token: None,
+        idempotency_key: None,
+    }
+}
+
+#[test]
+fn connection_errors_name_the_server_but_not_the_password() {
+    let err = PgStore::open("postgres://baton:hunter2@127.0.0.1:1/baton").expect_err("nothing listens on port 1");
+    let message = err.to_string();
+    assert_eq!(err.kind(), "internal", "{message}");
+    assert!(message.contains("postgres://baton@127.0.0.1:1/baton"), "{message}");
+    assert!(message.contains("BATON_DATABASE_URL"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+
+    let err = PgStore::open("postgres://baton:hunter2@127.0.0.1:notaport/baton").expect_err("bad port");
+    assert_eq!(err.kind(), "bad_input", "{err}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+#[test]
+fn location_hides_the_password() {
+    let db = test_db!();
+    let store = db.open();
+    assert_eq!(store.backend(), "postgres");
+    let location = store.location();
+    assert!(location.contains(&db.schema), "{location}");
+    if let Some((_, rest)) = db.url.split_once("://") {
+        if let Some((userinfo, _)) = rest.rsplit_once('@') {
+            if let Some((_, password)) = userinfo.split_once(':') {
+                assert!(!location.contains(password), "{location}");
+            }
+        }
+    }
+}
+
+#[test]
+fn migrations_are_idempotent_and_safe_to_race() {
+    let db = test_db!();
+    let url = Arc::new(db.url.clone());
+    let schema = Arc::new(db.schema.clone());
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, schema) = (url.clone(), schema.clone());
+            thread::spawn(move || PgStore::open_in_schema(&url, &schema).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread").expect("concurrent open");
+    }
+    let store = db.open();
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 0);
+}
+
+#[test]
+fn sessions_round_trip_and_filter() {
+    let db = test_db!();
+    let store = db.open();
+    let mut s1 = session("s1", "proj", "alice", SessionStatus::Active, 1_000);
+    store::write(&store, |tx| tx.insert_session(&s1)).expect("insert");
+    assert_eq!(
+        store::read(&store, |tx| tx.session("s1")).expect("read"),
+        Some(s1.clone())
+    );
+    assert_eq!(store::read(&store, |tx| tx.session("missing")).expect("read"), None);
+
+    s1.status = SessionStatus::Completed;
+    s1.summary = Some("fixed it".to_string());
+    s1.handoff = Some(Handoff {
+        notes: Some("watch the cache".to_string()),
+        done: vec!["login".to_string()],
+        next: vec!["logout".to_string()],
+        blockers: vec![],
+    });
+    s1.task_ids = vec!["T-1".to_string(), "T-2".to_string()];
+    s1.compaction_count = 3;
+    s1.updated_at = Timestamp(2_000);
+    s1.last_seen = Timestamp(2_000);
+    s1.ended_at = Some(Timestamp(2_000));
+    s1.git_commit = Some("abc123".to_string());
+    store::write(&store, |tx| tx.update_session(&s1)).expect("update");
+    assert_eq!(
+        store::read(&store, |tx| tx.session("s1")).expect("read"),
+        Some(s1.clone())
+    );
+
+    let missing = session("nope", "proj", "alice", SessionStatus::Active, 1);
+    let err = store::write(&store, |tx| tx.update_session(&missing)).expect_err("no such session");
+    assert_eq!(err.kind(), "not_found");
+
+    let s2 = session("s2", "proj", "bob", SessionStatus::Active, 1_500);
+    let s3 = session("s3", "proj", "alice", SessionStatus::Paused, 1_200);
+    let s4 = session("s4", "other", "alice", SessionStatus::Active, 3_000);
+    store::write(&store, |tx| {
+        tx.insert_session(&s2)?;
+        tx.insert_session(&s3)?;
+        tx.insert_session(&s4)
+    })
+    .expect("insert more");
+
+    let ids = |q: SessionQuery| -> Vec<String> {
+        store::read(&store, |tx| tx.sessions(&q))
+            .expect("query")
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    let proj = || Some("proj".to_string());
+    assert_eq!(
+        ids(SessionQuery {
+            project: proj(),
+            ..Default::default()
+        }),
+        ["s1", "s2", "s3"]
+    );
+    assert_eq!(ids(SessionQuery::default()), ["s4", "s1", "s2", "s3"]);
+    assert_eq!(
+        ids(SessionQuery {
+            project: proj(),
+            agent: Some("alice".into()),
+            ..Default::default()
+        }),
+        ["s1", "s3"]
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            project: proj(),
+            statuses: vec![SessionStatus::Active, SessionStatus::Paused],
+            ..Default::default()
+        }),
+        ["s2", "s3"]
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            last_seen_before: Some(Timestamp(1_500)),
+            ..Default::default()
+        }),
+        ["s3"],
+        "strictly before"
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            project: proj(),
+            exclude_id: Some("s1".into()),
+            ..Default::default()
+        }),
+        ["s2", "s3"]
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            project: proj(),
+            limit: Some(2),
+            ..Default::default()
+        }),
+        ["s1", "s2"]
+    );
+}
+
+#[test]
+fn journal_entries_newest_first_with_session_filters() {
+    let db = test_db!();
+    let store = db.open();
+    let active = session("a", "proj", "alice", SessionStatus::Active, 1);
+    let done = session("d", "proj", "bob", SessionStatus::Completed, 1);
+    let elsewhere = session("x", "other", "carol", SessionStatus::Active, 1);
+    let entry = |id: &str, sid: &str, kind: EntryKind, at: i64| JournalEntry {
+        id: id.to_string(),
+        session_id: sid.to_string(),
+        kind,
+        text: format!("{kind} {id}"),
+        rationale: (kind == EntryKind::Decision).then(|| "because".to_string()),
+        created_at: Timestamp(at),
+    };
+    let entries = [
+        entry("e1", "a", EntryKind::Progress, 10),
+        entry("e2", "a", EntryKind::Blocker, 20),
+        entry("e3", "d", EntryKind::Blocker, 30),
+        entry("e4", "x", EntryKind::Blocker, 40),
+        entry("e5", "a", EntryKind::Decision, 50),
+    ];
+    store::write(&store, |tx| {
+        for s in [&active, &done, &elsewhere] {
+            tx.insert_session(s)?;
+        }
+        for e in &entries {
+            tx.insert_entry(e)?;
+        }
+        Ok(())
+    })
+    .expect("insert");
+
+    let list = |q: EntryQuery| store::read(&store, |tx| tx.entries(&q)).expect("query");
+    let of_a = list(EntryQuery {
+        session_id: Some("a".into()),
+        ..Default::default()
+    });
+    assert_eq!(
+        of_a.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["e5", "e2", "e1"]
+    );
+    assert_eq!(of_a[0], entries[4]);
+    let blockers = list(EntryQuery {
+        project: Some("proj".into()),
+        session_statuses: vec![SessionStatus::Active, SessionStatus::Paused],
+        kinds: vec![EntryKind::Blocker],
+        ..Default::default()
+    });
+    assert_eq!(blockers.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e2"]);
+    let limited = list(EntryQuery {
+        project: Some("proj".into()),
+        limit: Some(2),
+        ..Default::default()
+    });
+    assert_eq!(limited.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e5", "e3"]);
+}
+
+#[test]
+fn events_page_filter_and_count() {
+    let db = test_db!();
+    let store = db.open();
+    store::write(&store, |tx| {
+        tx.append_event(&new_event("A", "alice", Some("s1"), "session.started", 100))?;
+        tx.append_event(&new_event("A", "alice", Some("s1"), "claim.granted", 110))?;
+        tx.append_event(&new_event("B", "alice", Some("s9"), "claim.granted", 120))
+    })
+    .expect("first batch");
+    store::write(&store, |tx| {
+        tx.append_event(&new_event("A", "bob", Some("s2"), "session.heartbeat", 130))?;
+        tx.append_event(&new_event("A", "bob", None, "claim.released", 140))?;
+        tx.append_event(&new_event("A", "bob", Some("s2"), "claimant.odd", 150))?;
+        tx.append_event(&new_event("A", "bob", Some("s2"), "journal.note", 160))
+    })
+    .expect("second batch");
+
+    let events = |q: EventQuery| store::read(&store, |tx| tx.events(&q)).expect("events");
+    let a = |limit: u32| EventQuery {
+        project: Some("A".into()),
+        limit,
+        ..Default::default()
+    };
+
+    let all = events(a(100));
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 4, 5, 6, 7]);
+    assert_eq!(all[0].data, json!({"n": 100, "text": "ünïcode ✓"}));
+    assert_eq!(all[3].session_id, None);
+    assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 7);
+
+    // Paging by cursor visits every event once, in order.
+    let mut seen = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let page = events(EventQuery {
+            after_seq: cursor,
+            ..a(2)
+        });
+        if page.is_empty() {
+            break;
+        }
+        cursor = page.last().map(|e| e.seq).unwrap_or(cursor);
+        seen.extend(page.into_iter().map(|e| e.seq));
+    }
+    assert_eq!(seen, [1, 2, 4, 5, 6, 7]);
+
+    let kinds = |q: EventQuery| events(q).into_iter().map(|e| e.kind).collect::<Vec<_>>();
+    assert_eq!(
+        kinds(EventQuery {
+            kind: Some("claim".into()),
+            ..a(100)
+        }),
+        ["claim.granted", "claim.released"]
+    );
+    assert_eq!(
+        kinds(EventQuery {
+            kind: Some("claim.granted".into()),
+            ..a(100)
+        }),
+        ["claim.granted"]
+    );
+    assert_eq!(
+        kinds(EventQuery {
+            kind: Some("clai".into()),
+            ..a(100)
+        }),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        kinds(EventQuery {
+            agent: Some("bob".into()),
+            newest_first: true,
+            ..a(2)
+        }),
+        ["journal.note", "claimant.odd"]
+    );
+    assert_eq!(
+        kinds(EventQuery {
+            exclude_kinds: vec!["session.heartbeat".into(), "journal.note".into()],
+            exclude_session: Some("s2".into()),
+            ..a(100)
+        }),
+        ["session.started", "claim.granted", "claim.released"],
+        "events without a session are kept when excluding a session"
+    );
+
+    let count = |q: EventQuery, cap: u32| store::read(&store, |tx| tx.count_events(&q, cap)).expect("count");
+    assert_eq!(count(a(0), 100), 6);
+    assert_eq!(count(a(0), 4), 4);
+    assert_eq!(count(EventQuery { after_seq: 5, ..a(0) }, 100), 2);
+
+    let first = |p: &str, t: i64| store::read(&store, |tx| tx.first_seq_since(p, Timestamp(t))).expect("first");
+    assert_eq!(first("A", 0), Some(1));
+    assert_eq!(first("A", 115), Some(4));
+    assert_eq!(first("B", 121), None);
+
+    let err = store::read(&store, |tx| {
+        tx.append_event(&new_event("A", "x", None, "journal.note", 1))
+    })
+    .expect_err("read transactions take no events");
+    assert_eq!(err.kind(), "internal");
+}
+
+#[test]
+fn failed_write_rolls_back_and_returns_the_error_unchanged() {
+    let db = test_db!();
+    let store = db.open();
+    let s = session("s1", "proj", "alice", SessionStatus::Active, 1);
+    let mut runs = 0;
+    let err = store::write(&store, |tx| -> baton_core::Result<()> {
+        runs += 1;
+        tx.insert_session(&s)?;
+        tx.append_event(&new_event("proj", "alice", Some("s1"), "session.started", 1))?;
+        Err(Error::bad_input("no thanks"))
+    })
+    .expect_err("closure fails");
+    assert_eq!(runs, 1, "a rule's error is not retried");
+    assert!(
+        matches!(&err, Error::BadInput { message } if message == "no thanks"),
+        "{err:?}"
+    );
+    assert_eq!(store::read(&store, |tx| tx.session("s1")).expect("read"), None);
+    assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 0);
+}
+
+#[test]
+fn event_seqs_follow_commit_order() {
+    let db = test_db!();
+    let slow_store = db.open();
+    let store = db.open();
+    let (appended, wait_appended) = mpsc::channel();
+    let slow = thread::spawn(move || {
+        store::write(&slow_store, |tx| {
+            tx.append_event(&new_event("A", "slow", None, "journal.note", 1))?;
+            let _ = appended.send(());
+            thread::sleep(Duration::from_millis(400));
+            Ok(())
+        })
+    });
+    wait_appended.recv().expect("slow transaction started");
+    store::write(&store, |tx| {
+        tx.append_event(&new_event("A", "fast", None, "journal.note", 2))
+    })
+    .expect("fast");
+
+    // A reader pages now, while the slow transaction is still open...
+    let page = store::read(&store, |tx| {
+        tx.events(&EventQuery {
+            limit: 100,
+            ..Default::default()
+        })
+    })
+    .expect("page");
+    assert_eq!(page.iter().map(|e| e.agent.as_str()).collect::<Vec<_>>(), ["fast"]);
+    let cursor = page[0].seq;
+    slow.join().expect("thread").expect("slow write");
+
+    // ...and the event committed later still comes after its cursor.
+    let next = store::read(&store, |tx| {
+        tx.events(&EventQuery {
+            after_seq: cursor,
+            limit: 100,
+            ..Default::default()
+        })
+    })
+    .expect("next page");
+    assert_eq!(next.iter().map(|e| e.agent.as_str()).collect::<Vec<_>>(), ["slow"]);
+}
+
+#[test]
+fn claims_through_the_rules() {
+    let db = test_db!();
+    let baton = Baton::new(Box::new(db.open()), Policy::default());
+    let (mut alice, mut bob) = (caller("alice"), caller("bob"));
+    alice.session = Some(
+        baton
+            .start_session(&alice, StartRequest::default())
+            .expect("alice starts")
+            .session_id,
+    );
+    let bob_started = baton.start_session(&bob, StartRequest::default()).expect("bob starts");
+    bob.session = Some(bob_started.session_id.clone());
+    assert!(
+        !bob_started.digest.active_sessions.is_empty(),
+        "bob's digest shows alice"
+    );
+
+    let won = baton.claim(&alice, claim_req("issue", "15")).expect("alice claims");
+    assert!(won.claimed);
+    let claim = won.claim.expect("claim");
+    assert_eq!(claim.token, 1);
+    assert_eq!(claim.state, ClaimState::Held);
+
+    let lost = baton.claim(&bob, claim_req("issue", "15")).expect("bob asks");
+    assert!(!lost.claimed);
+    let holder = lost.claimed_by.expect("holder");
+    assert_eq!((holder.agent.as_str(), holder.token), ("alice", 1));
+
+    let again = baton.claim(&alice, claim_req("issue", "15")).expect("alice again");
+    assert!(again.claimed && again.renewed);
+
+    let err = baton
+        .release(&bob, release_req("issue", "15"))
+        .expect_err("bob does not hold it");
+    assert_eq!(err.kind(), "conflict");
+    let released = baton
+        .release(&alice, release_req("issue", "15"))
+        .expect("alice releases");
+    assert_eq!(released.claim.release_status, Some(ReleaseStatus::Completed));
+
+    let second = baton.claim(&bob, claim_req("issue", "15")).expect("bob claims");
+    assert!(second.claimed);
+    assert_eq!(second.claim.expect("claim").token, 2);
+
+    let held = store::read(baton.store(), |tx| {
+        tx.claims(&ClaimQuery {
+            states: vec![ClaimState::Held],
+            ..Default::default()
+        })
+    })
+    .expect("held");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].agent, "bob");
+
+    // Idempotent retries get the first answer back.
+    let mut keyed = claim_req("pr", "7");
+    keyed.idempotency_key = Some("k-1".to_string());
+    let first = baton.claim(&alice, keyed.clone()).expect("keyed claim");
+    let replay = baton.claim(&alice, keyed).expect("replay");
+    assert_eq!(first, replay);
+
+    // The activity log pages without gaps or repeats.
+    let mut kinds = Vec::new();
+    let mut seqs = Vec::new();
+    let mut since = None;
+    loop {
+        let page = baton
+            .changes(
+                &alice,
+                &ChangesRequest {
+                    since: since.clone(),
+                    limit: Some(2),
+                    ..Default::default()
+                },
+            )
+            .expect("changes");
+        seqs.extend(page.events.iter().map(|e| e.seq));
+        kinds.extend(page.events.iter().map(|e| e.kind.clone()));
+        since = Some(page.next_cursor.to_string());
+        if !page.more {
+            break;
+        }
+    }
+    let last = store::read(baton.store(), |tx| tx.last_seq()).expect("last seq");
+    assert_eq!(seqs, (1..=last).collect::<Vec<_>>());
+    for k in ["session.started", "claim.granted", "claim.renewed", "claim.released"] {
+        assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
+    }
+    let claim_family = baton
+        .changes(
+            &alice,
+            &ChangesRequest {
+                kind: Some("claim".into()),
+                limit: Some(100),
+                ..Default::default()
+            },
+        )
+        .expect("claim events");
+    assert!(claim_family.events.iter().all(|e| e.kind.starts_with("claim.")));
+    assert_eq!(baton.store().integrity_check().expect("check"), Vec::<String>::new());
+}
+
+#[test]
+fn sixteen_clients_race_for_the_same_fifty_items() {
+    let db = test_db!();
+    const CLIENTS: usize = 16;
+    const ITEMS: usize = 50;
+    let barrier = Arc::new(Barrier::new(CLIENTS));
+    let db_url = Arc::new((db.url.clone(), db.schema.clone()));
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let barrier = barrier.clone();
+            let db_url = db_url.clone();
+            thread::spawn(move || -> baton_core::Result<Vec<(usize, u32, i64, String)>> {
+                let store = PgStore::open_in_schema(&db_url.0, &db_url.1)?;
+                let baton = Baton::new(Box::new(store), Policy::default());
+                let mut me = caller(&format!("agent-{i}"));
+                let started = baton.start_session(&me, StartRequest::default())?;
+                me.session = Some(started.session_id.clone());
+                let mut wins = Vec::new();
+                for round in 0..2u32 {
+                    barrier.wait();
+                    for k in 0..ITEMS {
+                        let item = (k + i * 7) % ITEMS; // each client walks the items from a different place
+                        let out = baton.claim(&me, claim_req("task", &format!("item-{item}")))?;
+                        if out.claimed {
+                            let c = out.claim.expect("granted claim");
+                            wins.push((item, round, c.token, started.session_id.clone()));
+                        } else {
+                            let h = out.claimed_by.expect("holder");
+                            assert_ne!(h.session, started.session_id);
+                        }
+                    }
+                    barrier.wait();
+                    // Round two starts after every winner released its items.
+                    for (item, r, _, _) in &wins {
+                        if *r == round {
+                            baton.release(&me, release_req("task", &format!("item-{item}")))?;
+                        }
+                    }
+                }
+                Ok(wins)
+            })
+        })
+        .collect();
+    let mut winners: HashMap<(usize, u32), Vec<(i64, String)>> = HashMap::new();
+    for h in handles {
+        for (item, round, token, session) in h.join().expect("client thread").expect("client ran") {
+            winners.entry((item, round)).or_default().push((token, session));
+        }
+    }
+    for round in 0..2u32 {
+        for item in 0..ITEMS {
+            let w = winners.get(&(item, round)).map(Vec::as_slice).unwrap_or_default();
+            assert_eq!(w.len(), 1, "item-{item} round {round}: winners {w:?}");
+            assert_eq!(w[0].0, i64::from(round) + 1, "item-{item} round {round}: fencing token");
+        }
+    }
+    let store = db.open();
+    let grants = store::read(&store, |tx| tx.claims(&ClaimQuery::default())).expect("claims");
+    assert_eq!(grants.len(), 2 * ITEMS);
+    assert!(grants.iter().all(|c| c.state == ClaimState::Released));
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+}

@@ -1,0 +1,4 @@
+//! One integration-test binary driving the real `baton` binary.
+
+mod common;
+mod test_race;
