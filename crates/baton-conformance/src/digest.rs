@@ -270,4 +270,8 @@ pub fn digest_shortens_long_handoff(make: &MakeStore) {
     assert!(d.omitted.iter().any(|o| o.contains("newest events")), "{:?}", d.omitted);
     // Everything else was cut before the handoff was touched.
     assert!(d.active_sessions.is_empty() && d.other_claims.is_empty() && d.blockers.is_empty());
+    let size = serde_json::to_string(&d).expect("json").chars().count();
+    assert!(size <= max, "digest is {size} characters, over the bound {max}");
+    // One line per kind of cut, not one per halving step.
+    assert!(d.omitted.len() <= 8, "{:?}", d.omitted);
 }

@@ -132,6 +132,26 @@ pub fn session_start_shows_last_handoff(make: &MakeStore) {
     assert_eq!(last.session_id, second.session_id);
     assert_eq!(last.agent, "codex");
     assert_eq!(last.status, SessionStatus::Abandoned);
+
+    // Sessions are listed most recently updated first, filtered by status, up to the limit.
+    let me = caller("observer");
+    let ids = |l: baton_core::SessionList| l.sessions.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let all = ok(h.baton.list_sessions(&me, None, false, None));
+    assert_eq!(
+        ids(all),
+        [
+            third.session_id.clone(),
+            second.session_id.clone(),
+            first.session_id.clone()
+        ]
+    );
+    let two = ok(h.baton.list_sessions(&me, None, false, Some(2)));
+    assert_eq!(ids(two), [third.session_id.clone(), second.session_id.clone()]);
+    let done = ok(h.baton.list_sessions(&me, Some(SessionStatus::Completed), false, None));
+    assert_eq!(ids(done), [first.session_id]);
+    h.refused("list with limit 0", 2, &["'0'"], || {
+        h.baton.list_sessions(&me, None, false, Some(0))
+    });
 }
 
 /// Malformed start requests are refused and store nothing.

@@ -774,10 +774,10 @@ impl Baton {
         let fingerprint = json!({"item": key, "ttl": ttl});
         let now = self.now();
         store::write(self.store(), |tx| {
-            if let Some(k) = &req.idempotency_key {
-                if let Some(prev) = replay::<ClaimOutcome>(tx, caller, k, "claim", &fingerprint)? {
-                    return Ok(prev);
-                }
+            if let Some(k) = &req.idempotency_key
+                && let Some(prev) = replay::<ClaimOutcome>(tx, caller, k, "claim", &fingerprint)?
+            {
+                return Ok(prev);
             }
             let session = self.session_for_write(tx, caller, "claim for")?;
             tx.lock_item(&key)?;
@@ -871,10 +871,10 @@ impl Baton {
                 }
                 outcome.claim = Some(c);
             }
-            if outcome.claimed {
-                if let Some(k) = &req.idempotency_key {
-                    remember(tx, caller, k, "claim", &fingerprint, &outcome, now)?;
-                }
+            if outcome.claimed
+                && let Some(k) = &req.idempotency_key
+            {
+                remember(tx, caller, k, "claim", &fingerprint, &outcome, now)?;
             }
             Ok(outcome)
         })
@@ -899,10 +899,10 @@ impl Baton {
         let fingerprint = json!({"item": key, "status": req.status, "notes": req.notes, "force": req.force});
         let now = self.now();
         store::write(self.store(), |tx| {
-            if let Some(k) = &req.idempotency_key {
-                if let Some(prev) = replay::<Released>(tx, caller, k, "release", &fingerprint)? {
-                    return Ok(prev);
-                }
+            if let Some(k) = &req.idempotency_key
+                && let Some(prev) = replay::<Released>(tx, caller, k, "release", &fingerprint)?
+            {
+                return Ok(prev);
             }
             let session = if req.force {
                 self.try_resolve_session(tx, caller)?
@@ -915,28 +915,28 @@ impl Baton {
                 .ok_or_else(|| Error::not_found(format!("no claim on {}: nothing to release", key.label())))?;
             let active = matches!(latest.state, ClaimState::Held | ClaimState::Expired);
             let mine = session.as_ref().is_some_and(|s| s.id == latest.session_id);
-            if let Some(t) = req.token {
-                if t != latest.token {
-                    return Err(Error::conflict(
-                        format!(
-                            "stale fencing token {t} for {}: the current grant has token {}",
-                            key.label(),
-                            latest.token
-                        ),
-                        json!({"item": key, "token": t, "current_token": latest.token, "holder": Holder::of(&latest)}),
-                    ));
-                }
+            if let Some(t) = req.token
+                && t != latest.token
+            {
+                return Err(Error::conflict(
+                    format!(
+                        "stale fencing token {t} for {}: the current grant has token {}",
+                        key.label(),
+                        latest.token
+                    ),
+                    json!({"item": key, "token": t, "current_token": latest.token, "holder": Holder::of(&latest)}),
+                ));
             }
             if !req.force {
                 let s = session
                     .as_ref()
                     .ok_or_else(|| Error::internal("release without a session"))?;
                 if !mine || !active {
-                    if let Some(mine_before) = tx.session_claim_on(&key, &s.id)? {
-                        if mine_before.state == ClaimState::TakenOver {
-                            let by = (latest.session_id != s.id).then(|| Holder::of(&latest));
-                            return Err(lease_lost(&key, &mine_before, by));
-                        }
+                    if let Some(mine_before) = tx.session_claim_on(&key, &s.id)?
+                        && mine_before.state == ClaimState::TakenOver
+                    {
+                        let by = (latest.session_id != s.id).then(|| Holder::of(&latest));
+                        return Err(lease_lost(&key, &mine_before, by));
                     }
                     if !active {
                         return Err(Error::not_found(format!(
@@ -1426,14 +1426,14 @@ impl Baton {
     }
 
     fn refresh_git(&self, s: &mut Session, caller: &Caller) {
-        if let Some(g) = &caller.project.git {
-            if s.project == caller.project.key {
-                if g.branch.is_some() {
-                    s.git_branch = g.branch.clone();
-                }
-                if g.commit.is_some() {
-                    s.git_commit = g.commit.clone();
-                }
+        if let Some(g) = &caller.project.git
+            && s.project == caller.project.key
+        {
+            if g.branch.is_some() {
+                s.git_branch = g.branch.clone();
+            }
+            if g.commit.is_some() {
+                s.git_commit = g.commit.clone();
             }
         }
     }
@@ -1699,51 +1699,81 @@ pub fn clip(s: &str, max: usize) -> String {
     out
 }
 
-/// Shrinks a digest until its JSON form fits `max_chars`, recording what was cut.
+/// Shrinks a digest until its JSON form fits `max_chars`, recording what was cut (one line per kind).
 fn fit_digest(d: &mut Digest, max_chars: usize) {
     let size = |d: &Digest| serde_json::to_string(d).map(|s| s.chars().count()).unwrap_or(0);
-    let mut guard = 0;
-    while size(d) > max_chars && guard < 64 {
-        guard += 1;
+    if size(d) <= max_chars {
+        return;
+    }
+    // Leave room for the `omitted` lines written at the end.
+    let budget = max_chars.saturating_sub(600);
+    let mut cut = [0usize; 5];
+    const WHAT: [&str; 5] = [
+        "newest events (see `baton changes`)",
+        "other sessions' claims (see `baton claims`)",
+        "open sessions (see `baton session list`)",
+        "blockers (see `baton session view`)",
+        "of your claims (see `baton claims --mine`)",
+    ];
+    fn halve<T>(v: &mut Vec<T>) -> usize {
+        let n = v.len();
+        v.truncate(n / 2);
+        n - n / 2
+    }
+    while size(d) > budget {
         if !d.changes.newest.is_empty() {
-            let n = d.changes.newest.len();
-            d.changes.newest.truncate(n / 2);
-            d.omitted
-                .push(format!("{} newest events (see `baton changes`)", n - n / 2));
+            cut[0] += halve(&mut d.changes.newest);
         } else if !d.other_claims.is_empty() {
-            let n = d.other_claims.len();
-            d.other_claims.truncate(n / 2);
-            d.omitted
-                .push(format!("{} other sessions' claims (see `baton claims`)", n - n / 2));
+            cut[1] += halve(&mut d.other_claims);
         } else if !d.active_sessions.is_empty() {
-            let n = d.active_sessions.len();
-            d.active_sessions.truncate(n / 2);
-            d.omitted
-                .push(format!("{} open sessions (see `baton session list`)", n - n / 2));
+            cut[2] += halve(&mut d.active_sessions);
         } else if !d.blockers.is_empty() {
-            let n = d.blockers.len();
-            d.blockers.truncate(n / 2);
-            d.omitted.push(format!("{} blockers", n - n / 2));
+            cut[3] += halve(&mut d.blockers);
         } else if !d.my_claims.is_empty() {
-            let n = d.my_claims.len();
-            d.my_claims.truncate(n / 2);
-            d.omitted
-                .push(format!("{} of your claims (see `baton claims --mine`)", n - n / 2));
-        } else if let Some(h) = d.last_handoff.as_mut() {
-            let budget = max_chars / 4;
-            h.summary = h.summary.as_deref().map(|s| clip(s, budget));
-            h.handoff.notes = h.handoff.notes.as_deref().map(|s| clip(s, budget));
-            h.handoff.next.truncate(10);
-            h.handoff.done.truncate(10);
-            h.handoff.blockers.truncate(10);
-            d.omitted
-                .push("part of the last handoff (see `baton session view` on that session)".to_string());
-            if guard > 2 {
-                break;
-            }
+            cut[4] += halve(&mut d.my_claims);
         } else {
             break;
         }
+    }
+    let mut handoff_cut = false;
+    if size(d) > budget
+        && let Some(h) = d.last_handoff.as_mut()
+    {
+        handoff_cut = true;
+        for list in [&mut h.handoff.next, &mut h.handoff.done, &mut h.handoff.blockers] {
+            list.truncate(10);
+            for item in list.iter_mut() {
+                *item = clip(item, 200);
+            }
+        }
+        // Summary and notes share what is left; halve them until the whole fits.
+        let mut room = budget / 2;
+        while size(d) > budget && room > 0 {
+            if let Some(h) = d.last_handoff.as_mut() {
+                h.summary = h.summary.as_deref().map(|s| clip(s, room));
+                h.handoff.notes = h.handoff.notes.as_deref().map(|s| clip(s, room));
+            }
+            room /= 2;
+        }
+        if size(d) > budget
+            && let Some(h) = d.last_handoff.as_mut()
+        {
+            let pointer = format!("(too long: see `baton session view {}`)", h.session_id);
+            h.summary = h.summary.as_ref().map(|_| pointer.clone());
+            h.handoff.notes = h.handoff.notes.as_ref().map(|_| pointer.clone());
+            h.handoff.next.clear();
+            h.handoff.done.clear();
+            h.handoff.blockers.clear();
+        }
+    }
+    for (n, what) in cut.iter().zip(WHAT) {
+        if *n > 0 {
+            d.omitted.push(format!("{n} {what}"));
+        }
+    }
+    if handoff_cut {
+        d.omitted
+            .push("part of the last handoff (see `baton session view` on that session)".to_string());
     }
 }
 

@@ -56,7 +56,7 @@ pub fn parse_duration(s: &str) -> Result<i64> {
 /// Parses a lease length and checks it is between 1 second and 30 days.
 pub fn parse_ttl(s: &str) -> Result<i64> {
     let secs = parse_duration(s)?;
-    if secs < 1 || secs > MAX_TTL_SECS {
+    if !(1..=MAX_TTL_SECS).contains(&secs) {
         return Err(Error::bad_input(format!(
             "invalid ttl '{s}': expected a duration between 1s and 30d"
         )));

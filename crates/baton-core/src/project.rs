@@ -167,14 +167,13 @@ fn origin_url(config: &str) -> Option<String> {
             in_origin = compact == "remote \"origin\"";
             continue;
         }
-        if in_origin {
-            if let Some((k, v)) = l.split_once('=') {
-                if k.trim().eq_ignore_ascii_case("url") {
-                    let v = v.trim().trim_matches('"');
-                    if !v.is_empty() {
-                        return Some(v.to_string());
-                    }
-                }
+        if in_origin
+            && let Some((k, v)) = l.split_once('=')
+            && k.trim().eq_ignore_ascii_case("url")
+        {
+            let v = v.trim().trim_matches('"');
+            if !v.is_empty() {
+                return Some(v.to_string());
             }
         }
     }

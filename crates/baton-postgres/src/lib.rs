@@ -274,12 +274,11 @@ fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result
 fn migrate(client: &mut Client, schema: Option<&str>) -> Result<()> {
     let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     // Fast path, no lock: most opens find the schema up to date. A missing table fails the query.
-    if let Ok(row) = client.query_one("SELECT max(version) FROM baton_schema_version", &[]) {
-        if let Ok(Some(v)) = row.try_get::<_, Option<i32>>(0) {
-            if v == latest {
-                return Ok(());
-            }
-        }
+    if let Ok(row) = client.query_one("SELECT max(version) FROM baton_schema_version", &[])
+        && let Ok(Some(v)) = row.try_get::<_, Option<i32>>(0)
+        && v == latest
+    {
+        return Ok(());
     }
     let fail = |e: postgres::Error| pg_error("apply migrations", &e);
     let mut tx = client.transaction().map_err(fail)?;

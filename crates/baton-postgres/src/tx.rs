@@ -63,27 +63,18 @@ impl<'a> PgTx<'a> {
         self.retry
     }
 
-    /// Takes `n` seqs and inserts the buffered events with them.
+    /// Takes `n` seqs and inserts the buffered events with them, in one statement.
     ///
     /// The UPDATE locks the counter row until COMMIT, so a transaction that takes seqs later also
     /// commits later: seq order is commit order, and a reader paging by `seq > cursor` never misses an
-    /// event that commits after the page was read.
+    /// event that commits after the page was read. The price is that event-writing commits queue on
+    /// that row, so the lock is taken as late as possible: in the last statement before COMMIT.
     fn flush_events(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let events = std::mem::take(&mut self.pending);
         let n = events.len() as i64;
-        let rows = self.query(
-            "number events",
-            "UPDATE baton_event_seq SET value = value + $1 WHERE id = 1 RETURNING value",
-            &[&n],
-        )?;
-        let last: i64 = match rows.first() {
-            Some(row) => col(row, 0)?,
-            None => return Err(Error::internal("PostgreSQL: the event sequence counter row is missing")),
-        };
-        let seqs: Vec<i64> = (last - n + 1..=last).collect();
         let times: Vec<i64> = events.iter().map(|e| e.time.micros()).collect();
         let projects: Vec<&str> = events.iter().map(|e| e.project.as_str()).collect();
         let agents: Vec<&str> = events.iter().map(|e| e.agent.as_str()).collect();
@@ -91,13 +82,20 @@ impl<'a> PgTx<'a> {
         let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
         let targets: Vec<&str> = events.iter().map(|e| e.target.as_str()).collect();
         let data: Vec<String> = events.iter().map(|e| e.data.to_string()).collect();
-        self.execute(
+        let inserted = self.execute(
             "record events",
-            "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data)
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                                  $6::text[], $7::text[], $8::text[])",
-            &[&seqs, &times, &projects, &agents, &sessions, &kinds, &targets, &data],
+            "WITH taken AS (UPDATE baton_event_seq SET value = value + $1 WHERE id = 1 RETURNING value)
+             INSERT INTO events (seq, time, project, agent, session_id, kind, target, data)
+             SELECT taken.value - $1 + e.ord, e.time, e.project, e.agent, e.session_id, e.kind, e.target, e.data
+             FROM taken, unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                $8::text[]) WITH ORDINALITY AS e(time, project, agent, session_id, kind, target, data, ord)",
+            &[&n, &times, &projects, &agents, &sessions, &kinds, &targets, &data],
         )?;
+        if inserted != n as u64 {
+            return Err(Error::internal(
+                "PostgreSQL: the event sequence counter row is missing; run `baton doctor`",
+            ));
+        }
         Ok(())
     }
 

@@ -153,12 +153,11 @@ fn location_hides_the_password() {
     assert_eq!(store.backend(), "postgres");
     let location = store.location();
     assert!(location.contains(&db.schema), "{location}");
-    if let Some((_, rest)) = db.url.split_once("://") {
-        if let Some((userinfo, _)) = rest.rsplit_once('@') {
-            if let Some((_, password)) = userinfo.split_once(':') {
-                assert!(!location.contains(password), "{location}");
-            }
-        }
+    if let Some((_, rest)) = db.url.split_once("://")
+        && let Some((userinfo, _)) = rest.rsplit_once('@')
+        && let Some((_, password)) = userinfo.split_once(':')
+    {
+        assert!(!location.contains(password), "{location}");
     }
 }
 

@@ -28,11 +28,11 @@ pub fn println_out(text: &str) -> Result<(), Error> {
 pub fn report_error(e: &Error, json: bool) -> i32 {
     if json {
         let mut obj = json!({"kind": e.kind(), "message": e.to_string(), "exit_code": e.exit_code()});
-        if let (Some(details), Some(map)) = (e.details(), obj.as_object_mut()) {
-            if let Some(d) = details.as_object() {
-                for (k, v) in d {
-                    map.insert(k.clone(), v.clone());
-                }
+        if let (Some(details), Some(map)) = (e.details(), obj.as_object_mut())
+            && let Some(d) = details.as_object()
+        {
+            for (k, v) in d {
+                map.insert(k.clone(), v.clone());
             }
         }
         let _ = print_json(&json!({"error": obj}));
@@ -310,10 +310,10 @@ pub fn render_context(c: &SessionContext, now: Timestamp, only: Option<&str>) ->
     if let Some(sum) = &c.session.summary {
         let _ = writeln!(s, "\nSummary: {sum}");
     }
-    if let Some(h) = &c.session.handoff {
-        if let Some(n) = &h.notes {
-            let _ = writeln!(s, "Handoff: {n}");
-        }
+    if let Some(h) = &c.session.handoff
+        && let Some(n) = &h.notes
+    {
+        let _ = writeln!(s, "Handoff: {n}");
     }
     s.trim_end().to_string()
 }

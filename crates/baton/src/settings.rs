@@ -37,12 +37,12 @@ pub fn load(global: &GlobalArgs) -> Result<Context> {
         .clone()
         .or_else(|| env("BATON_PROJECT"))
         .or(cfg.project.clone());
-    if let Some(k) = &project_key {
-        if k.trim().is_empty() || k.len() > 1000 {
-            return Err(Error::bad_input(format!(
-                "invalid project '{k}': expected a non-empty key of at most 1000 characters"
-            )));
-        }
+    if let Some(k) = &project_key
+        && (k.trim().is_empty() || k.len() > 1000)
+    {
+        return Err(Error::bad_input(format!(
+            "invalid project '{k}': expected a non-empty key of at most 1000 characters"
+        )));
     }
     let project = Project::resolve(&cwd, git, project_key.as_deref());
     let agent = global

@@ -1,4 +1,10 @@
 //! One integration-test binary driving the real `baton` binary.
 
 mod common;
+mod test_changes;
+mod test_claims;
+mod test_crash;
+mod test_errors;
+mod test_help;
 mod test_race;
+mod test_session;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{Env, micros};
+use crate::common::{Backend, Env, micros};
 
 fn events_of(env: &Env, kind: &str) -> Vec<Value> {
     env.all_events().into_iter().filter(|e| e["kind"] == kind).collect()
@@ -149,9 +149,26 @@ fn forced_release_needs_a_reason_and_is_logged() {
     assert_eq!(env.run(&["claims", "--json"]).json()["claims"], serde_json::json!([]));
 }
 
+/// The label baton gives an issue of this environment's project, like `issue org/app#15`.
+fn issue(env: &Env, id: &str) -> String {
+    let d = env.run(&["doctor", "--json"]).json();
+    format!("issue {}#{id}", d["repo"].as_str().expect("repo"))
+}
+
 #[test]
-fn expired_lease_is_taken_over_and_the_old_holder_learns_it() {
-    let env = Env::new();
+fn expired_lease_is_taken_over_and_the_old_holder_learns_it_sqlite() {
+    takeover(Env::new());
+}
+
+#[test]
+fn expired_lease_is_taken_over_and_the_old_holder_learns_it_postgres() {
+    if let Some(b) = Backend::postgres() {
+        takeover(Env::with_backend(b));
+    }
+}
+
+fn takeover(env: Env) {
+    let label = issue(&env, "15");
     let a = env.start("alice", "g");
     let b = env.start("bob", "g");
     env.run_as("alice", &["claim", "issue", "15", "--ttl", "1s"]).ok();
@@ -169,13 +186,13 @@ fn expired_lease_is_taken_over_and_the_old_holder_learns_it() {
     assert_eq!(j["taken_over_from"]["token"], 1);
     let ev = events_of(&env, "claim.taken_over");
     assert_eq!(ev.len(), 1);
-    assert_eq!(ev[0]["target"], "issue org/app#15");
+    assert_eq!(ev[0]["target"], label.as_str());
     assert_eq!(ev[0]["data"]["token"], 2);
     assert_eq!(ev[0]["data"]["previous"]["session"], a.as_str());
 
     // The old holder cannot release what it lost.
     let r = env.run_as("alice", &["release", "issue", "15", "--status", "completed"]);
-    r.code(3).stderr_has("lease lost").stderr_has("issue org/app#15");
+    r.code(3).stderr_has("lease lost").stderr_has(&label);
     assert_eq!(
         env.run(&["claims", "--json"]).json()["claims"]
             .as_array()
@@ -186,7 +203,7 @@ fn expired_lease_is_taken_over_and_the_old_holder_learns_it() {
 
     // Its next heartbeat reports the loss once, and still renews the claims it kept.
     let r = env.run_as("alice", &["heartbeat"]);
-    r.code(3).stderr_has("lease lost on issue org/app#15").stderr_has(&b);
+    r.code(3).stderr_has(&format!("lease lost on {label}")).stderr_has(&b);
     assert!(!r.stderr.contains("#16"), "{}", r.stderr);
     let r = env.run_as("alice", &["heartbeat", "--json"]);
     r.ok();

@@ -67,7 +67,11 @@ fn handoff_reaches_the_next_session() {
         .stdout_has("Notes: refresh tokens are next")
         .stdout_has("Next: write refresh tests")
         .stdout_has("Next: update docs");
-    assert!(!r.stdout.contains("first session"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("This is the first session in this project"),
+        "{}",
+        r.stdout
+    );
     // bob now has an active session; end it so the JSON start below is unambiguous for him too.
     env.run_as("bob", &["session", "close", "--complete"]).ok();
 
