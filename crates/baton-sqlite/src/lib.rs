@@ -12,6 +12,7 @@ use baton_core::{
     Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session,
     SessionStatus, Timestamp,
 };
+use rusqlite::config::DbConfig;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -43,6 +44,10 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| db_err("cannot open database", path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| db_err("cannot configure database", path, e))?;
+        // Every CLI call is a short-lived process; without this, each exit would checkpoint the WAL
+        // into the database and fsync both. Checkpoints still run automatically as the WAL grows.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(|e| db_err("cannot configure database", path, e))?;
         // NORMAL is durable against process crashes in WAL mode; only an OS crash can drop the newest commits.
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;")

@@ -195,7 +195,7 @@ fn malformed_input_is_rejected_without_changing_anything() {
         case(&["session", "log"], 2, "--progress"),
         case(&["session", "log", "--progress", "a", "--note", "b"], 2, "--note"),
         case(&["frobnicate"], 2, "frobnicate"),
-        case(&["session"], 2, "requires a subcommand"),
+        case(&["session"], 2, "baton session"),
         // Illegal state: writes to an ended session.
         case(
             &["session", "log", "--progress", "late", "--session", &ended],
