@@ -48,7 +48,10 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start, log to, pause, resume, end and inspect sessions
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  baton session start --context \"auth refactor\"\n  baton session log --progress \"login endpoint done\"\n  baton session end --summary \"login done\" --handoff \"refresh tokens next\""
+    )]
     Session(SessionCommand),
     /// Claim a work item as a lease so no other session takes it
     #[command(

@@ -28,12 +28,13 @@ fn main() {
             _ => {
                 if std::env::args().any(|a| a == "--json") {
                     let msg = e.render().to_string();
-                    let first = msg
+                    let first: Vec<&str> = msg
                         .lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches("error: ")
-                        .to_string();
+                        .take_while(|l| !l.starts_with("Usage:"))
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    let first = first.join(" ").trim_start_matches("error: ").to_string();
                     let _ = output::print_json(&serde_json::json!({
                         "error": {"kind": "bad_input", "message": first, "exit_code": 2}
                     }));
