@@ -19,6 +19,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavio
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// WAL size past which a write checkpoints it back into the database.
+const WAL_TRIM_BYTES: u64 = 1 << 20;
 
 /// A store in one SQLite file.
 pub struct SqliteStore {
@@ -113,7 +115,28 @@ impl SqliteStore {
             path: &self.path,
         };
         f(&mut stx)?;
-        tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))
+        tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))?;
+        if matches!(behavior, TransactionBehavior::Immediate) {
+            self.trim_wal(&conn);
+        }
+        Ok(())
+    }
+
+    /// Folds the WAL back into the database once it passes `WAL_TRIM_BYTES`.
+    ///
+    /// Each CLI call is a fresh process, and the first connection to open a WAL database rebuilds
+    /// its index by reading the whole WAL; SQLite's own auto-checkpoint cannot reset the WAL across
+    /// processes, so without this the WAL (and every call's start-up) would grow with history.
+    /// A failed or busy checkpoint is harmless: the next write tries again.
+    fn trim_wal(&self, conn: &Connection) {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let big = std::fs::metadata(&wal)
+            .map(|m| m.len() > WAL_TRIM_BYTES)
+            .unwrap_or(false);
+        if big {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
     }
 }
 

@@ -8,3 +8,4 @@ mod test_errors;
 mod test_help;
 mod test_race;
 mod test_session;
+mod test_storage;
