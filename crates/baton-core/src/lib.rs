@@ -7,6 +7,7 @@ pub mod error;
 pub mod model;
 pub mod parse;
 pub mod project;
+pub mod render;
 pub mod store;
 pub mod time;
 

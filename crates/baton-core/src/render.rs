@@ -1,0 +1,284 @@
+//! Text forms of digests, session contexts, claims and events, for people and for agents' context windows.
+//! Shared by the CLI, hooks and the MCP server's short text results.
+
+use std::fmt::Write as _;
+
+use crate::time::human_span;
+use crate::{Claim, Digest, Event, JournalEntry, Session, SessionContext, Timestamp};
+
+/// `3m ago`, `in 25m`.
+pub fn rel(t: Timestamp, now: Timestamp) -> String {
+    let secs = (now.0 - t.0) / 1_000_000;
+    if secs >= 0 {
+        format!("{} ago", human_span(secs))
+    } else {
+        format!("in {}", human_span(-secs))
+    }
+}
+
+pub fn claim_line(c: &Claim, now: Timestamp) -> String {
+    let lease = if c.expires_at > now {
+        format!("expires {}", rel(c.expires_at, now))
+    } else {
+        format!("EXPIRED {}", rel(c.expires_at, now))
+    };
+    format!(
+        "{} {}#{}  {} (session {})  token {}  since {}  {}",
+        c.item_type,
+        c.repo,
+        c.item_id,
+        c.agent,
+        c.session_id,
+        c.token,
+        rel(c.granted_at, now),
+        lease
+    )
+}
+
+fn event_line(e: &Event, now: Timestamp) -> String {
+    format!("#{} {} {} {} {}", e.seq, rel(e.time, now), e.agent, e.kind, e.target)
+}
+
+/// One event per line, for `changes`.
+pub fn event_row(e: &Event) -> String {
+    let data = if e.data.is_null() {
+        String::new()
+    } else {
+        format!("  {}", compact_data(&e.data))
+    };
+    format!(
+        "{:>6}  {}  {:<12} {:<18} {}{}",
+        e.seq,
+        e.time.short(),
+        e.agent,
+        e.kind,
+        e.target,
+        data
+    )
+}
+
+fn compact_data(v: &serde_json::Value) -> String {
+    let Some(map) = v.as_object() else { return v.to_string() };
+    let mut parts = Vec::new();
+    for (k, v) in map {
+        if v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
+            continue;
+        }
+        let shown = match v {
+            serde_json::Value::String(s) => crate::clip(s, 80),
+            other => crate::clip(&other.to_string(), 80),
+        };
+        parts.push(format!("{k}={shown}"));
+    }
+    parts.join(" ")
+}
+
+/// The digest as text, for people and for agents' context windows.
+pub fn render_digest(d: &Digest, now: Timestamp) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Project {} — digest for {}", d.project, d.agent);
+    match &d.last_handoff {
+        None if d.first_session => {
+            let _ = writeln!(
+                s,
+                "This is the first session in this project: no handoff, nothing has happened yet."
+            );
+        }
+        None => {
+            let _ = writeln!(s, "No session of this project has ended yet, so there is no handoff.");
+        }
+        Some(h) => {
+            let when = h.ended_at.map(|t| rel(t, now)).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "\nHandoff from {} (session {}, {} {}):",
+                h.agent, h.session_id, h.status, when
+            );
+            if let Some(sum) = &h.summary {
+                let _ = writeln!(s, "  Summary: {sum}");
+            }
+            if let Some(n) = &h.handoff.notes {
+                let _ = writeln!(s, "  Notes: {n}");
+            }
+            for (label, list) in [
+                ("Done", &h.handoff.done),
+                ("Next", &h.handoff.next),
+                ("Blocker", &h.handoff.blockers),
+            ] {
+                for item in list {
+                    let _ = writeln!(s, "  {label}: {item}");
+                }
+            }
+            if h.summary.is_none() && h.handoff.is_empty() {
+                let _ = writeln!(s, "  (it left no summary or notes)");
+            }
+        }
+    }
+    if !d.active_sessions.is_empty() {
+        let _ = writeln!(s, "\nOther open sessions:");
+        for a in &d.active_sessions {
+            let stale = if a.stale { " STALE" } else { "" };
+            let what = a.context.as_deref().or(a.name.as_deref()).unwrap_or("(no context)");
+            let branch = a.git_branch.as_deref().map(|b| format!(" on {b}")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {} [{}{stale}] {}{branch} — seen {} (session {})",
+                a.agent,
+                a.status,
+                what,
+                rel(a.last_seen, now),
+                a.session_id
+            );
+        }
+    }
+    if !d.my_claims.is_empty() {
+        let _ = writeln!(s, "\nYour claims:");
+        for c in &d.my_claims {
+            let _ = writeln!(s, "  {}", claim_line(c, now));
+        }
+    }
+    if !d.other_claims.is_empty() {
+        let _ = writeln!(s, "\nClaimed by others:");
+        for c in &d.other_claims {
+            let _ = writeln!(s, "  {}", claim_line(c, now));
+        }
+    }
+    if !d.blockers.is_empty() {
+        let _ = writeln!(s, "\nBlockers:");
+        for b in &d.blockers {
+            let _ = writeln!(
+                s,
+                "  {} ({}, {}): {}",
+                b.agent,
+                b.session_id,
+                rel(b.created_at, now),
+                b.text
+            );
+        }
+    }
+    let c = &d.changes;
+    match c.since {
+        Some(t) => {
+            let plus = if c.count_capped { "+" } else { "" };
+            let noun = if c.count == 1 && !c.count_capped {
+                "change"
+            } else {
+                "changes"
+            };
+            let _ = writeln!(
+                s,
+                "\n{}{plus} {noun} since your previous session here ({}).",
+                c.count,
+                rel(t, now)
+            );
+        }
+        None if !d.first_session => {
+            let _ = writeln!(s, "\nYour first session here: {} changes so far.", c.count);
+        }
+        None => {}
+    }
+    if !c.newest.is_empty() {
+        let _ = writeln!(s, "Newest:");
+        for e in &c.newest {
+            let _ = writeln!(s, "  {}", event_line(e, now));
+        }
+    }
+    if !d.omitted.is_empty() {
+        let _ = writeln!(s, "\nLeft out to keep this short: {}.", d.omitted.join("; "));
+    }
+    s.trim_end().to_string()
+}
+
+fn entries(s: &mut String, title: &str, list: &[JournalEntry], now: Timestamp) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n{title}:");
+    for e in list {
+        let _ = writeln!(s, "  - {} ({})", e.text, rel(e.created_at, now));
+        if let Some(r) = &e.rationale {
+            let _ = writeln!(s, "    because: {r}");
+        }
+    }
+}
+
+pub fn session_header(sn: &Session, now: Timestamp) -> String {
+    let mut s = String::new();
+    let stale = if sn.stale {
+        " (STALE: no heartbeat within the stale threshold)"
+    } else {
+        ""
+    };
+    let _ = writeln!(s, "Session {} — {} — {}{stale}", sn.id, sn.agent, sn.status);
+    if let Some(n) = &sn.name {
+        let _ = writeln!(s, "Name: {n}");
+    }
+    if let Some(r) = &sn.role {
+        let _ = writeln!(s, "Role: {r}");
+    }
+    if !sn.task_ids.is_empty() {
+        let _ = writeln!(s, "Tasks: {}", sn.task_ids.join(", "));
+    }
+    if let Some(b) = &sn.git_branch {
+        let commit = sn
+            .git_commit
+            .as_deref()
+            .map(|c| format!(" @ {}", &c[..c.len().min(12)]))
+            .unwrap_or_default();
+        let _ = writeln!(s, "Git: {b}{commit}");
+    }
+    let _ = writeln!(
+        s,
+        "Started {}, last seen {}{}",
+        rel(sn.created_at, now),
+        rel(sn.last_seen, now),
+        sn.ended_at
+            .map(|t| format!(", ended {}", rel(t, now)))
+            .unwrap_or_default()
+    );
+    s.trim_end().to_string()
+}
+
+/// A session's full context, for `resume` and `view`.
+pub fn render_context(c: &SessionContext, now: Timestamp, only: Option<&str>) -> String {
+    let mut s = session_header(&c.session, now);
+    match only {
+        Some("progress") => {
+            entries(&mut s, "Progress", &c.progress, now);
+            return s;
+        }
+        Some("decisions") => {
+            entries(&mut s, "Decisions", &c.decisions, now);
+            return s;
+        }
+        _ => {}
+    }
+    let _ = write!(
+        s,
+        "\n\nGoal: {}",
+        c.session.context.as_deref().unwrap_or("(none given)")
+    );
+    let _ = write!(s, "\nTL;DR: {}\n", c.tldr);
+    entries(&mut s, "Progress", &c.progress, now);
+    entries(&mut s, "Done", &c.done, now);
+    entries(&mut s, "Decisions", &c.decisions, now);
+    entries(&mut s, "Discoveries", &c.discoveries, now);
+    entries(&mut s, "Blockers", &c.blockers, now);
+    entries(&mut s, "Next steps", &c.next_steps, now);
+    entries(&mut s, "Notes", &c.notes, now);
+    if !c.claims.is_empty() {
+        let _ = writeln!(s, "\nClaims held:");
+        for cl in &c.claims {
+            let _ = writeln!(s, "  {}", claim_line(cl, now));
+        }
+    }
+    if let Some(sum) = &c.session.summary {
+        let _ = writeln!(s, "\nSummary: {sum}");
+    }
+    if let Some(h) = &c.session.handoff
+        && let Some(n) = &h.notes
+    {
+        let _ = writeln!(s, "Handoff: {n}");
+    }
+    s.trim_end().to_string()
+}
