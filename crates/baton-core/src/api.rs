@@ -720,6 +720,27 @@ impl Baton {
         })
     }
 
+    /// The session that a `session start` with this idempotency key created, if any.
+    /// Hooks use it to map a client's conversation id to one baton session.
+    pub fn session_for_key(&self, caller: &Caller, key: &str) -> Result<Option<Session>> {
+        parse::check_id("idempotency key", key)?;
+        let now = self.now();
+        store::read(self.store(), |tx| {
+            let Some(rec) = tx.idempotency(&caller.project.key, key)? else {
+                return Ok(None);
+            };
+            if rec.command != "session start" {
+                return Ok(None);
+            }
+            let started: Value = serde_json::from_str(&rec.result)
+                .map_err(|e| Error::internal(format!("stored result for idempotency key '{key}' is unreadable: {e}")))?;
+            let Some(id) = started.get("session_id").and_then(Value::as_str) else {
+                return Ok(None);
+            };
+            Ok(tx.session(id)?.map(|s| self.decorate(s, now)))
+        })
+    }
+
     /// A session with its journal: the caller's (or the given one).
     pub fn view(&self, caller: &Caller, id: Option<&str>) -> Result<SessionContext> {
         if let Some(id) = id {

@@ -79,6 +79,12 @@ pub enum Command {
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,
+    /// Answer a coding client's hook (reads the client's hook JSON on stdin)
+    #[command(after_help = "Examples (normally run by the client, installed with `baton setup`):\n  echo '{\"session_id\":\"abc\",\"hook_event_name\":\"SessionStart\",\"source\":\"startup\"}' | baton hook claude\n  baton hook gemini SessionEnd < payload.json\n\nNever blocks the client: on any failure it exits 1 with one line on stderr.")]
+    Hook(HookArgs),
+    /// Install baton's hooks and MCP server into a client's settings (merging, idempotent)
+    #[command(after_help = "Examples:\n  baton setup claude              (this project: .claude/settings.json and .mcp.json)\n  baton setup codex --global      (~/.codex/hooks.json and ~/.codex/config.toml)\n  baton setup gemini --remove     (takes out exactly what setup added)")]
+    Setup(SetupArgs),
     /// Check the store's health; --sweep pauses stale sessions and expires run-out claims
     #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --sweep")]
     Doctor(DoctorArgs),
@@ -340,4 +346,27 @@ pub struct DoctorArgs {
     /// Pause stale sessions and mark run-out claims expired, in every project
     #[arg(long)]
     pub sweep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The client: claude, codex or gemini
+    #[arg(value_name = "CLIENT")]
+    pub client: String,
+    /// The event, when the payload does not name it (hook_event_name)
+    #[arg(value_name = "EVENT")]
+    pub event: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The client: claude, codex or gemini
+    #[arg(value_name = "CLIENT")]
+    pub client: String,
+    /// Install into your user settings instead of this project's
+    #[arg(long)]
+    pub global: bool,
+    /// Take out exactly what setup added
+    #[arg(long)]
+    pub remove: bool,
 }

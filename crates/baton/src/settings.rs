@@ -22,6 +22,13 @@ pub struct Context {
 pub fn load(global: &GlobalArgs) -> Result<Context> {
     let cwd =
         std::env::current_dir().map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))?;
+    load_in(global, &cwd, None)
+}
+
+/// Like [`load`], for a given directory and with a fallback agent name used before `$USER`
+/// (hooks name sessions after their client).
+pub fn load_in(global: &GlobalArgs, cwd: &Path, fallback_agent: Option<&str>) -> Result<Context> {
+    let cwd = cwd.to_path_buf();
     let user = match user_config_path() {
         Some(p) => ConfigFile::load(&p)?,
         None => ConfigFile::default(),
@@ -50,6 +57,7 @@ pub fn load(global: &GlobalArgs) -> Result<Context> {
         .clone()
         .or_else(|| env("BATON_AGENT"))
         .or(cfg.agent.clone())
+        .or_else(|| fallback_agent.map(str::to_string))
         .or_else(|| env("USER"))
         .unwrap_or_else(|| "user".to_string());
     baton_core::parse::check_id("agent", &agent)?;

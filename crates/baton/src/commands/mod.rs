@@ -7,8 +7,10 @@ pub mod claims;
 pub mod digest;
 pub mod doctor;
 pub mod heartbeat;
+pub mod hook;
 pub mod release;
 pub mod session;
+pub mod setup;
 
 use baton_core::Result;
 
@@ -17,6 +19,12 @@ use crate::settings;
 
 /// Runs one command.
 pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
+    let command = match command {
+        // Hooks and setup resolve their own settings: hooks from the client's payload, setup needs no store.
+        Command::Hook(a) => return hook::run(global, a),
+        Command::Setup(a) => return setup::run(global, a),
+        other => other,
+    };
     let ctx = settings::load(global)?;
     let json = global.json;
     match command {
@@ -28,5 +36,6 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
         Command::Doctor(a) => doctor::run(&ctx, json, a),
+        Command::Hook(_) | Command::Setup(_) => Ok(0),
     }
 }

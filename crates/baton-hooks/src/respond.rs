@@ -1,0 +1,438 @@
+//! What baton does for each client event, and the answer in the client's format.
+
+use std::path::Path;
+
+use baton_core::render::{rel, render_context, render_digest};
+use baton_core::{Baton, Caller, ClaimState, ClaimsRequest, Error, Result, Session, SessionStatus, StartRequest, clip};
+use serde_json::{Value, json};
+
+use crate::input::{Client, HookEvent, HookInput};
+use crate::notices::Seen;
+
+/// Claude Code reads at most this many characters of a hook's output; the other clients get the same cap.
+pub const MAX_OUTPUT_CHARS: usize = 10_000;
+/// A claim this close to expiry earns a notice.
+const EXPIRY_NOTICE_SECS: i64 = 5 * 60;
+
+/// What a hook prints, and the baton session it acted on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookAnswer {
+    /// Exactly what goes to stdout: one JSON object in the client's format.
+    pub stdout: String,
+    pub session_id: Option<String>,
+    /// Set when a new baton session was started for this conversation.
+    pub started: bool,
+}
+
+enum Reply {
+    /// Text the client adds to the agent's context.
+    Context(String),
+    /// A line the client shows to the user.
+    Message(String),
+    Nothing,
+}
+
+/// Acts on one hook call. `state_dir` keeps which notices were shown.
+pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Path) -> Result<HookAnswer> {
+    let base = format!(
+        "{}:{}",
+        input.client,
+        input.session_id.replace(char::is_whitespace, "_")
+    );
+    let mut answer = HookAnswer {
+        stdout: String::new(),
+        session_id: None,
+        started: false,
+    };
+    let reply = match &input.event {
+        HookEvent::SessionStart { source } => {
+            let (s, started_text) = ensure(baton, caller, &base)?;
+            answer.session_id = Some(s.id.clone());
+            answer.started = started_text.is_some();
+            export_session(input.client, &s.id);
+            let text = match started_text {
+                Some(t) => t,
+                None => {
+                    let me = with_session(caller, &s);
+                    let ctx = baton.view(&me, Some(&s.id))?;
+                    let digest = baton.digest(&me)?;
+                    let now = baton.now();
+                    format!(
+                        "baton session {} continues ({source}).\n\n{}\n\n{}",
+                        s.id,
+                        render_context(&ctx, now, None),
+                        render_digest(&digest, now)
+                    )
+                }
+            };
+            Reply::Context(text)
+        }
+        HookEvent::PromptSubmit { prompt } => {
+            let (s, started_text) = ensure(baton, caller, &base)?;
+            answer.session_id = Some(s.id.clone());
+            answer.started = started_text.is_some();
+            match started_text {
+                Some(t) => Reply::Context(t),
+                None if asks_to_continue(prompt) => {
+                    let me = with_session(caller, &s);
+                    let ctx = baton.view(&me, Some(&s.id))?;
+                    Reply::Context(format!(
+                        "baton: context of session {}:\n\n{}",
+                        s.id,
+                        render_context(&ctx, baton.now(), None)
+                    ))
+                }
+                None => match notice(baton, caller, &s, state_dir)? {
+                    Some(line) => Reply::Context(line),
+                    None => Reply::Nothing,
+                },
+            }
+        }
+        HookEvent::PreCompact => match lookup(baton, caller, &base)?.0 {
+            Some(s) => {
+                answer.session_id = Some(s.id.clone());
+                let me = with_session(caller, &s);
+                let after = baton.record_compaction(&me)?;
+                let ctx = baton.view(&me, Some(&s.id))?;
+                Reply::Message(format!(
+                    "baton: checkpointed session {} before compaction #{}.\n{}",
+                    s.id,
+                    after.compaction_count,
+                    essentials(&ctx)
+                ))
+            }
+            None => Reply::Nothing,
+        },
+        HookEvent::PostCompact => match lookup(baton, caller, &base)?.0 {
+            Some(s) => {
+                answer.session_id = Some(s.id.clone());
+                let ctx = baton.view(&with_session(caller, &s), Some(&s.id))?;
+                Reply::Context(format!(
+                    "baton session {} after compaction:\n{}",
+                    s.id,
+                    essentials(&ctx)
+                ))
+            }
+            None => Reply::Nothing,
+        },
+        HookEvent::Stop => match lookup(baton, caller, &base)?.0 {
+            Some(s) => {
+                answer.session_id = Some(s.id.clone());
+                match stop_reminder(baton, caller, &s, state_dir)? {
+                    Some(line) => Reply::Message(line),
+                    None => Reply::Nothing,
+                }
+            }
+            None => Reply::Nothing,
+        },
+        HookEvent::SessionEnd => {
+            if let Some(s) = lookup(baton, caller, &base)?.0 {
+                answer.session_id = Some(s.id.clone());
+                if s.status == SessionStatus::Active {
+                    baton.pause(&with_session(caller, &s), None)?;
+                }
+            }
+            Reply::Nothing
+        }
+        HookEvent::Other => Reply::Nothing,
+    };
+    answer.stdout = format_reply(input.client, &input.event_name, reply);
+    Ok(answer)
+}
+
+fn with_session(caller: &Caller, s: &Session) -> Caller {
+    Caller {
+        session: Some(s.id.clone()),
+        ..caller.clone()
+    }
+}
+
+/// The baton session mapped to this conversation (not ended), and the key a new one would use.
+/// A conversation whose session ended gets a fresh session under the next key (`key#2`, ...).
+fn lookup(baton: &Baton, caller: &Caller, base: &str) -> Result<(Option<Session>, String)> {
+    for n in 1..=50 {
+        let key = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}#{n}")
+        };
+        match baton.session_for_key(caller, &key)? {
+            None => return Ok((None, key)),
+            Some(s) if !s.status.is_ended() => return Ok((Some(s), key)),
+            Some(_) => {}
+        }
+    }
+    Err(Error::internal(format!(
+        "conversation '{base}' has ended more than 50 baton sessions"
+    )))
+}
+
+/// The conversation's session, started or resumed as needed. Returns the start text when it started one.
+fn ensure(baton: &Baton, caller: &Caller, base: &str) -> Result<(Session, Option<String>)> {
+    let (found, key) = lookup(baton, caller, base)?;
+    match found {
+        Some(s) if s.status == SessionStatus::Active => Ok((s, None)),
+        Some(s) => {
+            let r = baton.resume(&with_session(caller, &s), Some(&s.id))?;
+            Ok((r.context.session, None))
+        }
+        None => {
+            let started = baton.start_session(
+                caller,
+                StartRequest {
+                    idempotency_key: Some(key),
+                    ..Default::default()
+                },
+            )?;
+            let text = format!(
+                "baton session {} started for {} in {}. Log progress with `baton session log --progress TEXT`, claim work with `baton claim TYPE ID`, and end with `baton session end --summary TEXT --handoff TEXT`.\n\n{}",
+                started.session_id,
+                started.session.agent,
+                started.session.project,
+                render_digest(&started.digest, baton.now())
+            );
+            Ok((started.session, Some(text)))
+        }
+    }
+}
+
+/// Claude Code runs later shell commands with what SessionStart appends to `$CLAUDE_ENV_FILE`.
+fn export_session(client: Client, id: &str) {
+    if client != Client::Claude {
+        return;
+    }
+    let Some(path) = std::env::var_os("CLAUDE_ENV_FILE").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "export BATON_SESSION={id}");
+    }
+}
+
+/// Whether a prompt asks to pick up earlier work.
+pub fn asks_to_continue(prompt: &str) -> bool {
+    let p = prompt.to_lowercase();
+    let p = p.trim();
+    const PHRASES: &[&str] = &[
+        "where were we",
+        "pick up where",
+        "where did we leave",
+        "where we left off",
+        "what was i doing",
+        "what were we doing",
+        "carry on",
+        "keep going",
+        "resume",
+    ];
+    if PHRASES.iter().any(|ph| p.contains(ph)) {
+        return true;
+    }
+    // A bare "continue" (or "continue please") asks to continue; "continue using X in Y" is an instruction.
+    let words: Vec<&str> = p
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.first() == Some(&"continue") && words.len() <= 4
+}
+
+/// TL;DR, progress and next steps: what must survive a compaction.
+fn essentials(ctx: &baton_core::SessionContext) -> String {
+    let mut s = format!("TL;DR: {}", ctx.tldr);
+    let recent = |list: &[baton_core::JournalEntry], n: usize| {
+        list.iter()
+            .rev()
+            .take(n)
+            .rev()
+            .map(|e| format!("\n  - {}", clip(&e.text, 300)))
+            .collect::<String>()
+    };
+    if !ctx.progress.is_empty() {
+        s.push_str(&format!("\nProgress:{}", recent(&ctx.progress, 10)));
+    }
+    if !ctx.next_steps.is_empty() {
+        s.push_str(&format!("\nNext steps:{}", recent(&ctx.next_steps, 10)));
+    }
+    if !ctx.blockers.is_empty() {
+        s.push_str(&format!("\nBlockers:{}", recent(&ctx.blockers, 5)));
+    }
+    s
+}
+
+/// At most one new, relevant line: a claim about to expire, a lease lost, a fresh handoff.
+fn notice(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Result<Option<String>> {
+    let me = with_session(caller, s);
+    let mut seen = Seen::load(state_dir, &s.id);
+    let now = baton.now();
+    let list = baton.claims(
+        &me,
+        ClaimsRequest {
+            mine: true,
+            include_released: true,
+            ..Default::default()
+        },
+    )?;
+    let mut candidates: Vec<(String, String)> = Vec::new();
+    for v in &list.claims {
+        let c = &v.claim;
+        if c.state == ClaimState::TakenOver {
+            candidates.push((
+                format!("lost:{}", c.id),
+                format!(
+                    "baton: your lease on {} expired and another session took it over; claim it again before working on it.",
+                    c.key().label()
+                ),
+            ));
+        } else if c.state == ClaimState::Held
+            && c.expires_at > now
+            && c.expires_at.micros() - now.micros() <= EXPIRY_NOTICE_SECS * 1_000_000
+        {
+            candidates.push((
+                format!("expiring:{}:{}", c.id, c.expires_at.micros()),
+                format!(
+                    "baton: your claim on {} expires {}; run `baton heartbeat` to keep it.",
+                    c.key().label(),
+                    rel(c.expires_at, now)
+                ),
+            ));
+        }
+    }
+    if candidates.iter().all(|(k, _)| seen.contains(k)) {
+        let digest = baton.digest(&me)?;
+        if let Some(h) = digest
+            .last_handoff
+            .filter(|h| h.ended_at.is_some_and(|t| t > s.created_at))
+        {
+            let what = h
+                .handoff
+                .notes
+                .clone()
+                .or(h.summary.clone())
+                .unwrap_or_else(|| "no notes".to_string());
+            candidates.push((
+                format!("handoff:{}", h.session_id),
+                format!("baton: {} ended a session here: {}", h.agent, clip(&what, 200)),
+            ));
+        }
+    }
+    for (key, line) in candidates {
+        if !seen.contains(&key) {
+            seen.mark(&key);
+            return Ok(Some(line));
+        }
+    }
+    Ok(None)
+}
+
+/// A reminder when the agent stops while holding claims or before leaving a handoff; once per situation.
+fn stop_reminder(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Result<Option<String>> {
+    let me = with_session(caller, s);
+    let held = baton.claims(
+        &me,
+        ClaimsRequest {
+            mine: true,
+            ..Default::default()
+        },
+    )?;
+    let mut seen = Seen::load(state_dir, &s.id);
+    let (key, line) = if !held.claims.is_empty() {
+        let labels: Vec<String> = held.claims.iter().map(|v| v.claim.key().label()).collect();
+        (
+            format!("stop:claims:{}", labels.join(",")),
+            format!(
+                "baton: this session still holds {} claim(s): {}. Release finished work with `baton release TYPE ID --status completed`.",
+                labels.len(),
+                clip(&labels.join(", "), 300)
+            ),
+        )
+    } else if s.handoff.as_ref().is_none_or(|h| h.is_empty()) {
+        (
+            "stop:no-handoff".to_string(),
+            "baton: no handoff notes yet; before leaving, run `baton session end --summary TEXT --handoff TEXT`."
+                .to_string(),
+        )
+    } else {
+        return Ok(None);
+    };
+    if seen.contains(&key) {
+        return Ok(None);
+    }
+    seen.mark(&key);
+    Ok(Some(line))
+}
+
+/// One JSON object in the client's format, at most `MAX_OUTPUT_CHARS` long, saying what it cut.
+fn format_reply(client: Client, event_name: &str, reply: Reply) -> String {
+    let wrap = |text: &str| -> Value {
+        match &reply {
+            Reply::Context(_) => {
+                json!({"hookSpecificOutput": {"hookEventName": event_name, "additionalContext": text}})
+            }
+            Reply::Message(_) => json!({"systemMessage": text}),
+            Reply::Nothing => json!({}),
+        }
+    };
+    let _ = client;
+    let text = match &reply {
+        Reply::Context(t) | Reply::Message(t) => t.as_str(),
+        Reply::Nothing => "",
+    };
+    let full = wrap(text).to_string();
+    if full.chars().count() <= MAX_OUTPUT_CHARS {
+        return full;
+    }
+    let total = text.chars().count();
+    let mut keep = MAX_OUTPUT_CHARS.saturating_sub(400).min(total);
+    loop {
+        let cut = total - keep;
+        let shortened: String = text.chars().take(keep).collect();
+        let note = format!(
+            "\n[baton: cut {cut} of {total} characters to fit the client's {MAX_OUTPUT_CHARS}-character limit; run `baton digest` or `baton session view` for the rest]"
+        );
+        let out = wrap(&format!("{shortened}{note}")).to_string();
+        if out.chars().count() <= MAX_OUTPUT_CHARS || keep == 0 {
+            return out;
+        }
+        keep = keep.saturating_sub(500.max(keep / 10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continue_intent() {
+        for p in [
+            "continue",
+            "Continue.",
+            "where were we?",
+            "let's pick up where we left off",
+            "resume please",
+        ] {
+            assert!(asks_to_continue(p), "{p}");
+        }
+        for p in [
+            "continue using tabs in the parser module from now on",
+            "add a test",
+            "fix the bug",
+        ] {
+            assert!(!asks_to_continue(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn output_is_capped_and_says_so() {
+        let long = "x".repeat(30_000);
+        let out = format_reply(Client::Claude, "SessionStart", Reply::Context(long));
+        assert!(out.chars().count() <= MAX_OUTPUT_CHARS);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let ctx = v["hookSpecificOutput"]["additionalContext"].as_str().unwrap();
+        assert!(ctx.contains("[baton: cut "), "{}", &ctx[ctx.len() - 200..]);
+        // Escaping-heavy text still fits.
+        let quotes = "\"\\".repeat(8_000);
+        let out = format_reply(Client::Gemini, "BeforeAgent", Reply::Context(quotes));
+        assert!(out.chars().count() <= MAX_OUTPUT_CHARS);
+        assert_eq!(format_reply(Client::Codex, "Stop", Reply::Nothing), "{}");
+    }
+}

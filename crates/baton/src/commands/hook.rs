@@ -1,0 +1,76 @@
+//! `baton hook <client> [EVENT]`: answers a coding client's hook.
+//!
+//! A hook must never get in the client's way: whatever goes wrong (store unreachable, malformed
+//! payload, a bug), it exits 1 — a non-blocking status for every supported client — with one line
+//! on stderr, and it gives up before the client's own deadline.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use baton_core::config::baton_home;
+use baton_core::{Error, Result};
+use baton_hooks::{HookEvent, handle, parse_input};
+
+use crate::cli::{GlobalArgs, HookArgs};
+use crate::output::println_out;
+use crate::settings;
+
+/// Largest payload read from stdin.
+const MAX_INPUT: u64 = 4 * 1024 * 1024;
+/// Claude Code gives SessionEnd hooks about 1.5 s.
+const SESSION_END_BUDGET: Duration = Duration::from_millis(1200);
+const DEFAULT_BUDGET: Duration = Duration::from_secs(8);
+
+pub fn run(global: &GlobalArgs, a: HookArgs) -> Result<i32> {
+    let client = a.client.clone();
+    match answer(global, a) {
+        Ok(stdout) => {
+            println_out(&stdout)?;
+            Ok(0)
+        }
+        Err(e) => {
+            let msg = e.to_string().replace('\n', " ");
+            eprintln!("baton hook {client}: {msg}");
+            Ok(1)
+        }
+    }
+}
+
+fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
+    let mut bytes = Vec::new();
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        stdin
+            .lock()
+            .take(MAX_INPUT)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::internal(format!("cannot read the hook payload: {e}")))?;
+    }
+    let input = parse_input(&a.client, &bytes, a.event.as_deref())?;
+    let budget = if input.event == HookEvent::SessionEnd { SESSION_END_BUDGET } else { DEFAULT_BUDGET };
+    let cwd = match &input.cwd {
+        Some(dir) if dir.is_dir() => dir.clone(),
+        _ => std::env::current_dir().map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))?,
+    };
+    let global = global.clone();
+    let (tx, rx) = mpsc::channel();
+    // The work runs on its own thread so a hung store cannot hold the client past the budget,
+    // and a panic becomes an error instead of a crash.
+    std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(move || -> Result<String> {
+            let ctx = settings::load_in(&global, &cwd, Some(input.client.default_agent()))?;
+            let state_dir: PathBuf = baton_home(std::env::var("BATON_HOME").ok().as_deref())?.join("hooks");
+            Ok(handle(&ctx.baton, &ctx.caller, &input, &state_dir)?.stdout)
+        });
+        let _ = tx.send(result.unwrap_or_else(|_| Err(Error::internal("internal error while answering the hook"))));
+    });
+    match rx.recv_timeout(budget) {
+        Ok(r) => r,
+        Err(_) => Err(Error::internal(format!(
+            "the store did not answer within {} ms; the client continues without baton this time",
+            budget.as_millis()
+        ))),
+    }
+}
