@@ -92,7 +92,7 @@ pub trait Tx {
     fn events(&mut self, query: &EventQuery) -> Result<Vec<Event>>;
     /// Counts matching events, stopping at `cap`.
     fn count_events(&mut self, query: &EventQuery, cap: u32) -> Result<u64>;
-    /// The smallest `seq` of this project's events at or after `time`, if any.
+    /// The `seq` of this project's first event at or after `time` (an indexed lookup, not a scan), if any.
     fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>>;
     /// The highest committed `seq` in the store (0 when empty).
     fn last_seq(&mut self) -> Result<i64>;

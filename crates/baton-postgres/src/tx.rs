@@ -499,7 +499,7 @@ impl Tx for PgTx<'_> {
     fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>> {
         let rows = self.query(
             "find the first event since a time",
-            "SELECT min(seq) FROM events WHERE project = $1 AND time >= $2",
+            "SELECT seq FROM events WHERE project = $1 AND time >= $2 ORDER BY time, seq LIMIT 1",
             &[&project, &time.0],
         )?;
         match rows.first() {

@@ -592,9 +592,10 @@ impl Tx for SqliteTx<'_> {
     fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>> {
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT min(seq) FROM events WHERE project = ?1 AND time >= ?2")
+            .prepare_cached("SELECT seq FROM events WHERE project = ?1 AND time >= ?2 ORDER BY time, seq LIMIT 1")
             .map_err(|e| self.err(e))?;
         stmt.query_row(params![project, time.0], |r| r.get(0))
+            .optional()
             .map_err(|e| self.err(e))
     }
 
