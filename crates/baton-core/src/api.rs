@@ -312,7 +312,7 @@ pub struct Digest {
     pub omitted: Vec<String>,
 }
 
-const CHANGES_COUNT_CAP: u32 = 10_000;
+const CHANGES_COUNT_CAP: u32 = 1_000;
 const DIGEST_LIST_CAP: u32 = 20;
 const DIGEST_NEWEST: u32 = 10;
 const DIGEST_NOISE: &[&str] = &["session.heartbeat"];
@@ -732,8 +732,9 @@ impl Baton {
             if rec.command != "session start" {
                 return Ok(None);
             }
-            let started: Value = serde_json::from_str(&rec.result)
-                .map_err(|e| Error::internal(format!("stored result for idempotency key '{key}' is unreadable: {e}")))?;
+            let started: Value = serde_json::from_str(&rec.result).map_err(|e| {
+                Error::internal(format!("stored result for idempotency key '{key}' is unreadable: {e}"))
+            })?;
             let Some(id) = started.get("session_id").and_then(Value::as_str) else {
                 return Ok(None);
             };

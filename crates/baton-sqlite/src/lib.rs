@@ -52,7 +52,7 @@ impl SqliteStore {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(|e| db_err("cannot configure database", path, e))?;
         // NORMAL is durable against process crashes in WAL mode; only an OS crash can drop the newest commits.
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;")
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;")
             .map_err(|e| db_err("cannot configure database", path, e))?;
         let store = SqliteStore {
             path: path.to_path_buf(),
@@ -115,14 +115,21 @@ impl SqliteStore {
             path: &self.path,
         };
         f(&mut stx)?;
-        tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))?;
-        if matches!(behavior, TransactionBehavior::Immediate) {
-            self.trim_wal(&conn);
-        }
-        Ok(())
+        tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))
     }
 
-    /// Folds the WAL back into the database once it passes `WAL_TRIM_BYTES`.
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Ok(conn) = self.conn.lock() {
+            self.trim_wal(&conn);
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Folds the WAL back into the database once it passes `WAL_TRIM_BYTES`, as the store closes.
     ///
     /// Each CLI call is a fresh process, and the first connection to open a WAL database rebuilds
     /// its index by reading the whole WAL; SQLite's own auto-checkpoint cannot reset the WAL across

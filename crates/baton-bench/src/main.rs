@@ -1,0 +1,593 @@
+//! baton's benchmark. Builds its own data and prints one table with every figure of the design's
+//! "Numbers it must reach", plus how the per-prompt figures move from 10k to 100k to 1M events.
+//!
+//! Usage: `cargo build --release -p baton -p baton-bench && target/release/baton-bench all`
+//! (`--quick` for a short run, `--json PATH` for where the results go, `--baton PATH` for the binary).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use baton_core::config::Policy;
+use baton_core::store::Store;
+use baton_core::{
+    Baton, Caller, ChangesRequest, ClaimRequest, Project, ReleaseRequest, ReleaseStatus, StartRequest, Timestamp,
+};
+use serde_json::{Value, json};
+
+const PROJECT: &str = "bench.local/org/app";
+
+struct Opts {
+    quick: bool,
+    json: PathBuf,
+    baton: PathBuf,
+    pg_url: Option<String>,
+}
+
+/// One row of the table.
+struct Row {
+    what: String,
+    target: String,
+    measured: String,
+    ok: Option<bool>,
+    data: Value,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut which = Vec::new();
+    let mut opts = Opts {
+        quick: false,
+        json: PathBuf::from("target/bench-results.json"),
+        baton: default_baton(),
+        pg_url: std::env::var("BATON_BENCH_DATABASE_URL")
+            .or_else(|_| std::env::var("BATON_TEST_DATABASE_URL"))
+            .ok()
+            .filter(|u| !u.is_empty()),
+    };
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => opts.quick = true,
+            "--json" => opts.json = it.next().map(PathBuf::from).unwrap_or(opts.json),
+            "--baton" => opts.baton = it.next().map(PathBuf::from).unwrap_or(opts.baton),
+            "-h" | "--help" => {
+                println!(
+                    "baton-bench [all|inproc|cli|scale|race|postgres|rss]... [--quick] [--json PATH] [--baton PATH]\n\
+                     PostgreSQL rows run when BATON_BENCH_DATABASE_URL (or BATON_TEST_DATABASE_URL) is set."
+                );
+                return;
+            }
+            other => which.push(other.to_string()),
+        }
+    }
+    if which.is_empty() || which.iter().any(|w| w == "all") {
+        which = ["inproc", "cli", "scale", "race", "postgres", "rss"].map(String::from).to_vec();
+    }
+    if !opts.baton.exists() {
+        eprintln!(
+            "baton binary not found at {}: build it with `cargo build --release -p baton` or pass --baton PATH",
+            opts.baton.display()
+        );
+        std::process::exit(1);
+    }
+    let mut rows = Vec::new();
+    for w in &which {
+        let r = match w.as_str() {
+            "inproc" => inproc(&opts),
+            "cli" => cli(&opts),
+            "scale" => scale(&opts),
+            "race" => race(&opts),
+            "postgres" => postgres(&opts),
+            "rss" => rss(&opts),
+            other => {
+                eprintln!("unknown scenario '{other}': expected all, inproc, cli, scale, race, postgres or rss");
+                std::process::exit(2);
+            }
+        };
+        rows.extend(r);
+    }
+    print_table(&rows, &opts);
+}
+
+fn default_baton() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("baton")))
+        .unwrap_or_else(|| PathBuf::from("target/release/baton"))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn stats(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    (percentile(&ms, 0.5), percentile(&ms, 0.99))
+}
+
+fn caller(agent: &str, session: Option<String>) -> Caller {
+    Caller {
+        project: Project { key: PROJECT.to_string(), repo: "org/app".to_string(), git: None },
+        agent: agent.to_string(),
+        session,
+    }
+}
+
+fn must<T>(r: baton_core::Result<T>, what: &str) -> T {
+    r.unwrap_or_else(|e| {
+        eprintln!("{what}: {e}");
+        std::process::exit(1)
+    })
+}
+
+/// Claim + release pairs per second, in-process, one thread, SQLite.
+fn inproc(opts: &Opts) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = must(baton_sqlite::SqliteStore::open(&dir.path().join("baton.db")), "open");
+    let baton = Baton::new(Box::new(store), Policy::default());
+    let s = must(baton.start_session(&caller("bench", None), StartRequest::default()), "start");
+    let me = caller("bench", Some(s.session_id));
+    let n = if opts.quick { 2_000 } else { 20_000 };
+    let t = Instant::now();
+    for i in 0..n {
+        let id = i.to_string();
+        must(baton.claim(&me, claim_req(&id)), "claim");
+        must(baton.release(&me, release_req(&id)), "release");
+    }
+    let rate = n as f64 / t.elapsed().as_secs_f64();
+    vec![Row {
+        what: "claim + release, in-process, one thread".into(),
+        target: "≥ 20,000 pairs/s".into(),
+        measured: format!("{rate:.0} pairs/s"),
+        ok: Some(rate >= 20_000.0),
+        data: json!({"pairs": n, "pairs_per_sec": rate}),
+    }]
+}
+
+fn claim_req(id: &str) -> ClaimRequest {
+    ClaimRequest { item_type: "task".into(), item_id: id.into(), repo: None, ttl: None, idempotency_key: None }
+}
+
+fn release_req(id: &str) -> ReleaseRequest {
+    ReleaseRequest {
+        item_type: "task".into(),
+        item_id: id.into(),
+        repo: None,
+        status: ReleaseStatus::Completed,
+        notes: None,
+        force: false,
+        reason: None,
+        token: None,
+        idempotency_key: None,
+    }
+}
+
+fn baton_cmd(opts: &Opts, home: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(&opts.baton);
+    c.args(args)
+        .env("BATON_HOME", home)
+        .env("BATON_PROJECT", PROJECT)
+        .env_remove("BATON_DATABASE_URL")
+        .env_remove("BATON_SESSION")
+        .current_dir(home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+fn time_runs(n: usize, mut f: impl FnMut(usize)) -> (f64, f64) {
+    let mut ms = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i);
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    stats(ms)
+}
+
+/// `baton claim` as a fresh process.
+fn cli(opts: &Opts) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let sid = start_cli_session(opts, home, "bench");
+    let n = if opts.quick { 100 } else { 500 };
+    let (p50, p99) = time_runs(n, |i| {
+        let id = format!("c{i}");
+        let st = baton_cmd(opts, home, &["claim", "task", &id, "--session", &sid]).status().expect("spawn baton");
+        assert!(st.success(), "baton claim failed");
+    });
+    vec![Row {
+        what: "`baton claim` as a fresh process".into(),
+        target: "p50 ≤ 3 ms wall".into(),
+        measured: format!("p50 {p50:.2} ms, p99 {p99:.2} ms"),
+        ok: Some(p50 <= 3.0),
+        data: json!({"runs": n, "p50_ms": p50, "p99_ms": p99}),
+    }]
+}
+
+fn start_cli_session(opts: &Opts, home: &Path, agent: &str) -> String {
+    let out = baton_cmd(opts, home, &["session", "start", "--json", "--agent", agent])
+        .stdout(Stdio::piped())
+        .output()
+        .expect("spawn baton");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("session start --json");
+    v["session_id"].as_str().expect("session_id").to_string()
+}
+
+/// Fills a store with `sessions` sessions and `events` events in one project, straight through SQL.
+fn seed(path: &Path, sessions: usize, events: usize) {
+    drop(must(baton_sqlite::SqliteStore::open(path), "open"));
+    let mut conn = rusqlite::Connection::open(path).expect("open for seeding");
+    let tx = conn.transaction().expect("begin");
+    let base = Timestamp::now().0 - (events as i64 + 10) * 1_000_000;
+    let mut ids = Vec::with_capacity(sessions);
+    {
+        let mut st = tx
+            .prepare(
+                "INSERT INTO sessions (id, project, agent, context, task_ids, status, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff)
+                 VALUES (?1, ?2, ?3, ?4, '[]', ?5, ?6, ?7, ?7, ?8, 0, ?9, ?10)",
+            )
+            .expect("prepare");
+        for i in 0..sessions {
+            let id = format!("00000000-0000-7000-8000-{i:012}");
+            let t = base + (i as i64) * (events as i64 / sessions.max(1) as i64) * 1_000_000;
+            let active = i + 20 >= sessions;
+            let status = if active { "active" } else { "completed" };
+            let ended = if active { None } else { Some(t + 1_000_000) };
+            let handoff = json!({"notes": format!("handoff {i}"), "done": [], "next": ["next step"], "blockers": []});
+            st.execute(rusqlite::params![
+                id,
+                PROJECT,
+                format!("agent-{}", i % 50),
+                format!("context of session {i}"),
+                status,
+                t,
+                ended.unwrap_or(t),
+                ended,
+                format!("summary {i}"),
+                handoff.to_string()
+            ])
+            .expect("insert session");
+            ids.push(id);
+        }
+        let mut st = tx
+            .prepare(
+                "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .expect("prepare");
+        const KINDS: [&str; 6] =
+            ["journal.progress", "claim.granted", "claim.released", "journal.decision", "session.heartbeat", "journal.note"];
+        for i in 0..events {
+            let s = i % sessions.max(1);
+            st.execute(rusqlite::params![
+                (i + 1) as i64,
+                base + (i as i64) * 1_000_000,
+                PROJECT,
+                format!("agent-{}", s % 50),
+                ids[s],
+                KINDS[i % KINDS.len()],
+                format!("task org/app#{}", i % 5000),
+                r#"{"text":"did a thing","token":1}"#
+            ])
+            .expect("insert event");
+        }
+    }
+    tx.commit().expect("commit");
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;").expect("checkpoint");
+}
+
+/// Per-prompt figures (digest, hook start-up, a page of changes) at 10k, 100k and 1M events.
+fn scale(opts: &Opts) -> Vec<Row> {
+    let sizes: &[(usize, usize)] =
+        if opts.quick { &[(100, 10_000), (1_000, 100_000)] } else { &[(100, 10_000), (1_000, 100_000), (10_000, 1_000_000)] };
+    let mut per_size = Vec::new();
+    for &(sessions, events) in sizes {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path();
+        let db = home.join("baton.db");
+        let t = Instant::now();
+        seed(&db, sessions, events);
+        eprintln!("seeded {sessions} sessions, {events} events in {:.1}s", t.elapsed().as_secs_f64());
+        let n = if opts.quick { 20 } else { 60 };
+        let (digest_p50, digest_p99) = time_runs(n, |_| {
+            let st = baton_cmd(opts, home, &["digest", "--agent", "agent-7"]).status().expect("spawn baton");
+            assert!(st.success(), "baton digest failed");
+        });
+        let payload = r#"{"session_id":"bench-conversation","hook_event_name":"SessionStart","source":"resume"}"#;
+        let (hook_p50, hook_p99) = time_runs(n, |_| {
+            let mut child = baton_cmd(opts, home, &["hook", "claude"]).stdin(Stdio::piped()).spawn().expect("spawn");
+            if let Some(mut stdin) = child.stdin.take() {
+                use std::io::Write;
+                let _ = stdin.write_all(payload.as_bytes());
+            }
+            let st = child.wait().expect("wait");
+            assert!(st.success(), "baton hook failed");
+        });
+        let store = must(baton_sqlite::SqliteStore::open(&db), "open");
+        let baton = Baton::new(Box::new(store), Policy::default());
+        let who = caller("agent-7", None);
+        let pages = if opts.quick { 200 } else { 1000 };
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let (changes_p50, changes_p99) = time_runs(pages, |_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let cursor = (x % events as u64) as i64;
+            let page = must(
+                baton.changes(&who, &ChangesRequest { since: Some(cursor.to_string()), limit: Some(100), ..Default::default() }),
+                "changes",
+            );
+            assert!(!page.events.is_empty() || cursor as usize + 100 > events);
+        });
+        per_size.push(json!({
+            "sessions": sessions, "events": events,
+            "digest_p50_ms": digest_p50, "digest_p99_ms": digest_p99,
+            "hook_p50_ms": hook_p50, "hook_p99_ms": hook_p99,
+            "changes_page_p50_ms": changes_p50, "changes_page_p99_ms": changes_p99,
+        }));
+    }
+    let last = per_size.last().cloned().unwrap_or(Value::Null);
+    let f = |k: &str| last[k].as_f64().unwrap_or(f64::NAN);
+    let series = |k: &str| {
+        per_size
+            .iter()
+            .map(|s| format!("{:.2}", s[k].as_f64().unwrap_or(f64::NAN)))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    };
+    let label = format!("{} sessions, {} events", last["sessions"], last["events"]);
+    vec![
+        Row {
+            what: format!("`baton digest`, store with {label}"),
+            target: "p50 ≤ 10 ms wall".into(),
+            measured: format!("p50 {:.2} ms, p99 {:.2} ms (10k → 100k → 1M events: {} ms)", f("digest_p50_ms"), f("digest_p99_ms"), series("digest_p50_ms")),
+            ok: Some(f("digest_p50_ms") <= 10.0),
+            data: json!(per_size),
+        },
+        Row {
+            what: format!("hook start-up (`baton hook claude` SessionStart), {label}"),
+            target: "p50 ≤ 10 ms wall".into(),
+            measured: format!("p50 {:.2} ms, p99 {:.2} ms (10k → 100k → 1M events: {} ms)", f("hook_p50_ms"), f("hook_p99_ms"), series("hook_p50_ms")),
+            ok: Some(f("hook_p50_ms") <= 10.0),
+            data: Value::Null,
+        },
+        Row {
+            what: format!("`changes` page of 100, in-process, {label}"),
+            target: "p50 ≤ 2 ms in-process".into(),
+            measured: format!("p50 {:.3} ms, p99 {:.3} ms (10k → 100k → 1M events: {} ms)", f("changes_page_p50_ms"), f("changes_page_p99_ms"), series("changes_page_p50_ms")),
+            ok: Some(f("changes_page_p50_ms") <= 2.0),
+            data: Value::Null,
+        },
+    ]
+}
+
+/// 16 real processes racing for the same 200 items, round after round.
+fn race(opts: &Opts) -> Vec<Row> {
+    const RACERS: usize = 16;
+    const ITEMS: usize = 200;
+    let rounds = if opts.quick { 2 } else { 20 };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().to_path_buf();
+    let mut good_rounds = 0;
+    let mut double = 0;
+    let mut errors = 0;
+    let t = Instant::now();
+    for round in 0..rounds {
+        let sessions: Vec<String> =
+            (0..RACERS).map(|r| start_cli_session(opts, &home, &format!("racer-{r}"))).collect();
+        let handles: Vec<_> = sessions
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(r, sid)| {
+                let home = home.clone();
+                let bin = opts.baton.clone();
+                std::thread::spawn(move || {
+                    let o = Opts { quick: true, json: PathBuf::new(), baton: bin, pg_url: None };
+                    let mut wins = Vec::new();
+                    let mut errs = 0;
+                    for k in 0..ITEMS {
+                        let item = (k * 7 + r * 13) % ITEMS;
+                        let id = format!("r{round}-{item}");
+                        let st = baton_cmd(&o, &home, &["claim", "issue", &id, "--session", &sid]).status();
+                        match st.ok().and_then(|s| s.code()) {
+                            Some(0) => wins.push(item),
+                            Some(3) => {}
+                            _ => errs += 1,
+                        }
+                    }
+                    (wins, errs)
+                })
+            })
+            .collect();
+        let mut winners: HashMap<usize, usize> = HashMap::new();
+        for h in handles {
+            let (wins, errs) = h.join().expect("racer");
+            errors += errs;
+            for w in wins {
+                *winners.entry(w).or_default() += 1;
+            }
+        }
+        let exact = (0..ITEMS).all(|i| winners.get(&i) == Some(&1));
+        double += winners.values().filter(|&&n| n > 1).count();
+        if exact {
+            good_rounds += 1;
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    vec![Row {
+        what: format!("{RACERS} processes racing for the same {ITEMS} items, {rounds} rounds"),
+        target: "exactly one winner per item per round".into(),
+        measured: format!(
+            "{good_rounds}/{rounds} rounds exact, {double} double grants, {errors} errors ({:.0} claims/s over {secs:.0}s)",
+            (RACERS * ITEMS * rounds) as f64 / secs
+        ),
+        ok: Some(good_rounds == rounds && double == 0 && errors == 0),
+        data: json!({"rounds": rounds, "exact_rounds": good_rounds, "double_grants": double, "errors": errors, "seconds": secs}),
+    }]
+}
+
+/// 16 concurrent clients claiming and releasing on PostgreSQL, with items shared so they contend.
+fn postgres(opts: &Opts) -> Vec<Row> {
+    let Some(url) = opts.pg_url.clone() else {
+        return vec![Row {
+            what: "PostgreSQL, 16 concurrent clients, claim + release".into(),
+            target: "≥ 3,000 pairs/s, zero double grants".into(),
+            measured: "not run: set BATON_BENCH_DATABASE_URL (or BATON_TEST_DATABASE_URL)".into(),
+            ok: None,
+            data: Value::Null,
+        }];
+    };
+    const CLIENTS: usize = 16;
+    const ITEMS: u64 = 64;
+    let schema = format!("bench_{}_{}", std::process::id(), Timestamp::now().0 % 1_000_000);
+    let secs = if opts.quick { 3 } else { 10 };
+    let stop = Arc::new(AtomicBool::new(false));
+    let pairs = Arc::new(AtomicU64::new(0));
+    let grants: Arc<std::sync::Mutex<Vec<(u64, i64)>>> = Arc::default();
+    let mut handles = Vec::new();
+    for c in 0..CLIENTS {
+        let (url, schema, stop, pairs, grants) =
+            (url.clone(), schema.clone(), stop.clone(), pairs.clone(), grants.clone());
+        handles.push(std::thread::spawn(move || {
+            let store = must(baton_postgres::PgStore::open_in_schema(&url, &schema), "connect");
+            let baton = Baton::new(Box::new(store), Policy::default());
+            let s = must(baton.start_session(&caller(&format!("pg-{c}"), None), StartRequest::default()), "start");
+            let me = caller(&format!("pg-{c}"), Some(s.session_id));
+            let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ (c as u64 + 1);
+            let mut mine = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let item = x % ITEMS;
+                let id = item.to_string();
+                let out = must(baton.claim(&me, claim_req(&id)), "claim");
+                if let (true, Some(claim)) = (out.claimed, out.claim) {
+                    mine.push((item, claim.token));
+                    must(baton.release(&me, release_req(&id)), "release");
+                    pairs.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            grants.lock().map(|mut g| g.extend(mine)).ok();
+        }));
+    }
+    std::thread::sleep(Duration::from_secs(secs));
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        let _ = h.join();
+    }
+    let rate = pairs.load(Ordering::Relaxed) as f64 / secs as f64;
+    // A double grant would show as one (item, token) granted twice.
+    let all = grants.lock().map(|g| g.clone()).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    let doubles = all.iter().filter(|g| !seen.insert(**g)).count();
+    let store = must(baton_postgres::PgStore::open_in_schema(&url, &schema), "connect");
+    let problems = must(store.integrity_check(), "integrity");
+    drop(store);
+    drop_schema(&url, &schema);
+    vec![Row {
+        what: format!("PostgreSQL, {CLIENTS} concurrent clients, claim + release ({ITEMS} shared items)"),
+        target: "≥ 3,000 pairs/s, zero double grants".into(),
+        measured: format!("{rate:.0} pairs/s, {doubles} double grants, integrity problems: {}", problems.len()),
+        ok: Some(rate >= 3000.0 && doubles == 0 && problems.is_empty()),
+        data: json!({"pairs_per_sec": rate, "double_grants": doubles, "integrity_problems": problems, "seconds": secs}),
+    }]
+}
+
+fn drop_schema(url: &str, schema: &str) {
+    if let Ok(mut c) = postgres_client(url) {
+        let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+    }
+}
+
+fn postgres_client(url: &str) -> Result<baton_postgres_client::Client, String> {
+    baton_postgres_client::Client::connect(url, baton_postgres_client::NoTls).map_err(|e| e.to_string())
+}
+
+use postgres as baton_postgres_client;
+
+/// Peak resident memory of one CLI call (`baton claims` on a store with data).
+fn rss(opts: &Opts) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let sid = start_cli_session(opts, home, "rss");
+    for i in 0..50 {
+        let _ = baton_cmd(opts, home, &["claim", "task", &format!("m{i}"), "--session", &sid]).status();
+    }
+    let mut peaks = Vec::new();
+    for args in [&["claims"][..], &["digest"][..], &["claim", "task", "rss-x", "--session", &sid][..]] {
+        let child = baton_cmd(opts, home, args).spawn().expect("spawn");
+        peaks.push(max_rss_kib(child.id() as i32) as f64 / 1024.0);
+    }
+    let peak = peaks.iter().cloned().fold(0.0, f64::max);
+    vec![Row {
+        what: "peak memory of one CLI call (claims, digest, claim)".into(),
+        target: "≤ 15 MB RSS".into(),
+        measured: format!("{peak:.1} MB (claims {:.1}, digest {:.1}, claim {:.1})", peaks[0], peaks[1], peaks[2]),
+        ok: Some(peak <= 15.0),
+        data: json!({"peak_mb": peak, "per_call_mb": peaks}),
+    }]
+}
+
+/// Waits for `pid` and returns its peak RSS in KiB.
+fn max_rss_kib(pid: i32) -> i64 {
+    let mut status = 0;
+    // SAFETY: `usage` is a plain C struct that wait4 fills in; pid is our own child.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::wait4(pid, &mut status, 0, &mut usage);
+        usage.ru_maxrss
+    }
+}
+
+fn print_table(rows: &[Row], opts: &Opts) {
+    let machine = machine();
+    println!("baton benchmark — {machine}\n");
+    println!("| what | target | measured | |");
+    println!("|---|---|---|---|");
+    for r in rows {
+        let mark = match r.ok {
+            Some(true) => "✅",
+            Some(false) => "❌",
+            None => "—",
+        };
+        println!("| {} | {} | {} | {mark} |", r.what, r.target, r.measured);
+    }
+    let out = json!({
+        "machine": machine,
+        "quick": opts.quick,
+        "rows": rows.iter().map(|r| json!({"what": r.what, "target": r.target, "measured": r.measured, "ok": r.ok, "data": r.data})).collect::<Vec<_>>(),
+    });
+    if let Some(dir) = opts.json.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match std::fs::write(&opts.json, serde_json::to_string_pretty(&out).unwrap_or_default()) {
+        Ok(()) => println!("\nresults written to {}", opts.json.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", opts.json.display()),
+    }
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| format!("{} GiB", kb / 1024 / 1024))
+        .unwrap_or_default();
+    format!("{cpus} CPUs ({model}), {mem}, {}", std::env::consts::OS)
+}
