@@ -85,6 +85,11 @@ pub enum Command {
     /// Install baton's hooks and MCP server into a client's settings (merging, idempotent)
     #[command(after_help = "Examples:\n  baton setup claude              (this project: .claude/settings.json and .mcp.json)\n  baton setup codex --global      (~/.codex/hooks.json and ~/.codex/config.toml)\n  baton setup gemini --remove     (takes out exactly what setup added)")]
     Setup(SetupArgs),
+    /// Serve every baton operation as an MCP tool, over stdio (default) or streamable HTTP
+    #[command(
+        after_help = "Examples:\n  baton mcp --agent claude-code                 (stdio: what a client launches)\n  baton mcp --http 127.0.0.1:8765               (streamable HTTP at http://127.0.0.1:8765/mcp)\n  BATON_TOKEN=s3cret baton mcp --http 0.0.0.0:8765   (other addresses need a bearer token)\n\nThe project is resolved once, from the directory the server starts in. A session started with the\nsession_start tool is the default for the rest of that connection; a session_id argument wins."
+    )]
+    Mcp(McpArgs),
     /// Check the store's health; --sweep pauses stale sessions and expires run-out claims
     #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --sweep")]
     Doctor(DoctorArgs),
@@ -369,4 +374,15 @@ pub struct SetupArgs {
     /// Take out exactly what setup added
     #[arg(long)]
     pub remove: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio; ADDR is HOST:PORT or a port
+    /// (default 127.0.0.1:8765)
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8765")]
+    pub http: Option<String>,
+    /// Bearer token every HTTP request must carry; needed to listen beyond loopback [env: BATON_TOKEN]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
 }

@@ -8,6 +8,7 @@ pub mod digest;
 pub mod doctor;
 pub mod heartbeat;
 pub mod hook;
+pub mod mcp;
 pub mod release;
 pub mod session;
 pub mod setup;
@@ -36,6 +37,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
         Command::Doctor(a) => doctor::run(&ctx, json, a),
+        Command::Mcp(a) => mcp::run(ctx, a),
         Command::Hook(_) | Command::Setup(_) => Ok(0),
     }
 }

@@ -1,0 +1,490 @@
+//! The tools: one per baton operation, each a thin call into `baton_core::Baton`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use baton_core::{
+    Baton, Caller, ChangesRequest, ClaimRequest, ClaimsRequest, CloseAs, EndRequest, EntryKind, Error, LogRequest,
+    Project, ReleaseRequest, ReleaseStatus, SessionStatus, StartRequest,
+};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock};
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+use serde::Serialize;
+
+use crate::args::*;
+use crate::{schema, text};
+
+/// What every connection shares: the store, the project resolved at start, the server's identity.
+pub struct Shared {
+    baton: Baton,
+    project: Project,
+    /// The server's agent (`--agent` / `BATON_AGENT`).
+    agent: String,
+    /// The session named at start (`--session` / `BATON_SESSION`), every connection's first default.
+    session: Option<String>,
+    router: ToolRouter<BatonTools>,
+}
+
+impl Shared {
+    pub fn new(baton: Baton, caller: Caller) -> Shared {
+        Shared {
+            baton,
+            project: caller.project,
+            agent: caller.agent,
+            session: caller.session,
+            router: BatonTools::tool_router(),
+        }
+    }
+
+    pub fn agent(&self) -> &str {
+        &self.agent
+    }
+
+    pub fn project_key(&self) -> &str {
+        &self.project.key
+    }
+}
+
+/// One connection's identity. In stdio the connection is the process; over HTTP it is one MCP
+/// session, or a single request when the client keeps no session.
+struct Connection {
+    agent: String,
+    /// The default session: the one this connection started or resumed.
+    session: Option<String>,
+    /// The default session was ended or closed through this connection.
+    session_ended: bool,
+}
+
+/// The MCP server handler. Cloned per request by the SDK; clones share one connection.
+#[derive(Clone)]
+pub struct BatonTools {
+    shared: Arc<Shared>,
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl BatonTools {
+    /// A handler for a new connection.
+    pub fn new(shared: Arc<Shared>) -> BatonTools {
+        let conn = Connection {
+            agent: shared.agent.clone(),
+            session: shared.session.clone(),
+            session_ended: false,
+        };
+        BatonTools {
+            shared,
+            conn: Arc::new(Mutex::new(conn)),
+        }
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic elsewhere cannot leave the connection state half-written: every update is one assignment.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The caller for a tool call: an explicit `session_id` wins over the connection's session.
+    fn caller(&self, session_id: Option<String>) -> Caller {
+        let conn = self.conn();
+        Caller {
+            project: self.shared.project.clone(),
+            agent: conn.agent.clone(),
+            session: session_id.or_else(|| conn.session.clone()),
+        }
+    }
+
+    /// Makes `session_id` this connection's default session.
+    fn adopt(&self, session_id: &str, agent: Option<String>) {
+        let mut conn = self.conn();
+        conn.session = Some(session_id.to_string());
+        conn.session_ended = false;
+        if let Some(a) = agent {
+            conn.agent = a;
+        }
+    }
+
+    fn note_ended(&self, session_id: &str) {
+        let mut conn = self.conn();
+        if conn.session.as_deref() == Some(session_id) {
+            conn.session_ended = true;
+        }
+    }
+
+    /// Runs a core operation on the blocking pool: the core API and both stores are synchronous.
+    async fn run<T, F>(&self, caller: Caller, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Baton, &Caller) -> Result<T, Error> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || f(&shared.baton, &caller))
+            .await
+            .unwrap_or_else(|e| Err(Error::internal(format!("the operation stopped unexpectedly: {e}"))))
+    }
+
+    fn now(&self) -> baton_core::Timestamp {
+        self.shared.baton.now()
+    }
+}
+
+/// A result: the `--json` object as structured content, plus its short text form.
+fn reply<T: Serialize>(r: Result<T, Error>, text: impl FnOnce(&T) -> String) -> CallToolResult {
+    let v = match r {
+        Ok(v) => v,
+        Err(e) => return failure(&e),
+    };
+    match serde_json::to_value(&v) {
+        Ok(value) => {
+            let mut out = CallToolResult::structured(value);
+            out.content = vec![ContentBlock::text(text(&v))];
+            out
+        }
+        Err(e) => failure(&Error::internal(format!("cannot encode the result: {e}"))),
+    }
+}
+
+/// Every baton error is a tool error, so the agent reads the message (clients hide protocol errors).
+fn failure(e: &Error) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(format!(
+        "{}: {}",
+        e.kind(),
+        for_tools(&e.to_string())
+    ))])
+}
+
+/// The core's messages name CLI flags; over MCP the same advice names tool arguments.
+fn for_tools(message: &str) -> String {
+    const WORDING: &[(&str, &str)] = &[
+        (
+            "use --decision TEXT --rationale TEXT",
+            "use kind \"decision\" with a rationale",
+        ),
+        (
+            "--rationale goes with a decision",
+            "rationale goes with kind \"decision\"",
+        ),
+        ("--force needs --reason TEXT", "force needs a reason"),
+        ("--reason goes with --force", "reason goes with force"),
+        (
+            "use --force --reason TEXT to override",
+            "pass force and a reason to override",
+        ),
+        ("pass --session ID or set BATON_SESSION", "pass session_id"),
+        ("pass --session ID", "pass session_id"),
+        ("invalid --since", "invalid since"),
+        ("`baton session start`", "session_start"),
+        ("`baton session list`", "session_list"),
+    ];
+    let mut out = message.to_string();
+    for (cli, tool) in WORDING {
+        out = out.replace(cli, tool);
+    }
+    out
+}
+
+#[tool_router]
+impl BatonTools {
+    #[tool(
+        description = "Start your work session; call this first. Returns session_id, the last handoff and a digest of what others did. Later calls on this connection use this session.",
+        input_schema = input_schema::<StartArgs>(),
+        output_schema = schema::session_started()
+    )]
+    async fn session_start(&self, Parameters(a): Parameters<StartArgs>) -> CallToolResult {
+        let mut caller = self.caller(None);
+        if let Some(agent) = a.agent_id.clone() {
+            caller.agent = agent;
+        }
+        let req = StartRequest {
+            context: Some(a.context),
+            name: a.name,
+            task_ids: a.task_ids,
+            role: a.role,
+            idempotency_key: None,
+        };
+        let r = self.run(caller, move |b, c| b.start_session(c, req)).await;
+        if let Ok(started) = &r {
+            self.adopt(&started.session_id, a.agent_id);
+        }
+        let now = self.now();
+        reply(r, |r| text::started(r, now))
+    }
+
+    #[tool(
+        description = "End your session as completed with a summary and handoff notes for the next agent. Claims still held are released as deferred.",
+        input_schema = input_schema::<EndArgs>(),
+        output_schema = schema::session_ended()
+    )]
+    async fn session_end(&self, Parameters(a): Parameters<EndArgs>) -> CallToolResult {
+        let req = EndRequest {
+            summary: Some(a.summary),
+            handoff: Some(a.handoff_notes),
+            next: a.next,
+            blockers: a.blockers,
+            done: vec![],
+            idempotency_key: None,
+        };
+        let r = self
+            .run(self.caller(a.session_id), move |b, c| b.end_session(c, req))
+            .await;
+        if let Ok(ended) = &r {
+            self.note_ended(&ended.session.id);
+        }
+        reply(r, text::ended)
+    }
+
+    #[tool(
+        description = "Record progress, a decision (with rationale), a discovery, a blocker, a next step or something done, so whoever comes next can continue.",
+        input_schema = input_schema::<LogArgs>(),
+        output_schema = schema::logged()
+    )]
+    async fn session_log(&self, Parameters(a): Parameters<LogArgs>) -> CallToolResult {
+        let r = self
+            .run(self.caller(a.session_id), move |b, c| {
+                let kind: EntryKind = a.kind.parse()?;
+                b.log(
+                    c,
+                    LogRequest {
+                        kind,
+                        text: a.text,
+                        rationale: a.rationale,
+                        idempotency_key: None,
+                    },
+                )
+            })
+            .await;
+        reply(r, text::logged)
+    }
+
+    #[tool(
+        description = "Record a checkpoint with the current git branch and commit.",
+        input_schema = input_schema::<NoteArgs>(),
+        output_schema = schema::logged()
+    )]
+    async fn session_checkpoint(&self, Parameters(a): Parameters<NoteArgs>) -> CallToolResult {
+        let r = self
+            .run(self.caller(a.session_id), move |b, c| b.checkpoint(c, a.note))
+            .await;
+        reply(r, text::checkpoint)
+    }
+
+    #[tool(
+        description = "Pause your session; resume it later from any conversation.",
+        input_schema = input_schema::<NoteArgs>(),
+        output_schema = schema::paused()
+    )]
+    async fn session_pause(&self, Parameters(a): Parameters<NoteArgs>) -> CallToolResult {
+        let r = self
+            .run(self.caller(a.session_id), move |b, c| {
+                b.pause(c, a.note).map(|session| Paused { session })
+            })
+            .await;
+        reply(r, |p| text::paused(&p.session))
+    }
+
+    #[tool(
+        description = "Resume a paused session: returns its goal, progress, decisions, next steps and a digest. It becomes this connection's session.",
+        input_schema = input_schema::<ResumeArgs>(),
+        output_schema = schema::resumed()
+    )]
+    async fn session_resume(&self, Parameters(a): Parameters<ResumeArgs>) -> CallToolResult {
+        let mut caller = self.caller(a.session_id.clone());
+        if a.session_id.is_none() && self.conn().session_ended {
+            // The connection's session is over: resume the agent's latest paused or active one instead.
+            caller.session = None;
+        }
+        let r = self.run(caller, move |b, c| b.resume(c, None)).await;
+        if let Ok(resumed) = &r {
+            self.adopt(&resumed.session_id, None);
+        }
+        let now = self.now();
+        reply(r, |r| text::resumed(r, now))
+    }
+
+    #[tool(
+        description = "Close your session without a handoff: as completed, or abandoned (abandon=true, reason) releasing its claims as deferred.",
+        input_schema = input_schema::<CloseArgs>(),
+        output_schema = schema::session_ended()
+    )]
+    async fn session_close(&self, Parameters(a): Parameters<CloseArgs>) -> CallToolResult {
+        let how = if a.abandon {
+            CloseAs::Abandon {
+                reason: a.reason.unwrap_or_default(),
+            }
+        } else {
+            CloseAs::Complete
+        };
+        let r = self.run(self.caller(a.session_id), move |b, c| b.close(c, how)).await;
+        if let Ok(ended) = &r {
+            self.note_ended(&ended.session.id);
+        }
+        reply(r, text::ended)
+    }
+
+    #[tool(
+        description = "Show a session with its journal: progress, decisions, discoveries, blockers, next steps, claims.",
+        input_schema = input_schema::<SessionArgs>(),
+        output_schema = schema::session_context(),
+        annotations(read_only_hint = true)
+    )]
+    async fn session_view(&self, Parameters(a): Parameters<SessionArgs>) -> CallToolResult {
+        let r = self.run(self.caller(a.session_id), |b, c| b.view(c, None)).await;
+        let now = self.now();
+        reply(r, |r| text::context(r, now))
+    }
+
+    #[tool(
+        description = "List this project's sessions, newest first.",
+        input_schema = input_schema::<ListArgs>(),
+        output_schema = schema::session_list(),
+        annotations(read_only_hint = true)
+    )]
+    async fn session_list(&self, Parameters(a): Parameters<ListArgs>) -> CallToolResult {
+        let r = self
+            .run(self.caller(None), move |b, c| {
+                let status = a.status.as_deref().map(str::parse::<SessionStatus>).transpose()?;
+                b.list_sessions(c, status, a.all_projects, a.limit)
+            })
+            .await;
+        let now = self.now();
+        reply(r, |r| text::session_list(r, now))
+    }
+
+    #[tool(
+        description = "Claim a work item before working on it so no other session takes it. claimed=false with claimed_by {agent, session, expires_at} means another session holds it: pick other work. Leases last 30m unless renewed by heartbeat.",
+        input_schema = input_schema::<ClaimArgs>(),
+        output_schema = schema::claim_outcome()
+    )]
+    async fn claim_work(&self, Parameters(a): Parameters<ClaimArgs>) -> CallToolResult {
+        let req = ClaimRequest {
+            item_type: a.work_type,
+            item_id: a.work_id,
+            repo: a.repo,
+            ttl: a.ttl,
+            idempotency_key: a.idempotency_key,
+        };
+        let r = self.run(self.caller(a.session_id), move |b, c| b.claim(c, req)).await;
+        let now = self.now();
+        reply(r, |r| text::claim(r, now))
+    }
+
+    #[tool(
+        description = "Release your claim: completed, blocked or deferred, with notes. force with a reason releases another session's claim.",
+        input_schema = input_schema::<ReleaseArgs>(),
+        output_schema = schema::released()
+    )]
+    async fn release_work(&self, Parameters(a): Parameters<ReleaseArgs>) -> CallToolResult {
+        let r = self
+            .run(self.caller(a.session_id), move |b, c| {
+                let status: ReleaseStatus = a.status.parse()?;
+                b.release(
+                    c,
+                    ReleaseRequest {
+                        item_type: a.work_type,
+                        item_id: a.work_id,
+                        repo: a.repo,
+                        status,
+                        notes: a.notes,
+                        force: a.force,
+                        reason: a.reason,
+                        token: None,
+                        idempotency_key: None,
+                    },
+                )
+            })
+            .await;
+        reply(r, text::released)
+    }
+
+    #[tool(
+        description = "Renew your session and all its claims; call it every 10 to 15 minutes while working. Lists leases you lost.",
+        input_schema = input_schema::<SessionArgs>(),
+        output_schema = schema::heartbeat()
+    )]
+    async fn heartbeat(&self, Parameters(a): Parameters<SessionArgs>) -> CallToolResult {
+        let r = self.run(self.caller(a.session_id), |b, c| b.heartbeat(c)).await;
+        reply(r, text::heartbeat)
+    }
+
+    #[tool(
+        description = "List active claims in this project: who holds which item until when.",
+        input_schema = input_schema::<ClaimsArgs>(),
+        output_schema = schema::claim_list(),
+        annotations(read_only_hint = true)
+    )]
+    async fn list_claims(&self, Parameters(a): Parameters<ClaimsArgs>) -> CallToolResult {
+        let req = ClaimsRequest {
+            mine: a.mine,
+            item_type: a.work_type,
+            include_released: a.include_released,
+        };
+        let r = self.run(self.caller(a.session_id), move |b, c| b.claims(c, req)).await;
+        let now = self.now();
+        reply(r, |r| text::claim_list(r, now))
+    }
+
+    #[tool(
+        description = "Events (every state change) in this project, oldest first. Pass the returned next_cursor as since to continue.",
+        input_schema = input_schema::<ChangesArgs>(),
+        output_schema = schema::changes_page(),
+        annotations(read_only_hint = true)
+    )]
+    async fn what_changed(&self, Parameters(a): Parameters<ChangesArgs>) -> CallToolResult {
+        let req = ChangesRequest {
+            since: a.since,
+            agent: a.agent_id,
+            kind: a.kind,
+            limit: a.limit,
+        };
+        let r = self.run(self.caller(None), move |b, c| b.changes(c, &req)).await;
+        reply(r, text::changes)
+    }
+
+    #[tool(
+        description = "What to know now: last handoff, who is active on what, claims, blockers, recent changes.",
+        input_schema = input_schema::<SessionArgs>(),
+        output_schema = schema::digest(),
+        annotations(read_only_hint = true)
+    )]
+    async fn digest(&self, Parameters(a): Parameters<SessionArgs>) -> CallToolResult {
+        let r = self.run(self.caller(a.session_id), |b, c| b.digest(c)).await;
+        let now = self.now();
+        reply(r, |d| baton_core::render::render_digest(d, now))
+    }
+}
+
+/// `session_pause`'s result, shaped like `baton session pause --json`.
+#[derive(Serialize)]
+struct Paused {
+    session: baton_core::Session,
+}
+
+#[tool_handler(
+    router = self.shared.router,
+    name = "baton",
+    instructions = "baton coordinates agents working on one codebase. Start with session_start (it returns the last handoff and what changed). claim_work before working on an item, release_work when done. Log decisions and progress with session_log. Finish with session_end and handoff notes."
+)]
+impl ServerHandler for BatonTools {}
+
+#[cfg(test)]
+mod tests {
+    use super::for_tools;
+
+    #[test]
+    fn cli_advice_becomes_tool_advice() {
+        assert_eq!(
+            for_tools(
+                "ambiguous session: agent 'a' has 2 active sessions in this project: x, y; pass --session ID or set BATON_SESSION"
+            ),
+            "ambiguous session: agent 'a' has 2 active sessions in this project: x, y; pass session_id"
+        );
+        assert_eq!(
+            for_tools("--rationale goes with a decision, not a progress entry: use --decision TEXT --rationale TEXT"),
+            "rationale goes with kind \"decision\", not a progress entry: use kind \"decision\" with a rationale"
+        );
+        assert_eq!(
+            for_tools(
+                "no active session of agent 'a' in project 'p': start one with `baton session start`, or pass --session ID"
+            ),
+            "no active session of agent 'a' in project 'p': start one with session_start, or pass session_id"
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! The short text that goes with each structured result. Many clients show the model only the
+//! text, so it carries what an agent acts on (ids, holders, the digest) and nothing more.
+
+use baton_core::render::{claim_line, event_row, rel, render_context, render_digest};
+use baton_core::{
+    ChangesPage, ClaimList, ClaimOutcome, Heartbeat, Logged, Released, Resumed, Session, SessionContext, SessionEnded,
+    SessionList, SessionStarted, SessionStatus, Timestamp, clip,
+};
+
+pub fn started(r: &SessionStarted, now: Timestamp) -> String {
+    format!(
+        "Session {} started for {} in {}; this connection now uses it.\n\n{}",
+        r.session_id,
+        r.session.agent,
+        r.session.project,
+        render_digest(&r.digest, now)
+    )
+}
+
+pub fn ended(r: &SessionEnded) -> String {
+    let mut s = format!("Session {} ended as {}.", r.session.id, r.session.status);
+    if !r.released.is_empty() {
+        s.push_str("\nReleased as deferred:");
+        for c in &r.released {
+            s.push_str(&format!("\n  {} {}#{}", c.item_type, c.repo, c.item_id));
+        }
+    }
+    if r.session.status == SessionStatus::Completed && r.session.handoff.as_ref().is_none_or(|h| h.is_empty()) {
+        s.push_str("\nNo handoff notes were left; the next session starts without them.");
+    }
+    s
+}
+
+pub fn logged(r: &Logged) -> String {
+    format!("Logged {} to session {}.", r.entry.kind, r.session_id)
+}
+
+pub fn checkpoint(r: &Logged) -> String {
+    format!("Checkpoint recorded in session {}.", r.session_id)
+}
+
+pub fn paused(s: &Session) -> String {
+    format!("Session {} paused. Resume it with session_resume.", s.id)
+}
+
+pub fn resumed(r: &Resumed, now: Timestamp) -> String {
+    format!(
+        "Resumed session {}; this connection now uses it.\n\n{}\n\n{}",
+        r.session_id,
+        render_context(&r.context, now, None),
+        render_digest(&r.digest, now)
+    )
+}
+
+pub fn context(c: &SessionContext, now: Timestamp) -> String {
+    render_context(c, now, None)
+}
+
+pub fn session_list(r: &SessionList, now: Timestamp) -> String {
+    if r.sessions.is_empty() {
+        return "No sessions.".to_string();
+    }
+    r.sessions
+        .iter()
+        .map(|s| {
+            let stale = if s.stale { " STALE" } else { "" };
+            let what = s.context.as_deref().or(s.name.as_deref()).unwrap_or("(no context)");
+            format!(
+                "{} {} [{}{stale}] {} — seen {}",
+                s.id,
+                s.agent,
+                s.status,
+                clip(what, 80),
+                rel(s.last_seen, now)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn claim(r: &ClaimOutcome, now: Timestamp) -> String {
+    let label = r.item.label();
+    match (&r.claim, &r.claimed_by) {
+        (Some(c), _) => {
+            let how = if r.renewed { "Renewed" } else { "Claimed" };
+            let mut s = format!(
+                "{how} {label}: token {}, expires {} ({}).",
+                c.token,
+                c.expires_at.short(),
+                rel(c.expires_at, now)
+            );
+            if let Some(prev) = &r.taken_over_from {
+                s.push_str(&format!(
+                    "\nTook over an expired lease from {} (session {}).",
+                    prev.agent, prev.session
+                ));
+            }
+            s
+        }
+        (None, Some(h)) => format!(
+            "Not claimed: {label} is held by agent '{}' (session {}) since {}; the lease expires at {} ({}). Pick other work.",
+            h.agent,
+            h.session,
+            h.since.short(),
+            h.expires_at.short(),
+            rel(h.expires_at, now)
+        ),
+        (None, None) => format!("Not claimed: {label}."),
+    }
+}
+
+pub fn released(r: &Released) -> String {
+    let forced = if r.forced {
+        format!(" (forced from {})", r.claim.agent)
+    } else {
+        String::new()
+    };
+    let status = r.claim.release_status.map(|s| s.to_string()).unwrap_or_default();
+    format!("Released {} as {status}{forced}.", r.claim.key().label())
+}
+
+pub fn heartbeat(r: &Heartbeat) -> String {
+    let mut s = format!("Session {} renewed with {} claims.", r.session_id, r.renewed.len());
+    for l in &r.lost {
+        let by = l
+            .taken_by
+            .as_ref()
+            .map(|h| format!(" by agent '{}' (session {})", h.agent, h.session))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "\nLease lost on {} (your token {}): it expired and was taken over{by}. Stop working on it.",
+            l.item.label(),
+            l.your_token
+        ));
+    }
+    s
+}
+
+pub fn claim_list(r: &ClaimList, now: Timestamp) -> String {
+    if r.claims.is_empty() {
+        return format!("No active claims in {}.", r.project);
+    }
+    r.claims
+        .iter()
+        .map(|v| {
+            let mine = if v.mine { "* " } else { "  " };
+            format!("{mine}{}", claim_line(&v.claim, now))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn changes(r: &ChangesPage) -> String {
+    let mut lines: Vec<String> = r.events.iter().map(event_row).collect();
+    let more = if r.more {
+        " (more: call again with since set to it)"
+    } else {
+        ""
+    };
+    lines.push(format!("next_cursor: {}{more}", r.next_cursor));
+    lines.join("\n")
+}
