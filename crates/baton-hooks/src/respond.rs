@@ -55,14 +55,19 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                 None => {
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
-                    let digest = baton.digest(&me)?;
                     let now = baton.now();
-                    format!(
-                        "baton session {} continues ({source}).\n\n{}\n\n{}",
-                        s.id,
-                        render_context(&ctx, now, None),
-                        render_digest(&digest, now)
-                    )
+                    let digest = render_digest(&baton.digest(&me)?, now);
+                    let full = render_context(&ctx, now, None);
+                    if source == "compact" {
+                        // What must survive a compaction goes first: the output cap may only cut the journal.
+                        format!(
+                            "baton session {} continues (compact).\n\n{}\n\n{digest}\n\nFull session context:\n{full}",
+                            s.id,
+                            essentials(&ctx)
+                        )
+                    } else {
+                        format!("baton session {} continues ({source}).\n\n{full}\n\n{digest}", s.id)
+                    }
                 }
             };
             Reply::Context(text)
@@ -103,11 +108,12 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             }
             None => Reply::Nothing,
         },
+        // Codex takes no context from PostCompact (only `systemMessage`); SessionStart(compact) brings it back.
         HookEvent::PostCompact => match lookup(baton, caller, &base)?.0 {
             Some(s) => {
                 answer.session_id = Some(s.id.clone());
                 let ctx = baton.view(&with_session(caller, &s), Some(&s.id))?;
-                Reply::Context(format!(
+                Reply::Message(format!(
                     "baton session {} after compaction:\n{}",
                     s.id,
                     essentials(&ctx)

@@ -33,6 +33,8 @@ fn hook_command(client: Client) -> String {
 }
 
 /// Installs (or with `remove`, uninstalls) baton for `client`. Idempotent.
+///
+/// Every file is read and edited in memory first, so one the user must fix leaves all of them untouched.
 pub fn apply(client: Client, scope: &Scope, remove: bool) -> Result<Vec<FileChange>> {
     let base = if scope.global {
         scope.home.clone()
@@ -73,11 +75,42 @@ pub fn apply(client: Client, scope: &Scope, remove: bool) -> Result<Vec<FileChan
             })?);
         }
     }
-    Ok(out)
+    out.into_iter().map(Planned::commit).collect()
 }
 
-/// Reads a JSON settings file (missing → `{}`), lets `edit` change it, writes it back if changed.
-fn edit_json(path: &Path, edit: impl FnOnce(&mut Map<String, Value>) -> Result<String>) -> Result<FileChange> {
+/// A file's new state, decided before anything is written.
+struct Planned {
+    change: FileChange,
+    /// The new text for `created` and `updated`.
+    text: Option<String>,
+}
+
+impl Planned {
+    fn unchanged(path: &Path, what: &str) -> Planned {
+        Planned {
+            change: FileChange {
+                path: path.to_path_buf(),
+                action: "unchanged",
+                what: what.into(),
+            },
+            text: None,
+        }
+    }
+
+    fn commit(self) -> Result<FileChange> {
+        let path = &self.change.path;
+        match (self.change.action, &self.text) {
+            ("deleted", _) => std::fs::remove_file(path)
+                .map_err(|e| Error::internal(format!("cannot remove {}: {e}", path.display())))?,
+            (_, Some(text)) => write_atomic(path, text)?,
+            _ => {}
+        }
+        Ok(self.change)
+    }
+}
+
+/// Reads a JSON settings file (missing → `{}`) and lets `edit` change it; the write is left to `commit`.
+fn edit_json(path: &Path, edit: impl FnOnce(&mut Map<String, Value>) -> Result<String>) -> Result<Planned> {
     let existing = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -108,27 +141,27 @@ fn edit_json(path: &Path, edit: impl FnOnce(&mut Map<String, Value>) -> Result<S
     let what = edit(&mut doc)?;
     let after = Value::Object(doc);
     if after == before {
-        return Ok(FileChange {
-            path: path.to_path_buf(),
-            action: "unchanged",
-            what: "already as wanted".into(),
-        });
+        return Ok(Planned::unchanged(path, "already as wanted"));
     }
     if existing.is_some() && after.as_object().is_some_and(Map::is_empty) {
-        std::fs::remove_file(path).map_err(|e| Error::internal(format!("cannot remove {}: {e}", path.display())))?;
-        return Ok(FileChange {
-            path: path.to_path_buf(),
-            action: "deleted",
-            what,
+        return Ok(Planned {
+            change: FileChange {
+                path: path.to_path_buf(),
+                action: "deleted",
+                what,
+            },
+            text: None,
         });
     }
     let text = serde_json::to_string_pretty(&after).map_err(|e| Error::internal(e.to_string()))? + "\n";
-    write_atomic(path, &text)?;
     let action = if existing.is_some() { "updated" } else { "created" };
-    Ok(FileChange {
-        path: path.to_path_buf(),
-        action,
-        what,
+    Ok(Planned {
+        change: FileChange {
+            path: path.to_path_buf(),
+            action,
+            what,
+        },
+        text: Some(text),
     })
 }
 
@@ -247,7 +280,7 @@ fn mcp_edit(doc: &mut Map<String, Value>, remove: bool) -> Result<String> {
 }
 
 /// Codex keeps MCP servers in TOML; edited with `toml_edit` so comments and layout survive.
-fn edit_codex_toml(path: &Path, remove: bool) -> Result<FileChange> {
+fn edit_codex_toml(path: &Path, remove: bool) -> Result<Planned> {
     let existing = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -273,11 +306,7 @@ fn edit_codex_toml(path: &Path, remove: bool) -> Result<FileChange> {
             .and_then(|b| b.as_table())
             .is_some_and(ours);
         if !is_ours {
-            return Ok(FileChange {
-                path: path.to_path_buf(),
-                action: "unchanged",
-                what: "nothing of baton's".into(),
-            });
+            return Ok(Planned::unchanged(path, "nothing of baton's"));
         }
         if let Some(servers) = doc.get_mut("mcp_servers").and_then(|s| s.as_table_mut()) {
             servers.remove("baton");
@@ -288,11 +317,7 @@ fn edit_codex_toml(path: &Path, remove: bool) -> Result<FileChange> {
         "removed [mcp_servers.baton]"
     } else {
         if has {
-            return Ok(FileChange {
-                path: path.to_path_buf(),
-                action: "unchanged",
-                what: "already as wanted".into(),
-            });
+            return Ok(Planned::unchanged(path, "already as wanted"));
         }
         let servers = doc.entry("mcp_servers").or_insert_with(|| {
             let mut t = toml_edit::Table::new();
@@ -314,20 +339,19 @@ fn edit_codex_toml(path: &Path, remove: bool) -> Result<FileChange> {
         "added [mcp_servers.baton]"
     };
     let text = doc.to_string();
-    if existing.is_some() && text.trim().is_empty() {
-        std::fs::remove_file(path).map_err(|e| Error::internal(format!("cannot remove {}: {e}", path.display())))?;
-        return Ok(FileChange {
+    let deleted = existing.is_some() && text.trim().is_empty();
+    let action = match (deleted, existing.is_some()) {
+        (true, _) => "deleted",
+        (false, true) => "updated",
+        (false, false) => "created",
+    };
+    Ok(Planned {
+        change: FileChange {
             path: path.to_path_buf(),
-            action: "deleted",
+            action,
             what: what.into(),
-        });
-    }
-    write_atomic(path, &text)?;
-    let action = if existing.is_some() { "updated" } else { "created" };
-    Ok(FileChange {
-        path: path.to_path_buf(),
-        action,
-        what: what.into(),
+        },
+        text: (!deleted).then_some(text),
     })
 }
 
