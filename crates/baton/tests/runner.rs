@@ -6,6 +6,7 @@ mod test_claims;
 mod test_crash;
 mod test_errors;
 mod test_help;
+mod test_hooks;
 mod test_mcp;
 mod test_race;
 mod test_session;
