@@ -22,6 +22,31 @@ pub struct ConfigFile {
     pub claim_ttl: Option<String>,
     /// Upper bound on a digest's size in characters.
     pub digest_max_chars: Option<usize>,
+    /// Session documents: `[docs] auto = true, layout = "agents"`.
+    pub docs: Option<DocsConfig>,
+}
+
+/// The names of the session document layouts.
+pub const DOC_LAYOUTS: &[&str] = &["baton", "agents", "sessions"];
+
+/// The `[docs]` table: whether session documents are re-rendered after every change, and in which layout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocsConfig {
+    /// Re-render a session's documents after every command that changed it.
+    pub auto: Option<bool>,
+    /// `baton` (default), `agents` or `sessions`.
+    pub layout: Option<String>,
+}
+
+impl DocsConfig {
+    /// `other`'s values win where set.
+    fn overlay(self, other: DocsConfig) -> DocsConfig {
+        DocsConfig {
+            auto: other.auto.or(self.auto),
+            layout: other.layout.or(self.layout),
+        }
+    }
 }
 
 impl ConfigFile {
@@ -32,13 +57,23 @@ impl ConfigFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
             Err(e) => return Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
         };
-        toml::from_str(&text).map_err(|e| {
+        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
             Error::bad_input(format!(
-                "invalid config file {}: {}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars",
+                "invalid config file {}: {}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, and a [docs] table with auto and layout",
                 path.display(),
                 e
             ))
-        })
+        })?;
+        if let Some(layout) = cfg.docs.as_ref().and_then(|d| d.layout.as_deref())
+            && !DOC_LAYOUTS.contains(&layout)
+        {
+            return Err(Error::bad_input(format!(
+                "invalid config file {}: unknown docs layout '{layout}': expected one of {}",
+                path.display(),
+                DOC_LAYOUTS.join(", ")
+            )));
+        }
+        Ok(cfg)
     }
 
     /// `other`'s values win where set.
@@ -50,6 +85,10 @@ impl ConfigFile {
             stale_after: other.stale_after.or(self.stale_after),
             claim_ttl: other.claim_ttl.or(self.claim_ttl),
             digest_max_chars: other.digest_max_chars.or(self.digest_max_chars),
+            docs: match (self.docs, other.docs) {
+                (Some(mine), Some(theirs)) => Some(mine.overlay(theirs)),
+                (mine, theirs) => theirs.or(mine),
+            },
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod import;
 pub mod model;
 pub mod parse;
 pub mod project;

@@ -249,6 +249,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "session.resumed",
     "session.checkpoint",
     "session.heartbeat",
+    "session.imported",
     "journal.progress",
     "journal.decision",
     "journal.discovery",

@@ -90,6 +90,12 @@ pub enum Command {
         after_help = "Examples:\n  baton mcp --agent claude-code                 (stdio: what a client launches)\n  baton mcp --http 127.0.0.1:8765               (streamable HTTP at http://127.0.0.1:8765/mcp)\n  BATON_TOKEN=s3cret baton mcp --http 0.0.0.0:8765   (other addresses need a bearer token)\n\nThe project is resolved once, from the directory the server starts in. A session started with the\nsession_start tool is the default for the rest of that connection; a session_id argument wins."
     )]
     Mcp(McpArgs),
+    /// Render session documents (markdown views of sessions), lint them, import them
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  baton doc render                         (this session, in .baton/sessions/)\n  baton doc render --layout agents --all   (every session of the project, in .agents/sessions/)\n  baton doc lint                           (checks .agents/sessions/*.md)\n  baton doc import .agents/sessions/20261001-090000-payments.md\n\nWith `[docs] auto = true` in .baton/config.toml, documents are re-rendered after every change."
+    )]
+    Doc(DocCommand),
     /// Check the store's health; --sweep pauses stale sessions and expires run-out claims
     #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --sweep")]
     Doctor(DoctorArgs),
@@ -385,4 +391,53 @@ pub struct McpArgs {
     /// Bearer token every HTTP request must carry; needed to listen beyond loopback [env: BATON_TOKEN]
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocCommand {
+    /// Write session documents (deterministic: the same store state gives the same bytes)
+    #[command(
+        after_help = "Examples:\n  baton doc render\n  baton doc render 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b --layout sessions\n  baton doc render --all --layout agents --json\n\nLayouts: baton (.baton/sessions/<id>.md), agents (.agents/sessions/YYYYMMDD-HHMMSS-<slug>.md),\nsessions (.sessions/active|archive/<shortname>-<id>.md and .sessions/journal/<id>/).\nFiles are written under the top of the working tree."
+    )]
+    Render(DocRenderArgs),
+    /// Check agents-layout documents: file name, frontmatter keys and values, sections
+    #[command(
+        after_help = "Examples:\n  baton doc lint\n  baton doc lint .agents/sessions/20261001-090000-payments.md --json\n\nPrints FILE:LINE: MESSAGE [RULE] for each problem; exits 2 when there is any."
+    )]
+    Lint(DocLintArgs),
+    /// Import agents- or sessions-layout documents into the store (importing twice changes nothing)
+    #[command(
+        after_help = "Examples:\n  baton doc import .agents/sessions/\n  baton doc import .sessions/active/auth-019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b.md\n\nA sessions document's journal files (.sessions/journal/<id>/entries/) are read with it.\nEvery document is read first: if any is malformed, nothing is imported."
+    )]
+    Import(DocImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DocRenderArgs {
+    /// The session to render (default: this agent's active session here)
+    #[arg(value_name = "SESSION", conflicts_with = "all")]
+    pub session: Option<String>,
+    /// Render every session of this project
+    #[arg(long)]
+    pub all: bool,
+    /// baton, agents or sessions (default: docs.layout from the config, else baton)
+    #[arg(long, value_name = "LAYOUT")]
+    pub layout: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DocLintArgs {
+    /// Files or directories of documents (default: .agents/sessions at the top of the working tree)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DocImportArgs {
+    /// Documents, or directories of them
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+    /// agents or sessions (default: told by each document's frontmatter)
+    #[arg(long, value_name = "LAYOUT")]
+    pub layout: Option<String>,
 }

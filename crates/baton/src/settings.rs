@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use baton_core::config::{ConfigFile, Policy, baton_home, user_config_path};
+use baton_core::config::{ConfigFile, DocsConfig, Policy, baton_home, user_config_path};
 use baton_core::project::GitInfo;
 use baton_core::{Baton, Caller, Error, Project, Result};
 
@@ -16,6 +16,8 @@ fn env(name: &str) -> Option<String> {
 pub struct Context {
     pub baton: Baton,
     pub caller: Caller,
+    /// The `[docs]` config: whether and how session documents are re-rendered after changes.
+    pub docs: DocsConfig,
 }
 
 /// Resolves settings (flags over env over repo config over user config) and opens the store.
@@ -74,6 +76,7 @@ pub fn load_in(global: &GlobalArgs, cwd: &Path, fallback_agent: Option<&str>) ->
     let store = open_store(url.as_deref())?;
     Ok(Context {
         baton: Baton::new(store, policy),
+        docs: cfg.docs.clone().unwrap_or_default(),
         caller: Caller {
             project,
             agent,

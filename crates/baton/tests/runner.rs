@@ -4,6 +4,7 @@ mod common;
 mod test_changes;
 mod test_claims;
 mod test_crash;
+mod test_docs;
 mod test_errors;
 mod test_help;
 mod test_hooks;

@@ -5,6 +5,7 @@ pub mod changes;
 pub mod claim;
 pub mod claims;
 pub mod digest;
+pub mod doc;
 pub mod doctor;
 pub mod heartbeat;
 pub mod hook;
@@ -28,7 +29,8 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     };
     let ctx = settings::load(global)?;
     let json = global.json;
-    match command {
+    let docs = doc::auto_render_mark(&ctx, &command);
+    let result = match command {
         Command::Session(c) => session::run(&ctx, json, c),
         Command::Claim(a) => claim::run(&ctx, json, a),
         Command::Release(a) => release::run(&ctx, json, a),
@@ -37,7 +39,10 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
         Command::Doctor(a) => doctor::run(&ctx, json, a),
-        Command::Mcp(a) => mcp::run(ctx, a),
+        Command::Doc(c) => doc::run(&ctx, json, c),
+        Command::Mcp(a) => return mcp::run(ctx, a),
         Command::Hook(_) | Command::Setup(_) => Ok(0),
-    }
+    };
+    doc::auto_render(&ctx, docs, &result);
+    result
 }
