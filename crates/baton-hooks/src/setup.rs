@@ -238,7 +238,7 @@ fn hooks_edit(
     // Leave no empty lists or objects behind that baton created.
     hooks.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
     if hooks.is_empty() {
-        doc.remove("hooks");
+        doc.shift_remove("hooks");
     }
     Ok(if touched.is_empty() {
         String::new()
@@ -262,7 +262,7 @@ fn mcp_edit(doc: &mut Map<String, Value>, remove: bool) -> Result<String> {
     };
     let what = if remove {
         if servers.get("baton") == Some(&wanted) {
-            servers.remove("baton");
+            servers.shift_remove("baton");
             "removed MCP server baton".to_string()
         } else {
             String::new()
@@ -274,7 +274,7 @@ fn mcp_edit(doc: &mut Map<String, Value>, remove: bool) -> Result<String> {
         "added MCP server baton".to_string()
     };
     if servers.is_empty() {
-        doc.remove("mcpServers");
+        doc.shift_remove("mcpServers");
     }
     Ok(what)
 }

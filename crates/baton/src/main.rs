@@ -40,7 +40,12 @@ fn main() {
                     }));
                 }
                 let _ = e.print();
-                2
+                // A hook must never block its client, and exit 2 blocks on blocking events.
+                if std::env::args().nth(1).as_deref() == Some("hook") {
+                    1
+                } else {
+                    2
+                }
             }
         },
     };
