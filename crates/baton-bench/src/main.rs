@@ -5,6 +5,7 @@
 //! (`--quick` for a short run, `--json PATH` for where the results go, `--baton PATH` for the binary).
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -56,7 +57,7 @@ fn main() {
             "--baton" => opts.baton = it.next().map(PathBuf::from).unwrap_or(opts.baton),
             "-h" | "--help" => {
                 println!(
-                    "baton-bench [all|inproc|cli|scale|race|postgres|rss]... [--quick] [--json PATH] [--baton PATH]\n\
+                    "baton-bench [all|inproc|cli|scale|race|postgres|rss|mcp]... [--quick] [--json PATH] [--baton PATH]\n\
                      PostgreSQL rows run when BATON_BENCH_DATABASE_URL (or BATON_TEST_DATABASE_URL) is set."
                 );
                 return;
@@ -65,7 +66,9 @@ fn main() {
         }
     }
     if which.is_empty() || which.iter().any(|w| w == "all") {
-        which = ["inproc", "cli", "scale", "race", "postgres", "rss"].map(String::from).to_vec();
+        which = ["inproc", "cli", "scale", "race", "postgres", "rss", "mcp"]
+            .map(String::from)
+            .to_vec();
     }
     if !opts.baton.exists() {
         eprintln!(
@@ -83,8 +86,9 @@ fn main() {
             "race" => race(&opts),
             "postgres" => postgres(&opts),
             "rss" => rss(&opts),
+            "mcp" => mcp(&opts),
             other => {
-                eprintln!("unknown scenario '{other}': expected all, inproc, cli, scale, race, postgres or rss");
+                eprintln!("unknown scenario '{other}': expected all, inproc, cli, scale, race, postgres, rss or mcp");
                 std::process::exit(2);
             }
         };
@@ -537,6 +541,88 @@ fn rss(opts: &Opts) -> Vec<Row> {
         ok: Some(peak <= 15.0),
         data: json!({"peak_mb": peak, "per_call_mb": peaks}),
     }]
+}
+
+/// `baton mcp` over stdio, as a client launches it: one tool call's round trip, and `tools/list`'s size.
+fn mcp(opts: &Opts) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = baton_cmd(opts, dir.path(), &["mcp", "--agent", "bench"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn baton mcp");
+    let mut conn = McpConn {
+        stdin: child.stdin.take().expect("stdin"),
+        stdout: BufReader::new(child.stdout.take().expect("stdout")),
+        id: 0,
+    };
+    conn.rpc(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "baton-bench", "version": "0"}}),
+    );
+    conn.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let (_, list_bytes) = conn.rpc("tools/list", json!({}));
+    conn.rpc("tools/call", json!({"name": "session_start", "arguments": {"context": "bench"}}));
+    let n = if opts.quick { 500 } else { 5_000 };
+    // claim_work on an item the session holds renews the lease: a write transaction and an event.
+    let call = json!({"name": "claim_work", "arguments": {"work_type": "task", "work_id": "1"}});
+    let (p50, p99) = time_runs(n, |_| {
+        let (r, _) = conn.rpc("tools/call", call.clone());
+        assert_eq!(r["result"]["isError"], false, "claim_work failed: {r}");
+    });
+    drop(conn);
+    let _ = child.wait();
+    let max = 12 * 1024;
+    vec![
+        Row {
+            what: "MCP over stdio, one tool call round trip (claim_work)".into(),
+            target: "p50 ≤ 1 ms".into(),
+            measured: format!("p50 {p50:.3} ms, p99 {p99:.3} ms"),
+            ok: Some(p50 <= 1.0),
+            data: json!({"calls": n, "p50_ms": p50, "p99_ms": p99}),
+        },
+        Row {
+            what: "MCP `tools/list` response".into(),
+            target: "≤ 12 KB".into(),
+            measured: format!("{list_bytes} bytes"),
+            ok: Some(list_bytes <= max),
+            data: json!({"bytes": list_bytes}),
+        },
+    ]
+}
+
+/// One JSON-RPC connection to `baton mcp` over its stdin and stdout.
+struct McpConn {
+    stdin: std::process::ChildStdin,
+    stdout: BufReader<std::process::ChildStdout>,
+    id: u64,
+}
+
+impl McpConn {
+    fn send(&mut self, msg: &Value) {
+        writeln!(self.stdin, "{msg}")
+            .and_then(|_| self.stdin.flush())
+            .expect("write to baton mcp");
+    }
+
+    /// Sends a request; returns its response and the response's size in bytes.
+    fn rpc(&mut self, method: &str, params: Value) -> (Value, usize) {
+        self.id += 1;
+        let id = self.id;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.stdout.read_line(&mut line).expect("read from baton mcp") == 0 {
+                eprintln!("baton mcp closed its output while answering {method}");
+                std::process::exit(1);
+            }
+            let v: Value = serde_json::from_str(&line).expect("baton mcp speaks JSON");
+            if v["id"] == json!(id) {
+                return (v, line.trim_end().len());
+            }
+        }
+    }
 }
 
 /// Waits for `pid` and returns its peak RSS in KiB.
