@@ -366,9 +366,9 @@ pub fn parse_entry(file: &str, bytes: &[u8]) -> Result<ImportedEntry, Problem> {
     if body.trim().is_empty() {
         return Err(Problem::new(
             file,
-            split.body_line,
+            split.body_line - 1,
             "required-section",
-            "the entry has no text after its frontmatter",
+            "the entry has no text after the frontmatter that ends on this line",
         ));
     }
     Ok(ImportedEntry {
