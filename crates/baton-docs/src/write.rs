@@ -14,32 +14,52 @@ pub struct Written {
     /// Relative to the repository's top.
     pub path: PathBuf,
     pub session_id: String,
-    /// `written`, `unchanged` or `removed`.
+    /// `written`, `unchanged`, `removed`, or `skipped` when the file holds another session's document.
     pub action: &'static str,
+    /// For `skipped`: the session whose document is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_session: Option<String>,
 }
 
-/// Writes a session's files under `root` and removes its obsolete ones.
+/// The session id a document's frontmatter names (`id`, or `session.id`), if any.
+fn owner(content: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(content).ok()?;
+    let split = crate::frontmatter::split("", text).ok()?;
+    let map = crate::frontmatter::parse("", &split).ok()?;
+    let id = map
+        .get("id")
+        .or_else(|| map.get("session").and_then(|s| s.get("id")))?;
+    id.as_str().map(str::to_string)
+}
+
+/// Writes a session's files under `root` and removes its obsolete ones. A file that holds another session's
+/// document (two sessions started in the same second under the same name) is left alone and reported.
 pub fn write_rendered(root: &Path, rendered: &Rendered) -> std::io::Result<Vec<Written>> {
     let mut out = Vec::new();
-    for doc in &rendered.files {
+    let report = |path: &Path, action, other_session| Written {
+        path: path.to_path_buf(),
+        session_id: rendered.session_id.clone(),
+        action,
+        other_session,
+    };
+    for (i, doc) in rendered.files.iter().enumerate() {
         let full = root.join(&doc.path);
-        let unchanged = std::fs::read(&full).is_ok_and(|old| old == doc.content.as_bytes());
+        let old = std::fs::read(&full).ok();
+        // Only a session's main document can share a name with another's; the rest live under its id.
+        let other = old.as_deref().filter(|_| i == 0).and_then(owner);
+        if let Some(other) = other.filter(|o| *o != rendered.session_id) {
+            out.push(report(&doc.path, "skipped", Some(other)));
+            continue;
+        }
+        let unchanged = old.is_some_and(|old| old == doc.content.as_bytes());
         if !unchanged {
             write_atomic(&full, doc.content.as_bytes())?;
         }
-        out.push(Written {
-            path: doc.path.clone(),
-            session_id: rendered.session_id.clone(),
-            action: if unchanged { "unchanged" } else { "written" },
-        });
+        out.push(report(&doc.path, if unchanged { "unchanged" } else { "written" }, None));
     }
     for path in &rendered.obsolete {
         match std::fs::remove_file(root.join(path)) {
-            Ok(()) => out.push(Written {
-                path: path.clone(),
-                session_id: rendered.session_id.clone(),
-                action: "removed",
-            }),
+            Ok(()) => out.push(report(path, "removed", None)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
@@ -93,5 +113,25 @@ mod tests {
         assert_eq!(w.iter().map(|w| w.action).collect::<Vec<_>>(), ["unchanged"]);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("a")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files left behind");
+    }
+
+    #[test]
+    fn never_overwrites_another_sessions_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = |id: &str| Rendered {
+            session_id: id.into(),
+            files: vec![Document {
+                path: PathBuf::from("x.md"),
+                content: format!("---\nsession:\n  id: {id}\n---\n"),
+            }],
+            obsolete: vec![],
+        };
+        assert_eq!(write_rendered(dir.path(), &doc("one")).unwrap()[0].action, "written");
+        let w = write_rendered(dir.path(), &doc("two")).unwrap();
+        assert_eq!((w[0].action, w[0].other_session.as_deref()), ("skipped", Some("one")));
+        assert!(std::fs::read_to_string(dir.path().join("x.md")).unwrap().contains("id: one"));
+        // A file without an id (hand-written, or imported already) is the view's to replace.
+        std::fs::write(dir.path().join("x.md"), "# notes\n").unwrap();
+        assert_eq!(write_rendered(dir.path(), &doc("two")).unwrap()[0].action, "written");
     }
 }

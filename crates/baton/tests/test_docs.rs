@@ -644,3 +644,97 @@ fn documents_follow_changes_when_auto_is_on() {
     assert!(!env.repo.join(".baton/sessions").exists());
     assert!(!env.repo.join(".agents").exists());
 }
+
+const LEGACY_SESSIONS_DOC: &str = "---
+id: legacy-42
+shortname: billing
+status: completed
+task_ids: [42]
+created_at: 2026-09-01T08:00:00Z
+updated_at: 2026-09-01T12:00:00Z
+compaction_count: 3
+git_branch: feat/billing
+git_last_commit: abc123
+---
+
+# billing
+
+## TL;DR
+
+Invoices are generated nightly.
+
+Progress: 1/2 steps done
+- [x] invoice model
+- [ ] retries <- CURRENT
+
+Blocker: none
+
+## Context
+
+Monthly invoices.
+
+## Progress
+
+- invoice model
+
+## Decisions
+
+- Nightly batch
+  Rationale: fewer locks
+
+## Discoveries
+
+_None._
+
+## Blockers
+
+_None._
+
+## Next Steps
+
+- retries
+";
+
+#[test]
+fn import_and_render_on_postgres() {
+    let Some(backend) = crate::common::Backend::postgres() else {
+        return;
+    };
+    let env = Env::with_backend(backend);
+    let agents = env.repo.join(".agents/sessions");
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::write(agents.join("20261001-090000-payments-retry.md"), HAND_WRITTEN).unwrap();
+    let legacy = env.repo.join(".sessions/archive");
+    std::fs::create_dir_all(&legacy).unwrap();
+    std::fs::write(legacy.join("billing-legacy-42.md"), LEGACY_SESSIONS_DOC).unwrap();
+
+    let r = env.run(&["doc", "import", ".agents/sessions", ".sessions/archive", "--json"]);
+    r.ok();
+    let sessions = r.json()["sessions"].as_array().unwrap().clone();
+    assert!(sessions.iter().all(|s| s["imported"] == true), "{sessions:?}");
+    let billing = sessions[1]["session_id"].as_str().unwrap().to_string();
+    let view = env.run(&["session", "view", &billing, "--json"]).json();
+    assert_eq!(view["session"]["status"], "completed");
+    assert_eq!(view["session"]["compaction_count"], 3);
+    assert_eq!(view["session"]["summary"], "Invoices are generated nightly.");
+    assert_eq!(view["session"]["task_ids"], serde_json::json!(["42"]));
+    assert_eq!(view["done"][0]["text"], "invoice model");
+
+    let r = env.run(&["doc", "import", ".agents/sessions", ".sessions/archive", "--json"]);
+    r.ok();
+    assert!(
+        r.json()["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["imported"] == false)
+    );
+
+    env.run(&["doc", "render", "--all", "--layout", "sessions"]).ok();
+    let doc = read(&env, &format!(".sessions/archive/billing-{billing}.md"));
+    assert!(doc.contains("status: completed\ntask_ids:\n- \"42\"\n"), "{doc}");
+    assert!(doc.contains("## TL;DR\n\nInvoices are generated nightly.\n\nProgress: 1/2 steps done\n- [x] invoice model\n- [ ] retries <- CURRENT\n"), "{doc}");
+    let first = tree(&env.repo.join(".sessions"));
+    env.run(&["doc", "render", "--all", "--layout", "sessions"]).ok();
+    assert_eq!(tree(&env.repo.join(".sessions")), first);
+}

@@ -47,6 +47,14 @@ fn write_all(root: &Path, layout: Layout, sources: &[DocumentSource]) -> Result<
                 root.display()
             ))
         })?;
+        for skipped in w.iter().filter(|w| w.action == "skipped") {
+            eprintln!(
+                "warning: {} holds the document of session {}; session {} was not written there",
+                skipped.path.display(),
+                skipped.other_session.as_deref().unwrap_or("?"),
+                skipped.session_id
+            );
+        }
         written.extend(w);
     }
     Ok(written)
