@@ -2,9 +2,11 @@
 //!
 //! Write transactions run at READ COMMITTED. Every session or claim row a write transaction reads is
 //! locked (`FOR UPDATE`) until commit, so a decision taken on a row cannot be undone by a concurrent
-//! update; claim decisions on one item are serialised by a transaction-scoped advisory lock; event
-//! sequence numbers are handed out at commit, in commit order. Transactions that lose a race
-//! (serialization failure, deadlock) are retried from the start.
+//! update; claim decisions on one item are serialised by a transaction-scoped advisory lock. Events take
+//! their seqs from a sequence just before commit, so concurrent writers do not wait for each other; a
+//! read transaction that reads events first establishes a horizon (waiting for transactions that took
+//! seqs to finish) and reads nothing past it, so paging by `seq > cursor` never skips or repeats an event.
+//! Transactions that lose a race (serialization failure, deadlock) are retried from the start.
 
 mod sql;
 mod tx;
@@ -23,7 +25,10 @@ use postgres::{Client, IsolationLevel, NoTls, Statement};
 use crate::tx::PgTx;
 
 /// Schema migrations, in order. Each runs once per schema, inside the migration transaction.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_event_seq_sequence.sql")),
+];
 
 /// How many times `write` runs a transaction that keeps losing races before giving up.
 const MAX_ATTEMPTS: u32 = 20;
@@ -96,18 +101,32 @@ impl PgStore {
         let mut guard = self.conn()?;
         let conn = &mut *guard;
         let mut attempt = 0;
+        // Set once a read turned out to read events after its snapshot was taken.
+        let mut horizon_first = false;
         loop {
             attempt += 1;
             let builder = conn.client.build_transaction();
             let builder = if write {
                 builder.isolation_level(IsolationLevel::ReadCommitted)
             } else {
-                // One snapshot for the whole read.
+                // One snapshot for the whole read, taken by its first statement.
                 builder.isolation_level(IsolationLevel::RepeatableRead).read_only(true)
             };
             let tx = builder.start().map_err(|e| pg_error("begin a transaction", &e))?;
             let mut ptx = PgTx::new(tx, &mut conn.stmts, write);
-            let (result, retryable) = match f(&mut ptx) {
+            let outcome = if horizon_first {
+                ptx.establish_horizon().and_then(|_| f(&mut ptx))
+            } else {
+                f(&mut ptx)
+            };
+            if ptx.needs_horizon_first() && attempt < MAX_ATTEMPTS {
+                // Whatever the closure made of the refused read, run it again on a snapshot taken after
+                // the horizon. Reads only: a write transaction never needs this.
+                ptx.rollback();
+                horizon_first = true;
+                continue;
+            }
+            let (result, retryable) = match outcome {
                 Ok(()) => ptx.commit(),
                 Err(e) => (Err(e), ptx.rollback()),
             };
@@ -230,17 +249,30 @@ fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result
     }
 
     let row = tx.query_one(
-        "SELECT (SELECT value FROM baton_event_seq WHERE id = 1), (SELECT max(seq) FROM events)",
+        "SELECT s.last_value, s.is_called, (SELECT max(seq) FROM events),
+                (SELECT seqcache FROM pg_sequence WHERE seqrelid = 'baton_event_seqs'::regclass)
+         FROM baton_event_seqs s",
         &[],
     )?;
-    let (counter, max_seq): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
-    match counter {
-        None => problems.push("the event sequence counter row is missing".to_string()),
-        Some(c) if c < max_seq.unwrap_or(0) => problems.push(format!(
-            "the event sequence counter ({c}) is behind the newest event (seq {})",
-            max_seq.unwrap_or(0)
-        )),
-        Some(_) => {}
+    let (last_value, is_called, max_seq, cache): (i64, bool, Option<i64>, Option<i64>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let next = if is_called {
+        last_value.saturating_add(1)
+    } else {
+        last_value
+    };
+    if let Some(max_seq) = max_seq
+        && next <= max_seq
+    {
+        problems.push(format!(
+            "the event sequence would hand out seq {next}, but the newest event has seq {max_seq}"
+        ));
+    }
+    if cache != Some(1) {
+        problems.push(format!(
+            "the event sequence caches {} values per connection (expected 1): seqs would not follow the order they are taken in",
+            cache.map(|c| c.to_string()).unwrap_or_else(|| "an unknown number of".to_string())
+        ));
     }
 
     let names = |all: &[&str]| all.iter().map(|s| s.to_string()).collect::<Vec<String>>();

@@ -10,7 +10,7 @@ use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Tx};
 use baton_core::{Error, Result, Timestamp};
 use postgres::error::SqlState;
 use postgres::types::{FromSql, ToSql};
-use postgres::{Row, Statement, Transaction};
+use postgres::{Row, SimpleQueryMessage, Statement, Transaction};
 use serde_json::json;
 
 use crate::sql::{Params, Where, fnv1a, like_prefix};
@@ -31,6 +31,14 @@ pub(crate) struct PgTx<'a> {
     pending: Vec<NewEvent>,
     /// A statement lost a race (serialization failure, deadlock): running the transaction again may succeed.
     retry: bool,
+    /// A statement ran, so a read transaction's snapshot is taken (even preparing one takes it).
+    snapshot_taken: bool,
+    /// In a read transaction, the event horizon once established: the newest seq below which no event
+    /// can still commit. Event reads never go past it.
+    horizon: Option<i64>,
+    /// A read transaction read events after its snapshot was taken, too late for a horizon: it has to run
+    /// again with the horizon first.
+    late_horizon: bool,
 }
 
 impl<'a> PgTx<'a> {
@@ -41,6 +49,9 @@ impl<'a> PgTx<'a> {
             write,
             pending: Vec::new(),
             retry: false,
+            snapshot_taken: false,
+            horizon: None,
+            late_horizon: false,
         }
     }
 
@@ -63,18 +74,88 @@ impl<'a> PgTx<'a> {
         self.retry
     }
 
-    /// Takes `n` seqs and inserts the buffered events with them, in one statement.
+    /// Whether this read transaction read events too late for a horizon and must run again with
+    /// [`PgTx::establish_horizon`] first; what it read and returned is to be thrown away.
+    pub(crate) fn needs_horizon_first(&self) -> bool {
+        self.late_horizon
+    }
+
+    /// Establishes a read transaction's event horizon. Must run before its snapshot is taken.
     ///
-    /// The UPDATE locks the counter row until COMMIT, so a transaction that takes seqs later also
-    /// commits later: seq order is commit order, and a reader paging by `seq > cursor` never misses an
-    /// event that commits after the page was read. The price is that event-writing commits queue on
-    /// that row, so the lock is taken as late as possible: in the last statement before COMMIT.
+    /// Every transaction that records events holds `baton_event_gate` in ROW EXCLUSIVE mode from just
+    /// before it takes its first seq until it ends (see `baton_next_event_seq`). Taking the gate in SHARE
+    /// mode therefore waits until every transaction that took a seq so far has committed or rolled back,
+    /// and keeps new ones from taking seqs while it is held. The snapshot is taken under the gate, by the
+    /// SELECT, so it sees every event whose seq was taken so far and that will ever commit; the highest of
+    /// them is the horizon. Seqs taken after the gate is released are higher (the sequence caches no
+    /// values), so no event at or below the horizon can appear later: paging by `seq > cursor` up to it
+    /// never skips or repeats an event.
+    ///
+    /// `LOCK TABLE` and savepoint commands take no snapshot, unlike any SELECT (which is why an advisory
+    /// lock cannot do this inside the transaction). Rolling back to the savepoint releases the gate at once
+    /// while REPEATABLE READ keeps the snapshot; the gate is held only while the server runs these
+    /// statements, one round trip, so readers share it and writers queued behind a reader wait briefly.
+    pub(crate) fn establish_horizon(&mut self) -> Result<i64> {
+        debug_assert!(!self.write && !self.snapshot_taken);
+        self.snapshot_taken = true;
+        let messages = self
+            .tx
+            .simple_query(
+                "SAVEPOINT baton_horizon;
+                 LOCK TABLE baton_event_gate IN SHARE MODE;
+                 SELECT coalesce(max(seq), 0) FROM events;
+                 ROLLBACK TO SAVEPOINT baton_horizon;
+                 RELEASE SAVEPOINT baton_horizon",
+            )
+            .map_err(|e| self.fail("establish the event horizon", e))?;
+        let value = messages.iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        });
+        let horizon = value
+            .and_then(|v| v.parse::<i64>().ok())
+            .ok_or_else(|| Error::internal("PostgreSQL: the event horizon query returned no number"))?;
+        self.horizon = Some(horizon);
+        Ok(horizon)
+    }
+
+    /// The horizon event reads stop at: `None` in a write transaction, which reads from its own snapshot.
+    ///
+    /// A write transaction does not establish a horizon. Its own events take their seqs only at commit, so it
+    /// never holds the gate while it reads and could wait for it; but the wait would stall it (and every
+    /// writer queued behind its request) while it holds its session row and item locks. It has no need to:
+    /// the rules read events in a write transaction only for the digest at session start and resume, which
+    /// counts and shows recent events of other sessions and hands out no cursor, so an event that commits
+    /// later with a lower seq only means the digest was computed a moment earlier.
+    fn event_horizon(&mut self) -> Result<Option<i64>> {
+        if self.write {
+            return Ok(None);
+        }
+        if let Some(h) = self.horizon {
+            return Ok(Some(h));
+        }
+        if self.snapshot_taken {
+            // Events committed since the snapshot was taken may have seqs below any horizon established
+            // now, and this snapshot cannot see them: start over with the horizon first.
+            self.late_horizon = true;
+            return Err(Error::internal(
+                "PostgreSQL: events were read after the read transaction's snapshot was taken; it runs again",
+            ));
+        }
+        self.establish_horizon().map(Some)
+    }
+
+    /// Takes seqs for the buffered events and inserts them, in one statement, just before COMMIT.
+    ///
+    /// `baton_next_event_seq` takes the event gate before the first seq, and the gate stays held until the
+    /// transaction ends, which is what lets readers establish a horizon (see `establish_horizon`). Seqs
+    /// are not in commit order; concurrent event-writing transactions do not wait for each other. The
+    /// statement comes last so readers wait for as little as possible: the commit itself.
     fn flush_events(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let events = std::mem::take(&mut self.pending);
-        let n = events.len() as i64;
         let times: Vec<i64> = events.iter().map(|e| e.time.micros()).collect();
         let projects: Vec<&str> = events.iter().map(|e| e.project.as_str()).collect();
         let agents: Vec<&str> = events.iter().map(|e| e.agent.as_str()).collect();
@@ -82,25 +163,28 @@ impl<'a> PgTx<'a> {
         let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
         let targets: Vec<&str> = events.iter().map(|e| e.target.as_str()).collect();
         let data: Vec<String> = events.iter().map(|e| e.data.to_string()).collect();
+        // ORDER BY: a volatile function in the select list runs after the sort, so seqs follow append order.
         let inserted = self.execute(
             "record events",
-            "WITH taken AS (UPDATE baton_event_seq SET value = value + $1 WHERE id = 1 RETURNING value)
-             INSERT INTO events (seq, time, project, agent, session_id, kind, target, data)
-             SELECT taken.value - $1 + e.ord, e.time, e.project, e.agent, e.session_id, e.kind, e.target, e.data
-             FROM taken, unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                $8::text[]) WITH ORDINALITY AS e(time, project, agent, session_id, kind, target, data, ord)",
-            &[&n, &times, &projects, &agents, &sessions, &kinds, &targets, &data],
+            "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data)
+             SELECT baton_next_event_seq(), e.time, e.project, e.agent, e.session_id, e.kind, e.target, e.data
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[]) WITH ORDINALITY AS e(time, project, agent, session_id, kind, target, data, ord)
+             ORDER BY e.ord",
+            &[&times, &projects, &agents, &sessions, &kinds, &targets, &data],
         )?;
-        if inserted != n as u64 {
-            return Err(Error::internal(
-                "PostgreSQL: the event sequence counter row is missing; run `baton doctor`",
-            ));
+        if inserted != events.len() as u64 {
+            return Err(Error::internal(format!(
+                "PostgreSQL: recorded {inserted} of {} events",
+                events.len()
+            )));
         }
         Ok(())
     }
 
     /// The prepared statement for `sql`, prepared once per connection.
     fn statement(&mut self, what: &str, sql: &str) -> Result<Statement> {
+        self.snapshot_taken = true;
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());
         }
@@ -466,8 +550,12 @@ impl Tx for PgTx<'_> {
     }
 
     fn events(&mut self, q: &EventQuery) -> Result<Vec<Event>> {
+        let horizon = self.event_horizon()?;
+        if horizon.is_some_and(|h| q.after_seq >= h) {
+            return Ok(Vec::new());
+        }
         let mut p = Params::default();
-        let w = event_filter(q, &mut p);
+        let w = event_filter(q, horizon, &mut p);
         let order = if q.newest_first { "DESC" } else { "ASC" };
         let limit = p.push(i64::from(q.limit));
         let sql = format!(
@@ -481,8 +569,12 @@ impl Tx for PgTx<'_> {
     }
 
     fn count_events(&mut self, q: &EventQuery, cap: u32) -> Result<u64> {
+        let horizon = self.event_horizon()?;
+        if horizon.is_some_and(|h| q.after_seq >= h) {
+            return Ok(0);
+        }
         let mut p = Params::default();
-        let w = event_filter(q, &mut p);
+        let w = event_filter(q, horizon, &mut p);
         let cap = p.push(i64::from(cap));
         let sql = format!(
             "SELECT count(*) FROM (SELECT 1 FROM events{} LIMIT {cap}) capped",
@@ -497,26 +589,37 @@ impl Tx for PgTx<'_> {
     }
 
     fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>> {
-        let rows = self.query(
-            "find the first event since a time",
-            "SELECT seq FROM events WHERE project = $1 AND time >= $2 ORDER BY time, seq LIMIT 1",
-            &[&project, &time.0],
-        )?;
+        let rows = match self.event_horizon()? {
+            Some(h) => self.query(
+                "find the first event since a time",
+                "SELECT seq FROM events WHERE project = $1 AND time >= $2 AND seq <= $3 ORDER BY time, seq LIMIT 1",
+                &[&project, &time.0, &h],
+            )?,
+            None => self.query(
+                "find the first event since a time",
+                "SELECT seq FROM events WHERE project = $1 AND time >= $2 ORDER BY time, seq LIMIT 1",
+                &[&project, &time.0],
+            )?,
+        };
         match rows.first() {
             Some(row) => col(row, 0),
             None => Ok(None),
         }
     }
 
+    /// In a read transaction, the horizon: the highest committed seq, and no lower one can commit later.
     fn last_seq(&mut self) -> Result<i64> {
+        if let Some(h) = self.event_horizon()? {
+            return Ok(h);
+        }
         let rows = self.query(
             "read the last event seq",
-            "SELECT value FROM baton_event_seq WHERE id = 1",
+            "SELECT coalesce(max(seq), 0) FROM events",
             &[],
         )?;
         match rows.first() {
             Some(row) => col(row, 0),
-            None => Err(Error::internal("PostgreSQL: the event sequence counter row is missing")),
+            None => Ok(0),
         }
     }
 
@@ -563,13 +666,16 @@ impl Tx for PgTx<'_> {
     }
 }
 
-/// The WHERE clause shared by `events` and `count_events`.
-fn event_filter(q: &EventQuery, p: &mut Params) -> Where {
+/// The WHERE clause shared by `events` and `count_events`; nothing past the horizon, when there is one.
+fn event_filter(q: &EventQuery, horizon: Option<i64>, p: &mut Params) -> Where {
     let mut w = Where::default();
     if let Some(v) = &q.project {
         w.and(format!("project = {}", p.push(v.clone())));
     }
     w.and(format!("seq > {}", p.push(q.after_seq)));
+    if let Some(h) = horizon {
+        w.and(format!("seq <= {}", p.push(h)));
+    }
     if let Some(v) = &q.agent {
         w.and(format!("agent = {}", p.push(v.clone())));
     }

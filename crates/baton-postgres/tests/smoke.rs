@@ -45,6 +45,26 @@ impl TestDb {
     fn open(&self) -> PgStore {
         PgStore::open_in_schema(&self.url, &self.schema).expect("open the test schema")
     }
+
+    /// A plain connection working in the test schema, to hold transactions open where the store cannot.
+    fn client(&self) -> postgres::Client {
+        let mut client = postgres::Client::connect(&self.url, postgres::NoTls).expect("connect");
+        client
+            .batch_execute(&format!("SET search_path TO \"{}\"", self.schema))
+            .expect("search path");
+        client
+    }
+}
+
+/// Records an event the way the store does (a seq from `baton_next_event_seq`) in an open transaction.
+fn raw_event(tx: &mut postgres::Transaction<'_>, agent: &str) -> i64 {
+    tx.query_one(
+        "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data)
+         VALUES (baton_next_event_seq(), 1, 'A', $1, NULL, 'journal.note', 'issue app#1', '{}') RETURNING seq",
+        &[&agent],
+    )
+    .expect("record an event")
+    .get(0)
 }
 
 impl Drop for TestDb {
@@ -469,7 +489,7 @@ fn failed_write_rolls_back_and_returns_the_error_unchanged() {
 }
 
 #[test]
-fn event_seqs_follow_commit_order() {
+fn an_event_committed_after_a_page_comes_after_its_cursor() {
     let db = test_db!();
     let slow_store = db.open();
     let store = db.open();
@@ -510,6 +530,295 @@ fn event_seqs_follow_commit_order() {
     })
     .expect("next page");
     assert_eq!(next.iter().map(|e| e.agent.as_str()).collect::<Vec<_>>(), ["slow"]);
+}
+
+/// The ways a reader reads events: `events` first, `events` after another read, `last_seq` alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Way {
+    EventsFirst,
+    EventsLater,
+    LastSeq,
+}
+
+/// What a reader saw, by seq and agent (for `LastSeq`, one pair with the seq), and how often its closure ran.
+fn read_one_way(store: &PgStore, way: Way) -> (Vec<(i64, String)>, u32) {
+    let all = EventQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    let mut runs = 0;
+    let seen = store::read(store, |tx| {
+        runs += 1;
+        let events = match way {
+            Way::EventsFirst => tx.events(&all)?,
+            Way::EventsLater => {
+                tx.sessions(&SessionQuery::default())?;
+                tx.events(&all)?
+            }
+            Way::LastSeq => return Ok(vec![(tx.last_seq()?, String::new())]),
+        };
+        Ok(events.into_iter().map(|e| (e.seq, e.agent)).collect())
+    })
+    .expect("read");
+    (seen, runs)
+}
+
+#[test]
+fn readers_never_pass_a_seq_that_can_still_commit() {
+    let db = test_db!();
+    let store = db.open();
+    let mut slow = db.client();
+    const WAYS: [Way; 3] = [Way::EventsFirst, Way::EventsLater, Way::LastSeq];
+
+    for outcome in ["commit", "roll back"] {
+        // A writer takes a seq and does not commit yet; a later one takes a higher seq and commits.
+        let mut tx = slow.transaction().expect("begin");
+        let low = raw_event(&mut tx, "slow");
+        store::write(&store, |tx| {
+            tx.append_event(&new_event("A", "fast", None, "journal.note", 2))
+        })
+        .expect("write");
+        let readers: Vec<_> = WAYS
+            .iter()
+            .map(|&way| {
+                let (send, recv) = mpsc::channel();
+                let reader_store = db.open();
+                thread::spawn(move || {
+                    let _ = send.send(read_one_way(&reader_store, way));
+                });
+                recv
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(500));
+        // A reader may wait, or answer with nothing from `low` on: never with the higher seq alone.
+        let mut waiting = Vec::new();
+        for (way, recv) in WAYS.iter().zip(readers) {
+            match recv.try_recv() {
+                Ok((seen, _)) => assert!(
+                    seen.iter().all(|(seq, _)| *seq < low),
+                    "{outcome}, {way:?}: saw {seen:?} while seq {low} can still commit"
+                ),
+                Err(_) => waiting.push((way, recv)),
+            }
+        }
+        eprintln!(
+            "{outcome}: {} of 3 readers waited while seq {low} was open",
+            waiting.len()
+        );
+        if outcome == "commit" {
+            tx.commit().expect("commit");
+        } else {
+            tx.rollback().expect("roll back");
+        }
+        // Those that waited answer now; with the later event only if they also have the earlier one.
+        for (way, recv) in waiting {
+            let (seen, _) = recv
+                .recv_timeout(Duration::from_secs(30))
+                .expect("a waiting reader answers once the writer is done");
+            if *way != Way::LastSeq && outcome == "commit" && seen.iter().any(|(seq, _)| *seq > low) {
+                assert!(
+                    seen.iter().any(|(seq, _)| *seq == low),
+                    "{outcome}, {way:?}: saw {seen:?} without seq {low}"
+                );
+            }
+        }
+        // Once the writer is done, nothing is held back any more.
+        let expected: Vec<&str> = match outcome {
+            "commit" => vec!["slow", "fast"],
+            _ => vec!["fast"],
+        };
+        let mut newest = 0;
+        for way in [Way::EventsFirst, Way::EventsLater] {
+            let (seen, runs) = read_one_way(&store, way);
+            let tail: Vec<&str> = seen
+                .iter()
+                .filter(|(seq, _)| *seq >= low)
+                .map(|(_, a)| a.as_str())
+                .collect();
+            assert_eq!(tail, expected, "{outcome}, {way:?}: {seen:?}");
+            newest = seen.last().map(|e| e.0).unwrap_or(0);
+            // Events read after another statement: the read runs again with the horizon first.
+            let expected_runs = if way == Way::EventsLater { 2 } else { 1 };
+            assert_eq!(runs, expected_runs, "{outcome}, {way:?}");
+        }
+        assert_eq!(read_one_way(&store, Way::LastSeq).0[0].0, newest, "{outcome}");
+    }
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+}
+
+#[test]
+fn paging_readers_see_every_event_once_while_writers_race() {
+    let db = test_db!();
+    const STORE_WRITERS: usize = 4;
+    const SLOW_WRITERS: usize = 3;
+    const ROUNDS: usize = 150;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..STORE_WRITERS {
+        let store = db.open();
+        writers.push(thread::spawn(move || {
+            for i in 0..ROUNDS {
+                store::write(&store, |tx| {
+                    for _ in 0..=(i + w) % 3 {
+                        tx.append_event(&new_event("A", "store", None, "journal.note", i as i64))?;
+                    }
+                    Ok(())
+                })
+                .expect("store write");
+                thread::sleep(Duration::from_micros(((i * 5 + w) % 4 * 250) as u64));
+            }
+        }));
+    }
+    for w in 0..SLOW_WRITERS {
+        let mut client = db.client();
+        writers.push(thread::spawn(move || {
+            for i in 0..ROUNDS {
+                // Takes a seq, then is slow to commit (or rolls back), while others take higher seqs.
+                let mut tx = client.transaction().expect("begin");
+                raw_event(&mut tx, "slow");
+                thread::sleep(Duration::from_micros(((i * 7 + w * 3) % 10 * 300) as u64));
+                if (i + w) % 5 == 0 {
+                    tx.rollback().expect("roll back");
+                } else {
+                    tx.commit().expect("commit");
+                }
+            }
+        }));
+    }
+    // Readers page by cursor; an empty page moves the cursor to `last_seq`, as `changes` does. Small pages
+    // keep a reader busy with settled events; large ones keep it at the newest events, where writers race.
+    let readers: Vec<_> = [(false, 5), (true, 5), (false, 100), (true, 100)]
+        .into_iter()
+        .map(|(read_something_first, limit)| {
+            let store = db.open();
+            let done = done.clone();
+            let label = format!(
+                "the reader of pages of {limit}{}",
+                if read_something_first {
+                    " that lists claims first"
+                } else {
+                    ""
+                }
+            );
+            let handle = thread::spawn(move || {
+                let mut seen: Vec<i64> = Vec::new();
+                let mut cursor = 0;
+                loop {
+                    let finished = done.load(Ordering::SeqCst);
+                    let (page, next) = store::read(&store, |tx| {
+                        if read_something_first {
+                            tx.claims(&ClaimQuery::default())?;
+                        }
+                        let page = tx.events(&EventQuery {
+                            project: Some("A".into()),
+                            after_seq: cursor,
+                            limit,
+                            ..Default::default()
+                        })?;
+                        let next = match page.last() {
+                            Some(e) => e.seq,
+                            None => tx.last_seq()?.max(cursor),
+                        };
+                        Ok((page, next))
+                    })
+                    .expect("page");
+                    let empty = page.is_empty();
+                    seen.extend(page.into_iter().map(|e| e.seq));
+                    cursor = next;
+                    if empty && finished {
+                        return seen;
+                    }
+                }
+            });
+            (label, handle)
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    done.store(true, Ordering::SeqCst);
+    let store = db.open();
+    let everything: Vec<i64> = store::read(&store, |tx| {
+        tx.events(&EventQuery {
+            limit: 1_000_000,
+            ..Default::default()
+        })
+    })
+    .expect("all events")
+    .into_iter()
+    .map(|e| e.seq)
+    .collect();
+    let expected_events = STORE_WRITERS * ROUNDS * 2 + SLOW_WRITERS * ROUNDS * 4 / 5;
+    assert_eq!(everything.len(), expected_events);
+    for (label, r) in readers {
+        let seen = r.join().expect("reader");
+        if seen != everything {
+            let missed: Vec<i64> = everything.iter().filter(|s| !seen.contains(s)).copied().collect();
+            let mut repeated = seen.clone();
+            repeated.sort_unstable();
+            let repeated: Vec<i64> = repeated.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+            panic!(
+                "{label} saw {} of {} events; missed {missed:?}; repeated {repeated:?}",
+                seen.len(),
+                everything.len()
+            );
+        }
+    }
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+}
+
+#[test]
+fn a_database_made_by_the_first_schema_keeps_working() {
+    let db = test_db!();
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\";
+             CREATE TABLE baton_schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);
+             INSERT INTO baton_schema_version VALUES (1, 0);",
+            db.schema
+        ))
+        .expect("schema");
+    client
+        .batch_execute(include_str!("../migrations/0001_init.sql"))
+        .expect("first migration");
+    // Seqs 4 and 5 were taken by transactions that rolled back.
+    client
+        .batch_execute(
+            "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data) VALUES
+                 (1, 10, 'A', 'old', NULL, 'journal.note', 't', '{}'),
+                 (2, 20, 'A', 'old', NULL, 'journal.note', 't', '{}'),
+                 (3, 30, 'A', 'old', NULL, 'journal.note', 't', '{}');
+             UPDATE baton_event_seq SET value = 5;",
+        )
+        .expect("old events");
+    drop(client);
+
+    let store = db.open();
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 3);
+    store::write(&store, |tx| {
+        tx.append_event(&new_event("A", "new", None, "journal.note", 40))?;
+        tx.append_event(&new_event("A", "new", None, "journal.note", 41))
+    })
+    .expect("new events");
+    let seqs: Vec<(i64, String)> = store::read(&store, |tx| {
+        tx.events(&EventQuery {
+            after_seq: 2,
+            limit: 100,
+            ..Default::default()
+        })
+    })
+    .expect("events")
+    .into_iter()
+    .map(|e| (e.seq, e.agent))
+    .collect();
+    assert_eq!(
+        seqs,
+        [(3, "old".to_string()), (6, "new".to_string()), (7, "new".to_string())]
+    );
+    assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 7);
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
 }
 
 #[test]
