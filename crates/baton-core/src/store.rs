@@ -87,7 +87,8 @@ pub trait Tx {
     fn insert_entry(&mut self, entry: &JournalEntry) -> Result<()>;
     fn entries(&mut self, query: &EntryQuery) -> Result<Vec<JournalEntry>>;
 
-    /// Appends an event; it commits with the transaction and gets its `seq` in commit order.
+    /// Appends an event; it commits with the transaction. Readers must never see an event while one with a
+    /// lower `seq` can still commit, so that paging by `seq > cursor` never skips one.
     fn append_event(&mut self, event: &NewEvent) -> Result<()>;
     fn events(&mut self, query: &EventQuery) -> Result<Vec<Event>>;
     /// Counts matching events, stopping at `cap`.
