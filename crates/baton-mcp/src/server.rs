@@ -134,8 +134,8 @@ fn reply<T: Serialize>(r: Result<T, Error>, text: impl FnOnce(&T) -> String) -> 
     };
     match serde_json::to_value(&v) {
         Ok(value) => {
-            let mut out = CallToolResult::structured(value);
-            out.content = vec![ContentBlock::text(text(&v))];
+            let mut out = CallToolResult::success(vec![ContentBlock::text(text(&v))]);
+            out.structured_content = Some(value);
             out
         }
         Err(e) => failure(&Error::internal(format!("cannot encode the result: {e}"))),

@@ -700,7 +700,7 @@ fn http_clients_with_and_without_mcp_session_ids() {
     assert!(elsewhere.body.contains("/mcp"), "{}", elsewhere.body);
 }
 
-// ---- a client nobody here wrote: the official Python SDK ----
+// ---- an independent client: the official Python SDK ----
 
 #[test]
 fn the_python_sdk_drives_stdio_and_http() {
