@@ -119,7 +119,11 @@ fn stats(mut ms: Vec<f64>) -> (f64, f64) {
 
 fn caller(agent: &str, session: Option<String>) -> Caller {
     Caller {
-        project: Project { key: PROJECT.to_string(), repo: "org/app".to_string(), git: None },
+        project: Project {
+            key: PROJECT.to_string(),
+            repo: "org/app".to_string(),
+            git: None,
+        },
         agent: agent.to_string(),
         session,
     }
@@ -137,7 +141,10 @@ fn inproc(opts: &Opts) -> Vec<Row> {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = must(baton_sqlite::SqliteStore::open(&dir.path().join("baton.db")), "open");
     let baton = Baton::new(Box::new(store), Policy::default());
-    let s = must(baton.start_session(&caller("bench", None), StartRequest::default()), "start");
+    let s = must(
+        baton.start_session(&caller("bench", None), StartRequest::default()),
+        "start",
+    );
     let me = caller("bench", Some(s.session_id));
     let n = if opts.quick { 2_000 } else { 20_000 };
     let t = Instant::now();
@@ -157,7 +164,13 @@ fn inproc(opts: &Opts) -> Vec<Row> {
 }
 
 fn claim_req(id: &str) -> ClaimRequest {
-    ClaimRequest { item_type: "task".into(), item_id: id.into(), repo: None, ttl: None, idempotency_key: None }
+    ClaimRequest {
+        item_type: "task".into(),
+        item_id: id.into(),
+        repo: None,
+        ttl: None,
+        idempotency_key: None,
+    }
 }
 
 fn release_req(id: &str) -> ReleaseRequest {
@@ -206,7 +219,9 @@ fn cli(opts: &Opts) -> Vec<Row> {
     let n = if opts.quick { 100 } else { 500 };
     let (p50, p99) = time_runs(n, |i| {
         let id = format!("c{i}");
-        let st = baton_cmd(opts, home, &["claim", "task", &id, "--session", &sid]).status().expect("spawn baton");
+        let st = baton_cmd(opts, home, &["claim", "task", &id, "--session", &sid])
+            .status()
+            .expect("spawn baton");
         assert!(st.success(), "baton claim failed");
     });
     vec![Row {
@@ -268,8 +283,14 @@ fn seed(path: &Path, sessions: usize, events: usize) {
                 "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .expect("prepare");
-        const KINDS: [&str; 6] =
-            ["journal.progress", "claim.granted", "claim.released", "journal.decision", "session.heartbeat", "journal.note"];
+        const KINDS: [&str; 6] = [
+            "journal.progress",
+            "claim.granted",
+            "claim.released",
+            "journal.decision",
+            "session.heartbeat",
+            "journal.note",
+        ];
         for i in 0..events {
             let s = i % sessions.max(1);
             st.execute(rusqlite::params![
@@ -286,13 +307,17 @@ fn seed(path: &Path, sessions: usize, events: usize) {
         }
     }
     tx.commit().expect("commit");
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;").expect("checkpoint");
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .expect("checkpoint");
 }
 
 /// Per-prompt figures (digest, hook start-up, a page of changes) at 10k, 100k and 1M events.
 fn scale(opts: &Opts) -> Vec<Row> {
-    let sizes: &[(usize, usize)] =
-        if opts.quick { &[(100, 10_000), (1_000, 100_000)] } else { &[(100, 10_000), (1_000, 100_000), (10_000, 1_000_000)] };
+    let sizes: &[(usize, usize)] = if opts.quick {
+        &[(100, 10_000), (1_000, 100_000)]
+    } else {
+        &[(100, 10_000), (1_000, 100_000), (10_000, 1_000_000)]
+    };
     let mut per_size = Vec::new();
     for &(sessions, events) in sizes {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -300,15 +325,23 @@ fn scale(opts: &Opts) -> Vec<Row> {
         let db = home.join("baton.db");
         let t = Instant::now();
         seed(&db, sessions, events);
-        eprintln!("seeded {sessions} sessions, {events} events in {:.1}s", t.elapsed().as_secs_f64());
+        eprintln!(
+            "seeded {sessions} sessions, {events} events in {:.1}s",
+            t.elapsed().as_secs_f64()
+        );
         let n = if opts.quick { 20 } else { 60 };
         let (digest_p50, digest_p99) = time_runs(n, |_| {
-            let st = baton_cmd(opts, home, &["digest", "--agent", "agent-7"]).status().expect("spawn baton");
+            let st = baton_cmd(opts, home, &["digest", "--agent", "agent-7"])
+                .status()
+                .expect("spawn baton");
             assert!(st.success(), "baton digest failed");
         });
         let payload = r#"{"session_id":"bench-conversation","hook_event_name":"SessionStart","source":"resume"}"#;
         let (hook_p50, hook_p99) = time_runs(n, |_| {
-            let mut child = baton_cmd(opts, home, &["hook", "claude"]).stdin(Stdio::piped()).spawn().expect("spawn");
+            let mut child = baton_cmd(opts, home, &["hook", "claude"])
+                .stdin(Stdio::piped())
+                .spawn()
+                .expect("spawn");
             if let Some(mut stdin) = child.stdin.take() {
                 use std::io::Write;
                 let _ = stdin.write_all(payload.as_bytes());
@@ -327,7 +360,14 @@ fn scale(opts: &Opts) -> Vec<Row> {
             x ^= x << 17;
             let cursor = (x % events as u64) as i64;
             let page = must(
-                baton.changes(&who, &ChangesRequest { since: Some(cursor.to_string()), limit: Some(100), ..Default::default() }),
+                baton.changes(
+                    &who,
+                    &ChangesRequest {
+                        since: Some(cursor.to_string()),
+                        limit: Some(100),
+                        ..Default::default()
+                    },
+                ),
                 "changes",
             );
             assert!(!page.events.is_empty() || cursor as usize + 100 > events);
@@ -353,21 +393,36 @@ fn scale(opts: &Opts) -> Vec<Row> {
         Row {
             what: format!("`baton digest`, store with {label}"),
             target: "p50 ≤ 10 ms wall".into(),
-            measured: format!("p50 {:.2} ms, p99 {:.2} ms (10k → 100k → 1M events: {} ms)", f("digest_p50_ms"), f("digest_p99_ms"), series("digest_p50_ms")),
+            measured: format!(
+                "p50 {:.2} ms, p99 {:.2} ms (10k → 100k → 1M events: {} ms)",
+                f("digest_p50_ms"),
+                f("digest_p99_ms"),
+                series("digest_p50_ms")
+            ),
             ok: Some(f("digest_p50_ms") <= 10.0),
             data: json!(per_size),
         },
         Row {
             what: format!("hook start-up (`baton hook claude` SessionStart), {label}"),
             target: "p50 ≤ 10 ms wall".into(),
-            measured: format!("p50 {:.2} ms, p99 {:.2} ms (10k → 100k → 1M events: {} ms)", f("hook_p50_ms"), f("hook_p99_ms"), series("hook_p50_ms")),
+            measured: format!(
+                "p50 {:.2} ms, p99 {:.2} ms (10k → 100k → 1M events: {} ms)",
+                f("hook_p50_ms"),
+                f("hook_p99_ms"),
+                series("hook_p50_ms")
+            ),
             ok: Some(f("hook_p50_ms") <= 10.0),
             data: Value::Null,
         },
         Row {
             what: format!("`changes` page of 100, in-process, {label}"),
             target: "p50 ≤ 2 ms in-process".into(),
-            measured: format!("p50 {:.3} ms, p99 {:.3} ms (10k → 100k → 1M events: {} ms)", f("changes_page_p50_ms"), f("changes_page_p99_ms"), series("changes_page_p50_ms")),
+            measured: format!(
+                "p50 {:.3} ms, p99 {:.3} ms (10k → 100k → 1M events: {} ms)",
+                f("changes_page_p50_ms"),
+                f("changes_page_p99_ms"),
+                series("changes_page_p50_ms")
+            ),
             ok: Some(f("changes_page_p50_ms") <= 2.0),
             data: Value::Null,
         },
@@ -386,8 +441,9 @@ fn race(opts: &Opts) -> Vec<Row> {
     let mut errors = 0;
     let t = Instant::now();
     for round in 0..rounds {
-        let sessions: Vec<String> =
-            (0..RACERS).map(|r| start_cli_session(opts, &home, &format!("racer-{r}"))).collect();
+        let sessions: Vec<String> = (0..RACERS)
+            .map(|r| start_cli_session(opts, &home, &format!("racer-{r}")))
+            .collect();
         let handles: Vec<_> = sessions
             .iter()
             .cloned()
@@ -396,7 +452,12 @@ fn race(opts: &Opts) -> Vec<Row> {
                 let home = home.clone();
                 let bin = opts.baton.clone();
                 std::thread::spawn(move || {
-                    let o = Opts { quick: true, json: PathBuf::new(), baton: bin, pg_url: None };
+                    let o = Opts {
+                        quick: true,
+                        json: PathBuf::new(),
+                        baton: bin,
+                        pg_url: None,
+                    };
                     let mut wins = Vec::new();
                     let mut errs = 0;
                     for k in 0..ITEMS {
@@ -465,7 +526,10 @@ fn postgres(opts: &Opts) -> Vec<Row> {
         handles.push(std::thread::spawn(move || {
             let store = must(baton_postgres::PgStore::open_in_schema(&url, &schema), "connect");
             let baton = Baton::new(Box::new(store), Policy::default());
-            let s = must(baton.start_session(&caller(&format!("pg-{c}"), None), StartRequest::default()), "start");
+            let s = must(
+                baton.start_session(&caller(&format!("pg-{c}"), None), StartRequest::default()),
+                "start",
+            );
             let me = caller(&format!("pg-{c}"), Some(s.session_id));
             let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ (c as u64 + 1);
             let mut mine = Vec::new();
@@ -502,7 +566,10 @@ fn postgres(opts: &Opts) -> Vec<Row> {
     vec![Row {
         what: format!("PostgreSQL, {CLIENTS} concurrent clients, claim + release ({ITEMS} shared items)"),
         target: "≥ 3,000 pairs/s, zero double grants".into(),
-        measured: format!("{rate:.0} pairs/s, {doubles} double grants, integrity problems: {}", problems.len()),
+        measured: format!(
+            "{rate:.0} pairs/s, {doubles} double grants, integrity problems: {}",
+            problems.len()
+        ),
         ok: Some(rate >= 3000.0 && doubles == 0 && problems.is_empty()),
         data: json!({"pairs_per_sec": rate, "double_grants": doubles, "integrity_problems": problems, "seconds": secs}),
     }]
@@ -521,6 +588,8 @@ fn postgres_client(url: &str) -> Result<baton_postgres_client::Client, String> {
 use postgres as baton_postgres_client;
 
 /// Peak resident memory of one CLI call (`baton claims` on a store with data).
+// The children are reaped by `wait4` in `max_rss_kib`, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn rss(opts: &Opts) -> Vec<Row> {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path();
@@ -529,7 +598,11 @@ fn rss(opts: &Opts) -> Vec<Row> {
         let _ = baton_cmd(opts, home, &["claim", "task", &format!("m{i}"), "--session", &sid]).status();
     }
     let mut peaks = Vec::new();
-    for args in [&["claims"][..], &["digest"][..], &["claim", "task", "rss-x", "--session", &sid][..]] {
+    for args in [
+        &["claims"][..],
+        &["digest"][..],
+        &["claim", "task", "rss-x", "--session", &sid][..],
+    ] {
         let child = baton_cmd(opts, home, args).spawn().expect("spawn");
         peaks.push(max_rss_kib(child.id() as i32) as f64 / 1024.0);
     }
@@ -537,7 +610,10 @@ fn rss(opts: &Opts) -> Vec<Row> {
     vec![Row {
         what: "peak memory of one CLI call (claims, digest, claim)".into(),
         target: "≤ 15 MB RSS".into(),
-        measured: format!("{peak:.1} MB (claims {:.1}, digest {:.1}, claim {:.1})", peaks[0], peaks[1], peaks[2]),
+        measured: format!(
+            "{peak:.1} MB (claims {:.1}, digest {:.1}, claim {:.1})",
+            peaks[0], peaks[1], peaks[2]
+        ),
         ok: Some(peak <= 15.0),
         data: json!({"peak_mb": peak, "per_call_mb": peaks}),
     }]
@@ -562,7 +638,10 @@ fn mcp(opts: &Opts) -> Vec<Row> {
     );
     conn.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
     let (_, list_bytes) = conn.rpc("tools/list", json!({}));
-    conn.rpc("tools/call", json!({"name": "session_start", "arguments": {"context": "bench"}}));
+    conn.rpc(
+        "tools/call",
+        json!({"name": "session_start", "arguments": {"context": "bench"}}),
+    );
     let n = if opts.quick { 500 } else { 5_000 };
     // claim_work on an item the session holds renews the lease: a write transaction and an event.
     let call = json!({"name": "claim_work", "arguments": {"work_type": "task", "work_id": "1"}});
@@ -667,11 +746,19 @@ fn machine() -> String {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
         .and_then(|kb| kb.parse::<u64>().ok())
         .map(|kb| format!("{} GiB", kb / 1024 / 1024))
         .unwrap_or_default();
