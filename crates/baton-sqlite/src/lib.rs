@@ -117,7 +117,6 @@ impl SqliteStore {
         f(&mut stx)?;
         tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))
     }
-
 }
 
 impl Drop for SqliteStore {
