@@ -11,7 +11,7 @@ use crate::api::{Baton, Caller, SessionContext};
 use crate::error::{Error, Result};
 use crate::model::{EntryKind, Handoff, IdempotencyRecord, JournalEntry, NewEvent, Session, SessionStatus};
 use crate::parse;
-use crate::store::{self, EventQuery, SessionQuery, Tx};
+use crate::store::{self, EntryQuery, EventQuery, SessionQuery, Tx};
 use crate::time::Timestamp;
 
 /// One journal entry of an imported session.
@@ -199,15 +199,31 @@ impl Baton {
         Ok(Some(unchanged(first.session_id)))
     }
 
-    /// The session with this id, its journal, and what its document carried if it was imported.
+    /// The session with this id, its whole journal, and what its document carried if it was imported.
     pub fn document_source(&self, caller: &Caller, id: &str) -> Result<DocumentSource> {
-        let context = self.view(caller, Some(id))?;
+        let context = self.full_context(caller, id)?;
         let project = context.session.project.clone();
         let mut docs = store::read(self.store(), |tx| imported_documents(tx, &project, Some(id)))?;
         Ok(DocumentSource {
             document: docs.pop().map(|(_, d)| d),
             context,
         })
+    }
+
+    /// [`Baton::view`] of a session, with all of its journal: `view` keeps only the newest entries of a very
+    /// long one, and a document shows them all.
+    fn full_context(&self, caller: &Caller, id: &str) -> Result<SessionContext> {
+        let mut context = self.view(caller, Some(id))?;
+        if journal_len(&context) >= VIEW_ENTRY_LIMIT {
+            let all = store::read(self.store(), |tx| {
+                tx.entries(&EntryQuery {
+                    session_id: Some(id.to_string()),
+                    ..Default::default()
+                })
+            })?;
+            regroup(&mut context, all);
+        }
+        Ok(context)
     }
 
     /// Every session of the caller's project, oldest first, as [`Baton::document_source`] gives them.
@@ -223,12 +239,41 @@ impl Baton {
         sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut out = Vec::with_capacity(sessions.len());
         for s in sessions {
-            let context = self.view(caller, Some(&s.id))?;
+            let context = self.full_context(caller, &s.id)?;
+            // One pass over the import events served every session.
             let document = docs.iter().rev().find(|(id, _)| *id == s.id).map(|(_, d)| d.clone());
             out.push(DocumentSource { context, document });
         }
         Ok(out)
     }
+}
+
+/// How many entries [`Baton::view`] returns at most.
+const VIEW_ENTRY_LIMIT: usize = 2000;
+
+fn journal_len(c: &SessionContext) -> usize {
+    c.progress.len()
+        + c.decisions.len()
+        + c.discoveries.len()
+        + c.blockers.len()
+        + c.next_steps.len()
+        + c.done.len()
+        + c.notes.len()
+        + c.checkpoints.len()
+}
+
+/// Replaces a context's journal with `entries` (any order), grouped by kind, oldest first.
+fn regroup(c: &mut SessionContext, mut entries: Vec<JournalEntry>) {
+    entries.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let pick = |k: EntryKind| entries.iter().filter(|e| e.kind == k).cloned().collect::<Vec<_>>();
+    c.progress = pick(EntryKind::Progress);
+    c.decisions = pick(EntryKind::Decision);
+    c.discoveries = pick(EntryKind::Discovery);
+    c.blockers = pick(EntryKind::Blocker);
+    c.next_steps = pick(EntryKind::Next);
+    c.done = pick(EntryKind::Done);
+    c.notes = pick(EntryKind::Note);
+    c.checkpoints = pick(EntryKind::Checkpoint);
 }
 
 /// `(session id, document)` of each import in the project, oldest first; only `session`'s when given.

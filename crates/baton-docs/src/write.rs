@@ -26,9 +26,7 @@ fn owner(content: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(content).ok()?;
     let split = crate::frontmatter::split("", text).ok()?;
     let map = crate::frontmatter::parse("", &split).ok()?;
-    let id = map
-        .get("id")
-        .or_else(|| map.get("session").and_then(|s| s.get("id")))?;
+    let id = map.get("id").or_else(|| map.get("session").and_then(|s| s.get("id")))?;
     id.as_str().map(str::to_string)
 }
 
@@ -129,7 +127,11 @@ mod tests {
         assert_eq!(write_rendered(dir.path(), &doc("one")).unwrap()[0].action, "written");
         let w = write_rendered(dir.path(), &doc("two")).unwrap();
         assert_eq!((w[0].action, w[0].other_session.as_deref()), ("skipped", Some("one")));
-        assert!(std::fs::read_to_string(dir.path().join("x.md")).unwrap().contains("id: one"));
+        assert!(
+            std::fs::read_to_string(dir.path().join("x.md"))
+                .unwrap()
+                .contains("id: one")
+        );
         // A file without an id (hand-written, or imported already) is the view's to replace.
         std::fs::write(dir.path().join("x.md"), "# notes\n").unwrap();
         assert_eq!(write_rendered(dir.path(), &doc("two")).unwrap()[0].action, "written");
