@@ -416,7 +416,7 @@ pub enum DocCommand {
 pub struct DocRenderArgs {
     /// The session to render (default: this agent's active session here)
     #[arg(value_name = "SESSION", conflicts_with = "all")]
-    pub session: Option<String>,
+    pub id: Option<String>,
     /// Render every session of this project
     #[arg(long)]
     pub all: bool,

@@ -211,6 +211,11 @@ fn renders_all_sessions_and_moves_ended_ones_to_the_archive() {
             format!(".baton/sessions/{second}.md")
         ]
     );
+    // One session, named by argument or by --session.
+    let r = env.run(&["doc", "render", &second, "--json"]);
+    assert_eq!(written(&r.json()), [format!(".baton/sessions/{second}.md")]);
+    let r = env.run(&["doc", "render", "--session", &first, "--json"]);
+    assert_eq!(written(&r.json()), [format!(".baton/sessions/{first}.md")]);
     // Text output names the files written.
     let r = env.run(&["doc", "render", "--all", "--layout", "agents"]);
     r.ok()

@@ -66,7 +66,7 @@ fn render(ctx: &Context, json: bool, a: DocRenderArgs) -> Result<i32> {
     let sources = if a.all {
         b.document_sources(caller)?
     } else {
-        let id = match a.session {
+        let id = match a.id {
             Some(id) => id,
             None => b.view(caller, None)?.session.id,
         };
