@@ -743,3 +743,20 @@ fn import_and_render_on_postgres() {
     env.run(&["doc", "render", "--all", "--layout", "sessions"]).ok();
     assert_eq!(tree(&env.repo.join(".sessions")), first);
 }
+
+#[test]
+fn a_sweep_re_renders_the_sessions_it_paused() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo.join(".baton")).unwrap();
+    std::fs::write(
+        env.repo.join(".baton/config.toml"),
+        "stale_after = \"1s\"\n\n[docs]\nauto = true\nlayout = \"sessions\"\n",
+    )
+    .unwrap();
+    let id = env.start("claude-code", "goes stale");
+    let doc = || std::fs::read_to_string(env.repo.join(format!(".sessions/active/goes-stale-{id}.md"))).unwrap();
+    assert!(doc().contains("\nstatus: active\n"));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    env.run(&["doctor", "--sweep"]).ok();
+    assert!(doc().contains("\nstatus: paused\n"), "{}", doc());
+}

@@ -220,6 +220,8 @@ fn changes_sessions(command: &Command) -> bool {
     match command {
         Command::Session(c) => !matches!(c, SessionCommand::View(_) | SessionCommand::List(_)),
         Command::Claim(_) | Command::Release(_) | Command::Heartbeat => true,
+        // A sweep pauses stale sessions.
+        Command::Doctor(a) => a.sweep,
         _ => false,
     }
 }
