@@ -80,10 +80,14 @@ pub enum Command {
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,
     /// Answer a coding client's hook (reads the client's hook JSON on stdin)
-    #[command(after_help = "Examples (normally run by the client, installed with `baton setup`):\n  echo '{\"session_id\":\"abc\",\"hook_event_name\":\"SessionStart\",\"source\":\"startup\"}' | baton hook claude\n  baton hook gemini SessionEnd < payload.json\n\nNever blocks the client: on any failure it exits 1 with one line on stderr.")]
+    #[command(
+        after_help = "Examples (normally run by the client, installed with `baton setup`):\n  echo '{\"session_id\":\"abc\",\"hook_event_name\":\"SessionStart\",\"source\":\"startup\"}' | baton hook claude\n  baton hook gemini SessionEnd < payload.json\n\nNever blocks the client: on any failure it exits 1 with one line on stderr."
+    )]
     Hook(HookArgs),
     /// Install baton's hooks and MCP server into a client's settings (merging, idempotent)
-    #[command(after_help = "Examples:\n  baton setup claude              (this project: .claude/settings.json and .mcp.json)\n  baton setup codex --global      (~/.codex/hooks.json and ~/.codex/config.toml)\n  baton setup gemini --remove     (takes out exactly what setup added)")]
+    #[command(
+        after_help = "Examples:\n  baton setup claude              (this project: .claude/settings.json and .mcp.json)\n  baton setup codex --global      (~/.codex/hooks.json and ~/.codex/config.toml)\n  baton setup gemini --remove     (takes out exactly what setup added)"
+    )]
     Setup(SetupArgs),
     /// Serve every baton operation as an MCP tool, over stdio (default) or streamable HTTP
     #[command(

@@ -49,7 +49,11 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
             .map_err(|e| Error::internal(format!("cannot read the hook payload: {e}")))?;
     }
     let input = parse_input(&a.client, &bytes, a.event.as_deref())?;
-    let budget = if input.event == HookEvent::SessionEnd { SESSION_END_BUDGET } else { DEFAULT_BUDGET };
+    let budget = if input.event == HookEvent::SessionEnd {
+        SESSION_END_BUDGET
+    } else {
+        DEFAULT_BUDGET
+    };
     let cwd = match &input.cwd {
         Some(dir) if dir.is_dir() => dir.clone(),
         _ => std::env::current_dir().map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))?,
