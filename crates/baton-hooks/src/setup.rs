@@ -28,6 +28,12 @@ pub struct FileChange {
 
 const MCP_COMMAND: &str = "baton";
 
+/// The MCP server's arguments: the same agent name the hooks give sessions, so the server's default
+/// session is the one the client's hooks started.
+fn mcp_args(client: Client) -> [&'static str; 3] {
+    ["mcp", "--agent", client.default_agent()]
+}
+
 fn hook_command(client: Client) -> String {
     format!("baton hook {client}")
 }
@@ -51,19 +57,19 @@ pub fn apply(client: Client, scope: &Scope, remove: bool) -> Result<Vec<FileChan
             } else {
                 scope.project_dir.join(".mcp.json")
             };
-            out.push(edit_json(&mcp, |doc| mcp_edit(doc, remove))?);
+            out.push(edit_json(&mcp, |doc| mcp_edit(doc, client, remove))?);
         }
         Client::Codex => {
             let hooks = base.join(".codex/hooks.json");
             out.push(edit_json(&hooks, |doc| hooks_edit(doc, client, remove, |_| 10))?);
-            out.push(edit_codex_toml(&base.join(".codex/config.toml"), remove)?);
+            out.push(edit_codex_toml(&base.join(".codex/config.toml"), client, remove)?);
         }
         Client::Gemini => {
             let settings = base.join(".gemini/settings.json");
             // Gemini CLI counts hook timeouts in milliseconds; it does not wait for SessionEnd at all.
             out.push(edit_json(&settings, |doc| {
                 let mut what = hooks_edit(doc, client, remove, |_| 10_000)?;
-                let more = mcp_edit(doc, remove)?;
+                let more = mcp_edit(doc, client, remove)?;
                 if !more.is_empty() {
                     what = if what.is_empty() {
                         more
@@ -252,8 +258,8 @@ fn hooks_edit(
 }
 
 /// Adds (or removes) `mcpServers.baton`; removes it only when it is exactly what setup adds.
-fn mcp_edit(doc: &mut Map<String, Value>, remove: bool) -> Result<String> {
-    let wanted = json!({"command": MCP_COMMAND, "args": ["mcp"]});
+fn mcp_edit(doc: &mut Map<String, Value>, client: Client, remove: bool) -> Result<String> {
+    let wanted = json!({"command": MCP_COMMAND, "args": mcp_args(client)});
     let servers = doc.entry("mcpServers").or_insert_with(|| Value::Object(Map::new()));
     let Some(servers) = servers.as_object_mut() else {
         return Err(Error::bad_input(
@@ -280,7 +286,7 @@ fn mcp_edit(doc: &mut Map<String, Value>, remove: bool) -> Result<String> {
 }
 
 /// Codex keeps MCP servers in TOML; edited with `toml_edit` so comments and layout survive.
-fn edit_codex_toml(path: &Path, remove: bool) -> Result<Planned> {
+fn edit_codex_toml(path: &Path, client: Client, remove: bool) -> Result<Planned> {
     let existing = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -294,9 +300,11 @@ fn edit_codex_toml(path: &Path, remove: bool) -> Result<Planned> {
     })?;
     let ours = |t: &toml_edit::Table| {
         t.get("command").and_then(|c| c.as_str()) == Some(MCP_COMMAND)
-            && t.get("args")
-                .and_then(|a| a.as_array())
-                .is_some_and(|a| a.len() == 1 && a.get(0).and_then(|v| v.as_str()) == Some("mcp"))
+            && t.get("args").and_then(|a| a.as_array()).is_some_and(|a| {
+                a.iter()
+                    .map(|v| v.as_str())
+                    .eq(mcp_args(client).iter().map(|w| Some(*w)))
+            })
     };
     let has = doc.get("mcp_servers").and_then(|s| s.get("baton")).is_some();
     let what = if remove {
@@ -333,7 +341,9 @@ fn edit_codex_toml(path: &Path, remove: bool) -> Result<Planned> {
         let mut t = toml_edit::Table::new();
         t.insert("command", toml_edit::value(MCP_COMMAND));
         let mut args = toml_edit::Array::new();
-        args.push("mcp");
+        for a in mcp_args(client) {
+            args.push(a);
+        }
         t.insert("args", toml_edit::value(args));
         servers.insert("baton", toml_edit::Item::Table(t));
         "added [mcp_servers.baton]"

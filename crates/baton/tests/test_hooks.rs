@@ -896,14 +896,17 @@ fn setup_merges_with_the_users_settings_and_remove_restores_them() {
     assert_baton_hooks(&claude, "claude", 10);
     let mcp = read_json(&root.join(".mcp.json"));
     assert!(keeps(&claude_mcp, &mcp), "{mcp}");
-    assert_eq!(mcp["mcpServers"]["baton"], json!({"command": "baton", "args": ["mcp"]}));
+    assert_eq!(
+        mcp["mcpServers"]["baton"],
+        json!({"command": "baton", "args": ["mcp", "--agent", "claude-code"]})
+    );
     let hooks = read_json(&root.join(".codex/hooks.json"));
     assert!(keeps(&codex_hooks, &hooks), "{hooks}");
     assert_baton_hooks(&hooks, "codex", 10);
     let toml = read(&root.join(".codex/config.toml"));
     assert!(toml.starts_with(codex_toml), "{toml}");
     assert!(
-        toml.contains("[mcp_servers.baton]\ncommand = \"baton\"\nargs = [\"mcp\"]"),
+        toml.contains("[mcp_servers.baton]\ncommand = \"baton\"\nargs = [\"mcp\", \"--agent\", \"codex\"]"),
         "{toml}"
     );
     let gemini = read_json(&root.join(".gemini/settings.json"));
@@ -911,7 +914,7 @@ fn setup_merges_with_the_users_settings_and_remove_restores_them() {
     assert_baton_hooks(&gemini, "gemini", 10_000);
     assert_eq!(
         gemini["mcpServers"]["baton"],
-        json!({"command": "baton", "args": ["mcp"]})
+        json!({"command": "baton", "args": ["mcp", "--agent", "gemini-cli"]})
     );
 
     for client in CLIENTS {
@@ -956,7 +959,7 @@ fn setup_creates_files_and_remove_deletes_them() {
     assert!(!env.repo.join("src/.claude").exists(), "not in the current directory");
     assert_eq!(
         read_json(&env.repo.join(".mcp.json")),
-        json!({"mcpServers": {"baton": {"command": "baton", "args": ["mcp"]}}})
+        json!({"mcpServers": {"baton": {"command": "baton", "args": ["mcp", "--agent", "claude-code"]}}})
     );
     for client in CLIENTS {
         setup(&env, &[client, "--remove"]).ok();
