@@ -57,19 +57,21 @@ impl ConfigFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
             Err(e) => return Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
         };
-        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
+        ConfigFile::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses a config file's text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
+        let cfg: ConfigFile = toml::from_str(text).map_err(|e| {
             Error::bad_input(format!(
-                "invalid config file {}: {}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, and a [docs] table with auto and layout",
-                path.display(),
-                e
+                "invalid config file {origin}: {e}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, and a [docs] table with auto and layout"
             ))
         })?;
         if let Some(layout) = cfg.docs.as_ref().and_then(|d| d.layout.as_deref())
             && !DOC_LAYOUTS.contains(&layout)
         {
             return Err(Error::bad_input(format!(
-                "invalid config file {}: unknown docs layout '{layout}': expected one of {}",
-                path.display(),
+                "invalid config file {origin}: unknown docs layout '{layout}': expected one of {}",
                 DOC_LAYOUTS.join(", ")
             )));
         }
