@@ -8,10 +8,10 @@
 //! seqs to finish) and reads nothing past it, so paging by `seq > cursor` never skips or repeats an event.
 //! Transactions that lose a race (serialization failure, deadlock) are retried from the start.
 
+mod conn;
 mod sql;
 mod tx;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -19,9 +19,9 @@ use std::time::Duration;
 use baton_core::model::{ClaimState, EntryKind, SessionStatus};
 use baton_core::store::{Store, Tx};
 use baton_core::{Error, Result, Timestamp};
-use postgres::error::SqlState;
-use postgres::{Client, IsolationLevel, NoTls, Statement};
+use tokio_postgres::error::SqlState;
 
+use crate::conn::Conn;
 use crate::tx::PgTx;
 
 /// Schema migrations, in order. Each runs once per schema, inside the migration transaction.
@@ -40,12 +40,6 @@ pub struct PgStore {
     url: String,
     schema: Option<String>,
     location: String,
-}
-
-/// One connection and the statements prepared on it.
-struct Conn {
-    client: Client,
-    stmts: HashMap<String, Statement>,
 }
 
 impl fmt::Debug for PgStore {
@@ -77,8 +71,8 @@ impl PgStore {
         if let Some(s) = schema {
             location.push_str(&format!(" (schema {s})"));
         }
-        let mut conn = Conn::connect(url, schema)?;
-        migrate(&mut conn.client, schema)?;
+        let mut conn = connect(url, schema)?;
+        migrate(&mut conn, schema)?;
         Ok(PgStore {
             conn: Mutex::new(conn),
             url: url.to_string(),
@@ -89,11 +83,12 @@ impl PgStore {
 
     /// The connection, reconnecting first when the server closed it.
     fn conn(&self) -> Result<MutexGuard<'_, Conn>> {
-        // A panic inside a transaction leaves nothing half-done: the transaction rolls back on unwind.
         let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.client.is_closed() {
-            *guard = Conn::connect(&self.url, self.schema.as_deref())?;
+        if guard.is_closed() {
+            *guard = connect(&self.url, self.schema.as_deref())?;
         }
+        // A panic inside a transaction left it open: nothing of it is kept.
+        guard.abandon_transaction();
         Ok(guard)
     }
 
@@ -105,15 +100,7 @@ impl PgStore {
         let mut horizon_first = false;
         loop {
             attempt += 1;
-            let builder = conn.client.build_transaction();
-            let builder = if write {
-                builder.isolation_level(IsolationLevel::ReadCommitted)
-            } else {
-                // One snapshot for the whole read, taken by its first statement.
-                builder.isolation_level(IsolationLevel::RepeatableRead).read_only(true)
-            };
-            let tx = builder.start().map_err(|e| pg_error("begin a transaction", &e))?;
-            let mut ptx = PgTx::new(tx, &mut conn.stmts, write);
+            let mut ptx = PgTx::begin(conn, write);
             let outcome = if horizon_first {
                 ptx.establish_horizon().and_then(|_| f(&mut ptx))
             } else {
@@ -139,39 +126,33 @@ impl PgStore {
     }
 }
 
-impl Conn {
-    fn connect(url: &str, schema: Option<&str>) -> Result<Conn> {
-        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-            Error::bad_input(format!(
-                "invalid PostgreSQL URL {}: {}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
-                redact_url(url),
-                describe(&e)
-            ))
-        })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
-        }
-        if config.get_application_name().is_none() {
-            config.application_name("baton");
-        }
-        let mut client = config.connect(NoTls).map_err(|e| {
-            Error::internal(format!(
-                "cannot connect to PostgreSQL at {}: {}; check BATON_DATABASE_URL (or --database-url) and that the server is running and reachable",
-                redact_url(url),
-                describe(&e)
-            ))
-        })?;
-        if let Some(s) = schema {
-            // The schema may not exist yet: search_path accepts that, and migrations create it.
-            client
-                .batch_execute(&format!("SET search_path TO {}", quote_ident(s)))
-                .map_err(|e| pg_error("set the search path", &e))?;
-        }
-        Ok(Conn {
-            client,
-            stmts: HashMap::new(),
-        })
+/// Opens a connection to `url`, with `schema` first on its search path.
+fn connect(url: &str, schema: Option<&str>) -> Result<Conn> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
+        Error::bad_input(format!(
+            "invalid PostgreSQL URL {}: {}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+            redact_url(url),
+            describe(&e)
+        ))
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
     }
+    if config.get_application_name().is_none() {
+        config.application_name("baton");
+    }
+    let mut conn = Conn::connect(&config).map_err(|e| {
+        Error::internal(format!(
+            "cannot connect to PostgreSQL at {}: {e}; check BATON_DATABASE_URL (or --database-url) and that the server is running and reachable",
+            redact_url(url),
+        ))
+    })?;
+    if let Some(s) = schema {
+        // The schema may not exist yet: search_path accepts that, and migrations create it.
+        conn.batch_sql(&format!("SET search_path TO {}", quote_ident(s)))
+            .map_err(|e| pg_error("set the search path", &e))?;
+    }
+    Ok(conn)
 }
 
 impl Store for PgStore {
@@ -194,25 +175,21 @@ impl Store for PgStore {
     fn integrity_check(&self) -> Result<Vec<String>> {
         let mut guard = self.conn()?;
         let conn = &mut *guard;
-        let mut tx = conn
-            .client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
+        conn.batch_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .map_err(|e| pg_error("begin a transaction", &e))?;
-        let problems = integrity_problems(&mut tx).map_err(|e| pg_error("check integrity", &e))?;
-        tx.commit().map_err(|e| pg_error("finish the integrity check", &e))?;
-        Ok(problems)
+        let problems = integrity_problems(conn);
+        let _ = conn.batch_sql("ROLLBACK");
+        problems.map_err(|e| pg_error("check integrity", &e))
     }
 }
 
-fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result<Vec<String>, postgres::Error> {
+fn integrity_problems(conn: &mut Conn) -> std::result::Result<Vec<String>, tokio_postgres::Error> {
     let mut problems = Vec::new();
 
-    let version: Option<i32> = tx
-        .query_one("SELECT max(version) FROM baton_schema_version", &[])?
-        .get(0);
+    let version: Option<i32> = conn
+        .query_sql("SELECT max(version) FROM baton_schema_version", &[])?
+        .first()
+        .and_then(|r| r.get(0));
     let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     if version != Some(latest) {
         problems.push(format!(
@@ -221,7 +198,7 @@ fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result
         ));
     }
 
-    for row in tx.query(
+    for row in conn.query_sql(
         "SELECT project, item_type, repo, item_id, count(*) FROM claims WHERE state = 'held'
          GROUP BY project, item_type, repo, item_id HAVING count(*) > 1 LIMIT 20",
         &[],
@@ -233,7 +210,7 @@ fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result
         ));
     }
 
-    for row in tx.query(
+    for row in conn.query_sql(
         "SELECT c.project, c.item_type, c.repo, c.item_id, c.token, c.state FROM claims c
          WHERE c.state IN ('held', 'expired') AND EXISTS (
              SELECT 1 FROM claims d WHERE d.project = c.project AND d.item_type = c.item_type
@@ -248,12 +225,16 @@ fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result
         ));
     }
 
-    let row = tx.query_one(
+    let rows = conn.query_sql(
         "SELECT s.last_value, s.is_called, (SELECT max(seq) FROM events),
                 (SELECT seqcache FROM pg_sequence WHERE seqrelid = 'baton_event_seqs'::regclass)
          FROM baton_event_seqs s",
         &[],
     )?;
+    let Some(row) = rows.first() else {
+        problems.push("the event sequence baton_event_seqs cannot be read".to_string());
+        return Ok(problems);
+    };
     let (last_value, is_called, max_seq, cache): (i64, bool, Option<i64>, Option<i64>) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
     let next = if is_called {
@@ -294,7 +275,7 @@ fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result
         ),
     ];
     for (table, sql, accepted) in checks {
-        for row in tx.query(sql, &[&accepted])? {
+        for row in conn.query_sql(sql, &[&accepted])? {
             let value: String = row.get(0);
             problems.push(format!("{table} hold the unknown value '{value}'"));
         }
@@ -303,49 +284,58 @@ fn integrity_problems(tx: &mut postgres::Transaction<'_>) -> std::result::Result
 }
 
 /// Applies pending migrations. Concurrent openers wait on an advisory lock, so each migration runs once.
-fn migrate(client: &mut Client, schema: Option<&str>) -> Result<()> {
+fn migrate(conn: &mut Conn, schema: Option<&str>) -> Result<()> {
     let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     // Fast path, no lock: most opens find the schema up to date. A missing table fails the query.
-    if let Ok(row) = client.query_one("SELECT max(version) FROM baton_schema_version", &[])
-        && let Ok(Some(v)) = row.try_get::<_, Option<i32>>(0)
+    if let Ok(rows) = conn.query_sql("SELECT max(version) FROM baton_schema_version", &[])
+        && let Some(Ok(Some(v))) = rows.first().map(|r| r.try_get::<_, Option<i32>>(0))
         && v == latest
     {
         return Ok(());
     }
-    let fail = |e: postgres::Error| pg_error("apply migrations", &e);
-    let mut tx = client.transaction().map_err(fail)?;
-    tx.execute(
+    conn.batch_sql("BEGIN").map_err(|e| pg_error("apply migrations", &e))?;
+    let applied = apply_migrations(conn, schema, latest);
+    let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = conn.batch_sql(end).map_err(|e| pg_error("apply migrations", &e));
+    applied.and(ended)
+}
+
+fn apply_migrations(conn: &mut Conn, schema: Option<&str>, latest: i32) -> Result<()> {
+    let fail = |e: tokio_postgres::Error| pg_error("apply migrations", &e);
+    conn.query_sql(
         "SELECT pg_advisory_xact_lock($1)",
         &[&sql::fnv1a(&[b"baton", b"migrate"])],
     )
     .map_err(fail)?;
     if let Some(s) = schema {
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)))
+        conn.batch_sql(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)))
             .map_err(fail)?;
     }
-    tx.batch_execute(
+    conn.batch_sql(
         "CREATE TABLE IF NOT EXISTS baton_schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
     .map_err(fail)?;
-    let current: i32 = tx
-        .query_one("SELECT coalesce(max(version), 0) FROM baton_schema_version", &[])
+    let current: i32 = conn
+        .query_sql("SELECT coalesce(max(version), 0) FROM baton_schema_version", &[])
         .map_err(fail)?
-        .get(0);
+        .first()
+        .map(|r| r.get(0))
+        .unwrap_or(0);
     if current > latest {
         return Err(Error::internal(format!(
             "the PostgreSQL database has baton schema version {current}, newer than this baton knows ({latest}): upgrade baton"
         )));
     }
     for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-        tx.batch_execute(sql)
+        conn.batch_sql(sql)
             .map_err(|e| pg_error(&format!("apply migration {version}"), &e))?;
-        tx.execute(
+        conn.query_sql(
             "INSERT INTO baton_schema_version (version, applied_at) VALUES ($1, $2)",
             &[version, &Timestamp::now().micros()],
         )
         .map_err(fail)?;
     }
-    tx.commit().map_err(fail)
+    Ok(())
 }
 
 /// Waits a little before retrying a transaction that lost a race; grows with the attempt, with jitter.
@@ -359,17 +349,17 @@ fn backoff(attempt: u32) {
 }
 
 /// Whether a failed statement lost a race and the whole transaction may simply run again.
-pub(crate) fn is_retryable(e: &postgres::Error) -> bool {
+pub(crate) fn is_retryable(e: &tokio_postgres::Error) -> bool {
     matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
 /// An internal error saying which step failed and why.
-pub(crate) fn pg_error(what: &str, e: &postgres::Error) -> Error {
+pub(crate) fn pg_error(what: &str, e: &tokio_postgres::Error) -> Error {
     Error::internal(format!("PostgreSQL: cannot {what}: {}", describe(e)))
 }
 
 /// The server's message with its SQLSTATE, or the client error with its causes.
-fn describe(e: &postgres::Error) -> String {
+fn describe(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         let mut s = format!("{} (SQLSTATE {})", db.message(), db.code().code());
         if let Some(d) = db.detail() {

@@ -1,6 +1,6 @@
 //! Small helpers for building statements: numbered parameters, WHERE clauses, stable hashes.
 
-use postgres::types::ToSql;
+use tokio_postgres::types::ToSql;
 
 /// Parameters of a statement built at run time. Values only ever travel as parameters, never as SQL text.
 #[derive(Default)]

@@ -1,6 +1,5 @@
 //! [`Tx`] on one PostgreSQL transaction.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
 use baton_core::model::{
@@ -8,13 +7,14 @@ use baton_core::model::{
 };
 use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Tx};
 use baton_core::{Error, Result, Timestamp};
-use postgres::error::SqlState;
-use postgres::types::{FromSql, ToSql};
-use postgres::{Row, SimpleQueryMessage, Statement, Transaction};
 use serde_json::json;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, ToSql};
+use tokio_postgres::{Row, SimpleQueryMessage, Statement};
 
+use crate::conn::{Check, Conn, Failure};
+use crate::pg_error;
 use crate::sql::{Params, Where, fnv1a, like_prefix};
-use crate::{is_retryable, pg_error};
 
 const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, \
      worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
@@ -24,10 +24,15 @@ const ENTRY_COLS: &str = "e.id, e.session_id, e.kind, e.text, e.rationale, e.cre
 const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
 
 /// One transaction. Events appended here wait in `pending` until commit, when they get their seqs.
+///
+/// Writes whose outcome the rules do not read back (locks, claim inserts and updates, events, `COMMIT`)
+/// are queued on the connection and go out with the next statement that returns rows (see `conn`).
 pub(crate) struct PgTx<'a> {
-    tx: Transaction<'a>,
-    stmts: &'a mut HashMap<String, Statement>,
+    conn: &'a mut Conn,
     write: bool,
+    /// The connection's round-trip count when this transaction began: while it is unchanged, nothing of
+    /// the transaction reached the server and a rollback sends nothing.
+    trips_at_begin: u64,
     pending: Vec<NewEvent>,
     /// A statement lost a race (serialization failure, deadlock): running the transaction again may succeed.
     retry: bool,
@@ -42,35 +47,63 @@ pub(crate) struct PgTx<'a> {
 }
 
 impl<'a> PgTx<'a> {
-    pub(crate) fn new(tx: Transaction<'a>, stmts: &'a mut HashMap<String, Statement>, write: bool) -> PgTx<'a> {
-        PgTx {
-            tx,
-            stmts,
+    /// Starts a transaction: its `BEGIN` goes out with its first statement.
+    pub(crate) fn begin(conn: &'a mut Conn, write: bool) -> PgTx<'a> {
+        let begin = if write {
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
+        } else {
+            // One snapshot for the whole read, taken by its first statement.
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        };
+        let trips_at_begin = conn.round_trips();
+        let tx = PgTx {
+            conn,
             write,
+            trips_at_begin,
             pending: Vec::new(),
             retry: false,
             snapshot_taken: false,
             horizon: None,
             late_horizon: false,
-        }
+        };
+        // Queueing fails only when the queue is full, and a fresh transaction's queue is empty.
+        tx.conn.set_in_transaction(true);
+        let queued = tx.conn.queue_simple("begin a transaction", begin);
+        debug_assert!(queued.is_ok());
+        tx
     }
 
     /// Gives the buffered events their seqs and commits. Returns the outcome and whether a retry may help.
+    ///
+    /// The buffered events, the queued writes and `COMMIT` go out in one round trip. If any of them
+    /// fails, the server ends the transaction with a rollback instead of the commit.
     pub(crate) fn commit(mut self) -> (Result<()>, bool) {
-        if let Err(e) = self.flush_events() {
-            let retry = self.retry;
-            let _ = self.tx.rollback();
-            return (Err(e), retry);
+        let queued = self
+            .flush_events()
+            .and_then(|()| self.conn.queue_simple("commit", "COMMIT").map_err(|f| self.failed(f)));
+        if let Err(e) = queued {
+            return (Err(e), self.rollback());
         }
-        match self.tx.commit() {
+        let flushed = self.conn.flush();
+        self.conn.set_in_transaction(false);
+        match flushed {
             Ok(()) => (Ok(()), false),
-            Err(e) => (Err(pg_error("commit", &e)), is_retryable(&e)),
+            Err(f) => {
+                let retry = f.retryable;
+                // The failed COMMIT (or the statement before it) already ended the transaction; make sure.
+                let _ = self.conn.simple_query("roll back", "ROLLBACK");
+                (Err(f.error), retry)
+            }
         }
     }
 
     /// Rolls back. Returns whether the failure was a lost race that a retry may win.
     pub(crate) fn rollback(self) -> bool {
-        let _ = self.tx.rollback();
+        self.conn.discard_queue();
+        if self.conn.round_trips() != self.trips_at_begin {
+            let _ = self.conn.simple_query("roll back", "ROLLBACK");
+        }
+        self.conn.set_in_transaction(false);
         self.retry
     }
 
@@ -99,15 +132,16 @@ impl<'a> PgTx<'a> {
         debug_assert!(!self.write && !self.snapshot_taken);
         self.snapshot_taken = true;
         let messages = self
-            .tx
+            .conn
             .simple_query(
+                "establish the event horizon",
                 "SAVEPOINT baton_horizon;
                  LOCK TABLE baton_event_gate IN SHARE MODE;
                  SELECT coalesce(max(seq), 0) FROM events;
                  ROLLBACK TO SAVEPOINT baton_horizon;
                  RELEASE SAVEPOINT baton_horizon",
             )
-            .map_err(|e| self.fail("establish the event horizon", e))?;
+            .map_err(|f| self.failed(f))?;
         let value = messages.iter().find_map(|m| match m {
             SimpleQueryMessage::Row(row) => row.get(0),
             _ => None,
@@ -157,57 +191,67 @@ impl<'a> PgTx<'a> {
         }
         let events = std::mem::take(&mut self.pending);
         let times: Vec<i64> = events.iter().map(|e| e.time.micros()).collect();
-        let projects: Vec<&str> = events.iter().map(|e| e.project.as_str()).collect();
-        let agents: Vec<&str> = events.iter().map(|e| e.agent.as_str()).collect();
-        let sessions: Vec<Option<&str>> = events.iter().map(|e| e.session_id.as_deref()).collect();
-        let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
-        let targets: Vec<&str> = events.iter().map(|e| e.target.as_str()).collect();
+        let projects: Vec<String> = events.iter().map(|e| e.project.clone()).collect();
+        let agents: Vec<String> = events.iter().map(|e| e.agent.clone()).collect();
+        let sessions: Vec<Option<String>> = events.iter().map(|e| e.session_id.clone()).collect();
+        let kinds: Vec<&'static str> = events.iter().map(|e| e.kind).collect();
+        let targets: Vec<String> = events.iter().map(|e| e.target.clone()).collect();
         let data: Vec<String> = events.iter().map(|e| e.data.to_string()).collect();
         // ORDER BY: a volatile function in the select list runs after the sort, so seqs follow append order.
-        let inserted = self.execute(
+        let expected = events.len() as u64;
+        self.defer(
             "record events",
             "INSERT INTO events (seq, time, project, agent, session_id, kind, target, data)
              SELECT baton_next_event_seq(), e.time, e.project, e.agent, e.session_id, e.kind, e.target, e.data
              FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::text[]) WITH ORDINALITY AS e(time, project, agent, session_id, kind, target, data, ord)
              ORDER BY e.ord",
-            &[&times, &projects, &agents, &sessions, &kinds, &targets, &data],
-        )?;
-        if inserted != events.len() as u64 {
-            return Err(Error::internal(format!(
-                "PostgreSQL: recorded {inserted} of {} events",
-                events.len()
-            )));
-        }
-        Ok(())
+            vec![
+                Box::new(times),
+                Box::new(projects),
+                Box::new(agents),
+                Box::new(sessions),
+                Box::new(kinds),
+                Box::new(targets),
+                Box::new(data),
+            ],
+            Box::new(move |outcome| match outcome {
+                Ok(n) if n == expected => Ok(()),
+                Ok(n) => Err(Error::internal(format!(
+                    "PostgreSQL: recorded {n} of {expected} events"
+                ))),
+                Err(e) => Err(pg_error("record events", &e)),
+            }),
+        )
     }
 
     /// The prepared statement for `sql`, prepared once per connection.
     fn statement(&mut self, what: &str, sql: &str) -> Result<Statement> {
         self.snapshot_taken = true;
-        if let Some(s) = self.stmts.get(sql) {
-            return Ok(s.clone());
-        }
-        let stmt = self.tx.prepare(sql).map_err(|e| self.fail(what, e))?;
-        self.stmts.insert(sql.to_string(), stmt.clone());
-        Ok(stmt)
+        self.conn.statement(what, sql).map_err(|f| self.failed(f))
     }
 
     fn query(&mut self, what: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let stmt = self.statement(what, sql)?;
-        self.tx.query(&stmt, params).map_err(|e| self.fail(what, e))
+        self.conn.query(what, &stmt, params).map_err(|f| self.failed(f))
     }
 
     fn execute(&mut self, what: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let stmt = self.statement(what, sql)?;
-        self.tx.execute(&stmt, params).map_err(|e| self.fail(what, e))
+        self.conn.execute(what, &stmt, params).map_err(|f| self.failed(f))
     }
 
-    fn fail(&mut self, what: &str, e: postgres::Error) -> Error {
-        if is_retryable(&e) {
+    /// Queues a write whose outcome nothing reads back before commit; `check` judges it when it is sent.
+    fn defer(&mut self, what: &str, sql: &str, params: Vec<Box<dyn ToSql + Sync + Send>>, check: Check) -> Result<()> {
+        let stmt = self.statement(what, sql)?;
+        self.conn.queue_execute(stmt, params, check).map_err(|f| self.failed(f))
+    }
+
+    fn failed(&mut self, f: Failure) -> Error {
+        if f.retryable {
             self.retry = true;
         }
-        pg_error(what, &e)
+        f.error
     }
 
     /// Rows read in a write transaction stay locked until commit: what the rules decide on cannot
@@ -244,8 +288,14 @@ impl Tx for PgTx<'_> {
             key.repo.as_bytes(),
             key.item_id.as_bytes(),
         ]);
-        self.execute("lock a work item", "SELECT pg_advisory_xact_lock($1)", &[&k])?;
-        Ok(())
+        // Queued: the lock is taken just before the next statement (reading the item's claims) runs, which at
+        // READ COMMITTED then sees every grant committed before the lock was obtained.
+        self.defer(
+            "lock a work item",
+            "SELECT pg_advisory_xact_lock($1)",
+            vec![Box::new(k)],
+            Box::new(|outcome| outcome.map(drop).map_err(|e| pg_error("lock a work item", &e))),
+        )
     }
 
     fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>> {
@@ -257,76 +307,72 @@ impl Tx for PgTx<'_> {
     }
 
     fn insert_claim(&mut self, c: &Claim) -> Result<()> {
-        let stmt = self.statement(
+        let label = c.key().label();
+        let (item, token) = (c.key(), c.token);
+        self.defer(
             "record a claim",
             "INSERT INTO claims (id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs,
                  granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )?;
-        let ended_at = c.ended_at.map(Timestamp::micros);
-        let release_status = c.release_status.map(|r| r.as_str());
-        let params: [&(dyn ToSql + Sync); 17] = [
-            &c.id,
-            &c.project,
-            &c.item_type,
-            &c.repo,
-            &c.item_id,
-            &c.token,
-            &c.session_id,
-            &c.agent,
-            &c.state.as_str(),
-            &c.ttl_secs,
-            &c.granted_at.0,
-            &c.renewed_at.0,
-            &c.expires_at.0,
-            &ended_at,
-            &release_status,
-            &c.notes,
-            &c.loss_reported,
-        ];
-        match self.tx.execute(&stmt, &params) {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or_default();
-                let label = c.key().label();
-                let message = if constraint == "claims_one_held" {
-                    format!("{label} is already held: the database refused a second grant")
-                } else {
-                    format!(
-                        "{label} already has a grant with token {}: the database refused a duplicate",
-                        c.token
-                    )
-                };
-                Err(Error::conflict(message, json!({"item": c.key(), "token": c.token})))
-            }
-            Err(e) => Err(self.fail("record a claim", e)),
-        }
+            vec![
+                Box::new(c.id.clone()),
+                Box::new(c.project.clone()),
+                Box::new(c.item_type.clone()),
+                Box::new(c.repo.clone()),
+                Box::new(c.item_id.clone()),
+                Box::new(c.token),
+                Box::new(c.session_id.clone()),
+                Box::new(c.agent.clone()),
+                Box::new(c.state.as_str()),
+                Box::new(c.ttl_secs),
+                Box::new(c.granted_at.0),
+                Box::new(c.renewed_at.0),
+                Box::new(c.expires_at.0),
+                Box::new(c.ended_at.map(Timestamp::micros)),
+                Box::new(c.release_status.map(|r| r.as_str())),
+                Box::new(c.notes.clone()),
+                Box::new(c.loss_reported),
+            ],
+            Box::new(move |outcome| match outcome {
+                Ok(_) => Ok(()),
+                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or_default();
+                    let message = if constraint == "claims_one_held" {
+                        format!("{label} is already held: the database refused a second grant")
+                    } else {
+                        format!("{label} already has a grant with token {token}: the database refused a duplicate")
+                    };
+                    Err(Error::conflict(message, json!({"item": item, "token": token})))
+                }
+                Err(e) => Err(pg_error("record a claim", &e)),
+            }),
+        )
     }
 
     fn update_claim(&mut self, c: &Claim) -> Result<()> {
-        let ended_at = c.ended_at.map(Timestamp::micros);
-        let release_status = c.release_status.map(|r| r.as_str());
-        let n = self.execute(
+        let id = c.id.clone();
+        self.defer(
             "update a claim",
             "UPDATE claims SET state = $2, ttl_secs = $3, renewed_at = $4, expires_at = $5, ended_at = $6,
                  release_status = $7, notes = $8, loss_reported = $9
              WHERE id = $1",
-            &[
-                &c.id,
-                &c.state.as_str(),
-                &c.ttl_secs,
-                &c.renewed_at.0,
-                &c.expires_at.0,
-                &ended_at,
-                &release_status,
-                &c.notes,
-                &c.loss_reported,
+            vec![
+                Box::new(c.id.clone()),
+                Box::new(c.state.as_str()),
+                Box::new(c.ttl_secs),
+                Box::new(c.renewed_at.0),
+                Box::new(c.expires_at.0),
+                Box::new(c.ended_at.map(Timestamp::micros)),
+                Box::new(c.release_status.map(|r| r.as_str())),
+                Box::new(c.notes.clone()),
+                Box::new(c.loss_reported),
             ],
-        )?;
-        if n == 0 {
-            return Err(Error::not_found(format!("no claim with id '{}' to update", c.id)));
-        }
-        Ok(())
+            Box::new(move |outcome| match outcome {
+                Ok(0) => Err(Error::not_found(format!("no claim with id '{id}' to update"))),
+                Ok(_) => Ok(()),
+                Err(e) => Err(pg_error("update a claim", &e)),
+            }),
+        )
     }
 
     fn claims(&mut self, q: &ClaimQuery) -> Result<Vec<Claim>> {

@@ -986,3 +986,99 @@ fn sixteen_clients_race_for_the_same_fifty_items() {
     assert!(grants.iter().all(|c| c.state == ClaimState::Released));
     assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
 }
+
+fn held_claim(item_id: &str, token: i64, session_id: &str) -> Claim {
+    Claim {
+        id: format!("claim-{item_id}-{token}"),
+        project: "proj".into(),
+        item_type: "task".into(),
+        repo: "org/app".into(),
+        item_id: item_id.into(),
+        token,
+        session_id: session_id.into(),
+        agent: "alice".into(),
+        state: ClaimState::Held,
+        ttl_secs: 60,
+        granted_at: Timestamp(1),
+        renewed_at: Timestamp(1),
+        expires_at: Timestamp(61_000_000),
+        ended_at: None,
+        release_status: None,
+        notes: None,
+        loss_reported: false,
+    }
+}
+
+#[test]
+fn queued_writes_are_seen_by_later_reads_of_the_same_transaction() {
+    let db = test_db!();
+    let store = db.open();
+    let s = session("s1", "proj", "alice", SessionStatus::Active, 1);
+    let c = held_claim("7", 1, "s1");
+    let key = c.key();
+    let seen = store::write(&store, |tx| {
+        tx.insert_session(&s)?;
+        tx.lock_item(&key)?;
+        tx.insert_claim(&c)?;
+        let mut released = c.clone();
+        released.state = ClaimState::Released;
+        tx.update_claim(&released)?;
+        tx.latest_claim(&key)
+    })
+    .expect("write");
+    let seen = seen.expect("the claim inserted earlier in the transaction");
+    assert_eq!((seen.token, seen.state), (1, ClaimState::Released));
+    let stored = store::read(&store, |tx| tx.latest_claim(&key)).expect("read");
+    assert_eq!(stored.map(|c| c.state), Some(ClaimState::Released));
+}
+
+#[test]
+fn a_queued_write_refused_at_commit_keeps_nothing_of_its_transaction() {
+    let db = test_db!();
+    let store = db.open();
+    let s = session("s1", "proj", "alice", SessionStatus::Active, 1);
+    let first = held_claim("7", 1, "s1");
+    let mut second = held_claim("7", 1, "s1");
+    second.id = "another-id".into();
+    let err = store::write(&store, |tx| {
+        tx.insert_session(&s)?;
+        tx.append_event(&new_event("proj", "alice", Some("s1"), "claim.granted", 1))?;
+        tx.insert_claim(&first)?;
+        // Same item and token: the database refuses it when the queue is sent, at commit.
+        tx.insert_claim(&second)
+    })
+    .expect_err("a duplicate grant is refused");
+    assert_eq!(err.kind(), "conflict", "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("task org/app#7 already has a grant with token 1"),
+        "the message names the item: {err}"
+    );
+    assert_eq!(store::read(&store, |tx| tx.session("s1")).expect("read"), None);
+    assert_eq!(
+        store::read(&store, |tx| tx.latest_claim(&first.key())).expect("read"),
+        None
+    );
+    assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 0);
+    // The connection is usable afterwards.
+    store::write(&store, |tx| tx.insert_session(&s)).expect("the next write works");
+    assert!(store::read(&store, |tx| tx.session("s1")).expect("read").is_some());
+}
+
+#[test]
+fn a_panic_inside_a_transaction_keeps_nothing_and_the_store_keeps_working() {
+    let db = test_db!();
+    let store = db.open();
+    let s = session("s1", "proj", "alice", SessionStatus::Active, 1);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = store::write(&store, |tx| -> baton_core::Result<()> {
+            tx.insert_session(&s)?;
+            tx.lock_item(&held_claim("7", 1, "s1").key())?;
+            panic!("a bug in a rule");
+        });
+    }));
+    assert!(panicked.is_err());
+    // Had the transaction stayed open, this read would run inside it and see the session.
+    assert_eq!(store::read(&store, |tx| tx.session("s1")).expect("read"), None);
+    store::write(&store, |tx| tx.insert_session(&s)).expect("the next write works");
+}

@@ -1,0 +1,281 @@
+//! One connection, driven synchronously, that sends several statements per round trip.
+//!
+//! The store's API is plain functions, so the connection runs on a single-threaded runtime owned by
+//! the store and every call blocks until its answer is in. What makes it faster than a plain
+//! synchronous client is the queue: statements whose answers nothing waits for (`BEGIN`, an advisory
+//! lock, an insert whose row count is checked later, `COMMIT`) are held back and sent together with the
+//! next statement whose rows are needed. The server runs them in order, exactly as if each had been sent
+//! alone; only the waiting in between is gone. A claim or a release takes three round trips instead of
+//! seven.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use baton_core::{Error, Result};
+use futures_util::future::{join, join_all};
+use tokio::runtime::Runtime;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls, Row, SimpleQueryMessage, Statement};
+
+use crate::{is_retryable, pg_error};
+
+/// Queued statements are sent once this many are waiting, so a long transaction never builds up an
+/// unbounded pipeline.
+const MAX_QUEUED: usize = 16;
+
+/// What to make of a queued statement's outcome: `Ok` when it is as expected, otherwise the error to
+/// report. Runs when the answer arrives, in the order the statements were queued.
+pub(crate) type Check = Box<dyn FnOnce(std::result::Result<u64, tokio_postgres::Error>) -> Result<()> + Send>;
+
+/// A statement waiting to be sent.
+enum Queued {
+    /// A statement without parameters or rows, sent as a simple query (`BEGIN`, `COMMIT`).
+    Simple { what: &'static str, sql: String },
+    /// A prepared statement whose row count is checked when its answer arrives.
+    Execute {
+        stmt: Statement,
+        params: Vec<Box<dyn ToSql + Sync + Send>>,
+        check: Check,
+    },
+}
+
+/// A failed statement: the error to report, and whether running the transaction again may succeed.
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) retryable: bool,
+}
+
+impl Failure {
+    pub(crate) fn new(what: &str, e: &tokio_postgres::Error) -> Failure {
+        Failure {
+            error: pg_error(what, e),
+            retryable: is_retryable(e),
+        }
+    }
+}
+
+pub(crate) struct Conn {
+    rt: Runtime,
+    client: Client,
+    /// Statements prepared on this connection, by their SQL text.
+    stmts: HashMap<String, Statement>,
+    queue: Vec<Queued>,
+    in_transaction: bool,
+    /// How many times statements were sent: tells a transaction whether any of it reached the server.
+    round_trips: u64,
+}
+
+impl Conn {
+    /// Connects; the error is the driver's, for the caller to word.
+    pub(crate) fn connect(config: &Config) -> std::result::Result<Conn, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the connection's runtime: {e}"))?;
+        let (client, connection) = rt.block_on(config.connect(NoTls)).map_err(|e| crate::describe(&e))?;
+        // The connection runs whenever this thread waits for an answer (every call below does).
+        rt.spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Conn {
+            rt,
+            client,
+            stmts: HashMap::new(),
+            queue: Vec::new(),
+            round_trips: 0,
+            in_transaction: false,
+        })
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Marks a transaction open (begun) or ended (committed or rolled back).
+    pub(crate) fn set_in_transaction(&mut self, open: bool) {
+        self.in_transaction = open;
+    }
+
+    /// Ends a transaction that was left open (its caller panicked), keeping nothing of it.
+    pub(crate) fn abandon_transaction(&mut self) {
+        if self.in_transaction {
+            self.queue.clear();
+            let _ = self.rt.block_on(self.client.batch_execute("ROLLBACK"));
+            self.in_transaction = false;
+        }
+    }
+
+    pub(crate) fn round_trips(&self) -> u64 {
+        self.round_trips
+    }
+
+    /// The statement for `sql`, prepared once per connection.
+    pub(crate) fn statement(&mut self, what: &str, sql: &str) -> std::result::Result<Statement, Failure> {
+        if let Some(s) = self.stmts.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self
+            .rt
+            .block_on(self.client.prepare(sql))
+            .map_err(|e| Failure::new(what, &e))?;
+        self.stmts.insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Queues a statement without parameters, such as `BEGIN`.
+    pub(crate) fn queue_simple(
+        &mut self,
+        what: &'static str,
+        sql: impl Into<String>,
+    ) -> std::result::Result<(), Failure> {
+        self.queue.push(Queued::Simple { what, sql: sql.into() });
+        self.flush_if_full()
+    }
+
+    /// Queues a prepared statement; `check` judges its row count when the answer arrives.
+    pub(crate) fn queue_execute(
+        &mut self,
+        stmt: Statement,
+        params: Vec<Box<dyn ToSql + Sync + Send>>,
+        check: Check,
+    ) -> std::result::Result<(), Failure> {
+        self.queue.push(Queued::Execute { stmt, params, check });
+        self.flush_if_full()
+    }
+
+    fn flush_if_full(&mut self) -> std::result::Result<(), Failure> {
+        if self.queue.len() >= MAX_QUEUED {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends every queued statement and waits for their answers.
+    pub(crate) fn flush(&mut self) -> std::result::Result<(), Failure> {
+        if self.queue.is_empty() {
+            return Ok(());
+        }
+        let queue = std::mem::take(&mut self.queue);
+        self.round_trips += 1;
+        let outcomes = self.rt.block_on(send_all(&self.client, &queue));
+        settle(queue, outcomes)
+    }
+
+    /// Sends the queued statements and then `stmt`, in one round trip; returns `stmt`'s rows.
+    pub(crate) fn query(
+        &mut self,
+        what: &str,
+        stmt: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Vec<Row>, Failure> {
+        let queue = std::mem::take(&mut self.queue);
+        self.round_trips += 1;
+        let client = &self.client;
+        let (outcomes, rows) = self
+            .rt
+            .block_on(join(send_all(client, &queue), client.query(stmt, params)));
+        settle(queue, outcomes)?;
+        rows.map_err(|e| Failure::new(what, &e))
+    }
+
+    /// Sends the queued statements and then `stmt`, in one round trip; returns `stmt`'s row count.
+    pub(crate) fn execute(
+        &mut self,
+        what: &str,
+        stmt: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<u64, Failure> {
+        let queue = std::mem::take(&mut self.queue);
+        self.round_trips += 1;
+        let client = &self.client;
+        let (outcomes, n) = self
+            .rt
+            .block_on(join(send_all(client, &queue), client.execute(stmt, params)));
+        settle(queue, outcomes)?;
+        n.map_err(|e| Failure::new(what, &e))
+    }
+
+    /// Sends the queued statements and then `sql` as a simple query (several statements may be separated
+    /// by semicolons), in one round trip.
+    pub(crate) fn simple_query(
+        &mut self,
+        what: &str,
+        sql: &str,
+    ) -> std::result::Result<Vec<SimpleQueryMessage>, Failure> {
+        let queue = std::mem::take(&mut self.queue);
+        self.round_trips += 1;
+        let client = &self.client;
+        let (outcomes, messages) = self
+            .rt
+            .block_on(join(send_all(client, &queue), client.simple_query(sql)));
+        settle(queue, outcomes)?;
+        messages.map_err(|e| Failure::new(what, &e))
+    }
+
+    /// Throws away what is queued, without sending it.
+    pub(crate) fn discard_queue(&mut self) {
+        self.queue.clear();
+    }
+
+    /// Runs one statement on its own, outside the queue (for migrations and checks, which need no pipeline).
+    pub(crate) fn query_sql(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Vec<Row>, tokio_postgres::Error> {
+        debug_assert!(self.queue.is_empty());
+        self.rt.block_on(self.client.query(sql, params))
+    }
+
+    /// Runs statements separated by semicolons, outside the queue.
+    pub(crate) fn batch_sql(&mut self, sql: &str) -> std::result::Result<(), tokio_postgres::Error> {
+        debug_assert!(self.queue.is_empty());
+        self.rt.block_on(self.client.batch_execute(sql))
+    }
+}
+
+type Pending<'a> = Pin<Box<dyn Future<Output = std::result::Result<u64, tokio_postgres::Error>> + 'a>>;
+
+/// Sends the statements, in order, and collects their answers.
+///
+/// A request goes out when its future is first polled; `join_all` over fewer than 30 futures polls them
+/// in order, so the server receives them in queue order (`MAX_QUEUED` keeps the queue below that).
+async fn send_all<'a>(client: &'a Client, queue: &'a [Queued]) -> Vec<std::result::Result<u64, tokio_postgres::Error>> {
+    let pending: Vec<Pending<'a>> = queue
+        .iter()
+        .map(|q| -> Pending<'a> {
+            match q {
+                Queued::Simple { sql, .. } => Box::pin(async move { client.batch_execute(sql).await.map(|()| 0) }),
+                Queued::Execute { stmt, params, .. } => {
+                    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+                    Box::pin(async move { client.execute(stmt, &refs).await })
+                }
+            }
+        })
+        .collect();
+    join_all(pending).await
+}
+
+/// Judges the answers in queue order; the first failure is the one reported. (After a failed statement
+/// the server refuses the rest of the transaction, so later failures only echo the first.)
+fn settle(
+    queue: Vec<Queued>,
+    outcomes: Vec<std::result::Result<u64, tokio_postgres::Error>>,
+) -> std::result::Result<(), Failure> {
+    let mut first: Option<Failure> = None;
+    for (q, outcome) in queue.into_iter().zip(outcomes) {
+        let failure = match (q, outcome) {
+            (Queued::Simple { what, .. }, Err(e)) => Some(Failure::new(what, &e)),
+            (Queued::Simple { .. }, Ok(_)) => None,
+            (Queued::Execute { check, .. }, outcome) => {
+                let retryable = outcome.as_ref().err().is_some_and(is_retryable);
+                check(outcome).err().map(|error| Failure { error, retryable })
+            }
+        };
+        if first.is_none() {
+            first = failure;
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
