@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::time::human_span;
-use crate::{Claim, Digest, Event, JournalEntry, Session, SessionContext, Timestamp};
+use crate::{Claim, Digest, Event, JournalEntry, Session, SessionContext, SessionEnded, SessionStatus, Timestamp};
 
 /// `3m ago`, `in 25m`.
 pub fn rel(t: Timestamp, now: Timestamp) -> String {
@@ -281,4 +281,20 @@ pub fn render_context(c: &SessionContext, now: Timestamp, only: Option<&str>) ->
         let _ = writeln!(s, "Handoff: {n}");
     }
     s.trim_end().to_string()
+}
+
+/// `Session ID <what>.`, the claims ending it released as deferred, and a warning when a completed session
+/// left no handoff notes. `what` is like `ended as completed`.
+pub fn session_ended(r: &SessionEnded, what: &str) -> String {
+    let mut s = format!("Session {} {what}.", r.session.id);
+    if !r.released.is_empty() {
+        s.push_str("\nReleased as deferred:");
+        for c in &r.released {
+            let _ = write!(s, "\n  {} {}#{}", c.item_type, c.repo, c.item_id);
+        }
+    }
+    if r.session.status == SessionStatus::Completed && r.session.handoff.as_ref().is_none_or(|h| h.is_empty()) {
+        s.push_str("\nNo handoff notes were left; the next session starts without them.");
+    }
+    s
 }

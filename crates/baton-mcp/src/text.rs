@@ -1,10 +1,10 @@
 //! The short text that goes with each structured result. Many clients show the model only the
 //! text, so it carries what an agent acts on (ids, holders, the digest) and nothing more.
 
-use baton_core::render::{claim_line, event_row, rel, render_context, render_digest};
+use baton_core::render::{claim_line, event_row, rel, render_context, render_digest, session_ended};
 use baton_core::{
     ChangesPage, ClaimList, ClaimOutcome, Heartbeat, Logged, Released, Resumed, Session, SessionContext, SessionEnded,
-    SessionList, SessionStarted, SessionStatus, Timestamp, clip,
+    SessionList, SessionStarted, Timestamp, clip,
 };
 
 pub fn started(r: &SessionStarted, now: Timestamp) -> String {
@@ -18,17 +18,7 @@ pub fn started(r: &SessionStarted, now: Timestamp) -> String {
 }
 
 pub fn ended(r: &SessionEnded) -> String {
-    let mut s = format!("Session {} ended as {}.", r.session.id, r.session.status);
-    if !r.released.is_empty() {
-        s.push_str("\nReleased as deferred:");
-        for c in &r.released {
-            s.push_str(&format!("\n  {} {}#{}", c.item_type, c.repo, c.item_id));
-        }
-    }
-    if r.session.status == SessionStatus::Completed && r.session.handoff.as_ref().is_none_or(|h| h.is_empty()) {
-        s.push_str("\nNo handoff notes were left; the next session starts without them.");
-    }
-    s
+    session_ended(r, &format!("ended as {}", r.session.status))
 }
 
 pub fn logged(r: &Logged) -> String {

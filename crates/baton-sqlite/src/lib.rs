@@ -16,7 +16,10 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_claims_by_item.sql"),
+];
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// WAL size past which a write checkpoints it back into the database.
@@ -435,13 +438,22 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn update_claim(&mut self, c: &Claim) -> Result<()> {
-        self.exec(
-            "UPDATE claims SET state = ?2, ttl_secs = ?3, renewed_at = ?4, expires_at = ?5, ended_at = ?6, release_status = ?7, notes = ?8, loss_reported = ?9 WHERE id = ?1",
+        let n = self.exec(
+            "UPDATE claims SET state = ?6, ttl_secs = ?7, renewed_at = ?8, expires_at = ?9, ended_at = ?10, release_status = ?11, notes = ?12, loss_reported = ?13
+             WHERE project = ?1 AND item_type = ?2 AND repo = ?3 AND item_id = ?4 AND token = ?5",
             params![
-                c.id, c.state.as_str(), c.ttl_secs, c.renewed_at.0, c.expires_at.0, c.ended_at.map(|t| t.0),
+                c.project, c.item_type, c.repo, c.item_id, c.token,
+                c.state.as_str(), c.ttl_secs, c.renewed_at.0, c.expires_at.0, c.ended_at.map(|t| t.0),
                 c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported
             ],
         )?;
+        if n == 0 {
+            return Err(Error::not_found(format!(
+                "no claim {} with token {} to update",
+                c.key().label(),
+                c.token
+            )));
+        }
         Ok(())
     }
 
@@ -465,8 +477,15 @@ impl Tx for SqliteTx<'_> {
         if q.loss_unreported {
             f.raw("loss_reported = 0".to_string());
         }
+        // Without statistics the planner would walk a project's whole history through the primary key (it
+        // starts with the project too); live claims are found through the indexes made for them.
+        let index = match (&q.session_id, &q.project, states.is_empty()) {
+            (Some(_), _, _) => " INDEXED BY claims_by_session",
+            (None, Some(_), false) => " INDEXED BY claims_by_project",
+            _ => "",
+        };
         let sql = format!(
-            "SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id{}",
+            "SELECT {CLAIM_COLS} FROM claims{index}{} ORDER BY granted_at, id{}",
             f.sql(),
             limit_sql(q.limit)
         );

@@ -3,7 +3,7 @@
 use baton_core::{CloseAs, EndRequest, EntryKind, LogRequest, Result, SessionStatus, StartRequest};
 
 use crate::cli::{LogArgs, SessionCommand};
-use crate::output::{self, print_json, println_out, render_context, render_digest, session_header};
+use crate::output::{print_json, println_out, render_context, render_digest, session_ended, session_header};
 use crate::settings::Context;
 
 pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
@@ -99,7 +99,7 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
             if json {
                 print_json(&r)?;
             } else {
-                println_out(&ended_text(&r, "ended as completed"))?;
+                println_out(&session_ended(&r, "ended as completed"))?;
             }
         }
         SessionCommand::Close(a) => {
@@ -115,7 +115,7 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
                 print_json(&r)?;
             } else {
                 let what = format!("closed as {}", r.session.status);
-                println_out(&ended_text(&r, &what))?;
+                println_out(&session_ended(&r, &what))?;
             }
         }
         SessionCommand::View(a) => {
@@ -174,19 +174,4 @@ fn entry_of(a: &LogArgs) -> (EntryKind, String) {
         .into_iter()
         .find_map(|(k, v)| v.clone().map(|t| (k, t)))
         .unwrap_or((EntryKind::Note, String::new()))
-}
-
-fn ended_text(r: &baton_core::SessionEnded, what: &str) -> String {
-    let mut s = format!("Session {} {what}.", r.session.id);
-    if !r.released.is_empty() {
-        s.push_str("\nReleased as deferred:");
-        for c in &r.released {
-            s.push_str(&format!("\n  {} {}#{}", c.item_type, c.repo, c.item_id));
-        }
-    }
-    if r.session.status == SessionStatus::Completed && r.session.handoff.as_ref().is_none_or(|h| h.is_empty()) {
-        s.push_str("\nNo handoff notes were left; the next session starts without them.");
-    }
-    let _ = output::rel;
-    s
 }
