@@ -54,6 +54,11 @@ impl SqliteStore {
         // into the database and fsync both. Checkpoints still run automatically as the WAL grows.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(|e| db_err("cannot configure database", path, e))?;
+        // Plans never depend on bound values. Otherwise SQLite marks a statement to be re-prepared when its
+        // bindings are cleared, which the statement cache does on every reuse: every query would be parsed
+        // and planned again on each call.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(|e| db_err("cannot configure database", path, e))?;
         // NORMAL is durable against process crashes in WAL mode; only an OS crash can drop the newest commits.
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;")
             .map_err(|e| db_err("cannot configure database", path, e))?;
@@ -371,6 +376,14 @@ fn key_filter(f: &mut Filter, key: &ItemKey) {
     f.eq("item_id", key.item_id.clone());
 }
 
+/// The newest grant of an item.
+fn latest_claim_query(key: &ItemKey) -> (String, Vec<SqlValue>) {
+    let mut f = Filter::default();
+    key_filter(&mut f, key);
+    let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1", f.sql());
+    (sql, f.params)
+}
+
 fn limit_sql(limit: Option<u32>) -> String {
     limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
 }
@@ -411,10 +424,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>> {
-        let mut f = Filter::default();
-        key_filter(&mut f, key);
-        let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1", f.sql());
-        Ok(self.query(&sql, &f.params, claim_row)?.into_iter().next())
+        let (sql, params) = latest_claim_query(key);
+        Ok(self.query(&sql, &params, claim_row)?.into_iter().next())
     }
 
     fn session_claim_on(&mut self, key: &ItemKey, session_id: &str) -> Result<Option<Claim>> {
@@ -657,5 +668,36 @@ impl Tx for SqliteTx<'_> {
             params![r.project, r.key, r.command, r.request, r.result, r.created_at.0],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::StatementStatus;
+
+    /// A cached statement is reused as prepared: nothing makes SQLite parse and plan it again per call.
+    #[test]
+    fn cached_statements_are_not_prepared_again_on_each_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("baton.db")).expect("open");
+        for i in 0..20 {
+            let key = ItemKey {
+                project: "acme/app".into(),
+                item_type: "task".into(),
+                repo: "acme/app".into(),
+                item_id: i.to_string(),
+            };
+            baton_core::store::write(&store, |tx| tx.latest_claim(&key)).expect("read in a write transaction");
+        }
+        let (sql, _) = latest_claim_query(&ItemKey {
+            project: String::new(),
+            item_type: String::new(),
+            repo: String::new(),
+            item_id: String::new(),
+        });
+        let conn = store.lock().expect("connection");
+        let stmt = conn.prepare_cached(&sql).expect("the cached statement");
+        assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
     }
 }
