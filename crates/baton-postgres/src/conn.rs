@@ -169,14 +169,7 @@ impl Conn {
         stmt: &Statement,
         params: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<Vec<Row>, Failure> {
-        let queue = std::mem::take(&mut self.queue);
-        self.round_trips += 1;
-        let client = &self.client;
-        let (outcomes, rows) = self
-            .rt
-            .block_on(join(send_all(client, &queue), client.query(stmt, params)));
-        settle(queue, outcomes)?;
-        rows.map_err(|e| Failure::new(what, &e))
+        self.send_with(what, async |client| client.query(stmt, params).await)
     }
 
     /// Sends the queued statements and then `stmt`, in one round trip; returns `stmt`'s row count.
@@ -186,14 +179,7 @@ impl Conn {
         stmt: &Statement,
         params: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<u64, Failure> {
-        let queue = std::mem::take(&mut self.queue);
-        self.round_trips += 1;
-        let client = &self.client;
-        let (outcomes, n) = self
-            .rt
-            .block_on(join(send_all(client, &queue), client.execute(stmt, params)));
-        settle(queue, outcomes)?;
-        n.map_err(|e| Failure::new(what, &e))
+        self.send_with(what, async |client| client.execute(stmt, params).await)
     }
 
     /// Sends the queued statements and then `sql` as a simple query (several statements may be separated
@@ -203,14 +189,21 @@ impl Conn {
         what: &str,
         sql: &str,
     ) -> std::result::Result<Vec<SimpleQueryMessage>, Failure> {
+        self.send_with(what, async |client| client.simple_query(sql).await)
+    }
+
+    /// Sends the queued statements and then the one `last` sends, in one round trip; returns `last`'s answer.
+    fn send_with<T>(
+        &mut self,
+        what: &str,
+        last: impl AsyncFnOnce(&Client) -> std::result::Result<T, tokio_postgres::Error>,
+    ) -> std::result::Result<T, Failure> {
         let queue = std::mem::take(&mut self.queue);
         self.round_trips += 1;
         let client = &self.client;
-        let (outcomes, messages) = self
-            .rt
-            .block_on(join(send_all(client, &queue), client.simple_query(sql)));
-        settle(queue, outcomes)?;
-        messages.map_err(|e| Failure::new(what, &e))
+        let (answers, answer) = self.rt.block_on(join(send_all(client, &queue), last(client)));
+        settle(queue, answers)?;
+        answer.map_err(|e| Failure::new(what, &e))
     }
 
     /// Throws away what is queued, without sending it.
