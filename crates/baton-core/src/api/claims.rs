@@ -1,0 +1,448 @@
+//! Claims: grants as leases with fencing tokens, releases, heartbeats, listing, and the sweep that expires
+//! run-out leases and pauses stale sessions.
+
+use super::*;
+
+impl Baton {
+    // ---- claims ----
+
+    /// Claims a work item for the caller's session: atomically, as a lease with a fencing token.
+    pub fn claim(&self, caller: &Caller, req: ClaimRequest) -> Result<ClaimOutcome> {
+        let key = self.item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
+        let ttl = match &req.ttl {
+            Some(t) => parse::parse_ttl(t)?,
+            None => self.policy.default_ttl_secs,
+        };
+        if let Some(k) = &req.idempotency_key {
+            parse::check_id("idempotency key", k)?;
+        }
+        let fingerprint = json!({"item": key, "ttl": ttl});
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            if let Some(k) = &req.idempotency_key
+                && let Some(prev) = replay::<ClaimOutcome>(tx, caller, k, "claim", &fingerprint)?
+            {
+                return Ok(prev);
+            }
+            let session = self.session_for_write(tx, caller, "claim for")?;
+            tx.lock_item(&key)?;
+            let latest = tx.latest_claim(&key)?;
+            let mut outcome = ClaimOutcome {
+                claimed: true,
+                item: key.clone(),
+                claim: None,
+                claimed_by: None,
+                taken_over_from: None,
+                renewed: false,
+            };
+            let next_token = match &latest {
+                Some(l) if l.session_id == session.id && matches!(l.state, ClaimState::Held | ClaimState::Expired) => {
+                    let mut c = l.clone();
+                    c.state = ClaimState::Held;
+                    c.ttl_secs = ttl;
+                    c.renewed_at = now;
+                    c.expires_at = now.plus_secs(ttl);
+                    tx.update_claim(&c)?;
+                    event(
+                        tx,
+                        &session,
+                        now,
+                        "claim.renewed",
+                        key.label(),
+                        json!({"token": c.token, "expires_at": c.expires_at}),
+                    )?;
+                    outcome.renewed = true;
+                    outcome.claim = Some(c);
+                    None
+                }
+                Some(l) if l.is_live(now) => {
+                    outcome.claimed = false;
+                    outcome.claimed_by = Some(Holder::of(l));
+                    None
+                }
+                Some(l) if matches!(l.state, ClaimState::Held | ClaimState::Expired) => {
+                    let mut old = l.clone();
+                    old.state = ClaimState::TakenOver;
+                    old.ended_at = Some(now);
+                    tx.update_claim(&old)?;
+                    outcome.taken_over_from = Some(Holder::of(&old));
+                    Some(old.token + 1)
+                }
+                Some(l) => Some(l.token + 1),
+                None => Some(1),
+            };
+            if let Some(token) = next_token {
+                let c = Claim {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    project: key.project.clone(),
+                    item_type: key.item_type.clone(),
+                    repo: key.repo.clone(),
+                    item_id: key.item_id.clone(),
+                    token,
+                    session_id: session.id.clone(),
+                    agent: session.agent.clone(),
+                    state: ClaimState::Held,
+                    ttl_secs: ttl,
+                    granted_at: now,
+                    renewed_at: now,
+                    expires_at: now.plus_secs(ttl),
+                    ended_at: None,
+                    release_status: None,
+                    notes: None,
+                    loss_reported: false,
+                };
+                tx.insert_claim(&c)?;
+                match &outcome.taken_over_from {
+                    Some(prev) => event(
+                        tx,
+                        &session,
+                        now,
+                        "claim.taken_over",
+                        key.label(),
+                        json!({
+                            "token": token, "expires_at": c.expires_at, "previous": prev,
+                        }),
+                    )?,
+                    None => event(
+                        tx,
+                        &session,
+                        now,
+                        "claim.granted",
+                        key.label(),
+                        json!({
+                            "token": token, "expires_at": c.expires_at,
+                        }),
+                    )?,
+                }
+                outcome.claim = Some(c);
+            }
+            if outcome.claimed
+                && let Some(k) = &req.idempotency_key
+            {
+                remember(tx, caller, k, "claim", &fingerprint, &outcome, now)?;
+            }
+            Ok(outcome)
+        })
+    }
+
+    /// Releases a claim the caller's session holds (or any holder's, with `force` and a reason).
+    pub fn release(&self, caller: &Caller, req: ReleaseRequest) -> Result<Released> {
+        let key = self.item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
+        if let Some(n) = &req.notes {
+            parse::check_text("notes", n)?;
+        }
+        match (&req.reason, req.force) {
+            (None, true) => {
+                return Err(Error::bad_input(
+                    "--force needs --reason TEXT: say why the holder's claim is overridden",
+                ));
+            }
+            (Some(r), true) => parse::check_nonempty_text("reason", r)?,
+            (Some(_), false) => return Err(Error::bad_input("--reason goes with --force")),
+            (None, false) => {}
+        }
+        let fingerprint = json!({"item": key, "status": req.status, "notes": req.notes, "force": req.force});
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            if let Some(k) = &req.idempotency_key
+                && let Some(prev) = replay::<Released>(tx, caller, k, "release", &fingerprint)?
+            {
+                return Ok(prev);
+            }
+            let session = if req.force {
+                self.try_resolve_session(tx, caller)?
+            } else {
+                Some(self.session_for_write(tx, caller, "release for")?)
+            };
+            tx.lock_item(&key)?;
+            let latest = tx
+                .latest_claim(&key)?
+                .ok_or_else(|| Error::not_found(format!("no claim on {}: nothing to release", key.label())))?;
+            let active = matches!(latest.state, ClaimState::Held | ClaimState::Expired);
+            let mine = session.as_ref().is_some_and(|s| s.id == latest.session_id);
+            if let Some(t) = req.token
+                && t != latest.token
+            {
+                return Err(Error::conflict(
+                    format!(
+                        "stale fencing token {t} for {}: the current grant has token {}",
+                        key.label(),
+                        latest.token
+                    ),
+                    json!({"item": key, "token": t, "current_token": latest.token, "holder": Holder::of(&latest)}),
+                ));
+            }
+            if !req.force {
+                let s = session
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("release without a session"))?;
+                if !mine || !active {
+                    if let Some(mine_before) = tx.session_claim_on(&key, &s.id)?
+                        && mine_before.state == ClaimState::TakenOver
+                    {
+                        let by = (latest.session_id != s.id).then(|| Holder::of(&latest));
+                        return Err(lease_lost(&key, &mine_before, by));
+                    }
+                    if !active {
+                        return Err(Error::not_found(format!(
+                            "{} is not claimed: its last claim was released{}",
+                            key.label(),
+                            latest.release_status.map(|r| format!(" as {r}")).unwrap_or_default()
+                        )));
+                    }
+                    return Err(Error::conflict(
+                        format!(
+                            "not the holder: {} is held by agent '{}' (session {}) since {}; use --force --reason TEXT to override",
+                            key.label(),
+                            latest.agent,
+                            latest.session_id,
+                            latest.granted_at.short()
+                        ),
+                        json!({"item": key, "claimed_by": Holder::of(&latest)}),
+                    ));
+                }
+            } else if !active {
+                return Err(Error::not_found(format!(
+                    "{} is not claimed: nothing to release",
+                    key.label()
+                )));
+            }
+            let mut c = latest.clone();
+            c.state = ClaimState::Released;
+            c.release_status = Some(req.status);
+            c.notes = req.notes.clone();
+            c.ended_at = Some(now);
+            tx.update_claim(&c)?;
+            let forced = req.force && !mine;
+            let (agent, sid) = match &session {
+                Some(s) => (s.agent.clone(), Some(s.id.clone())),
+                None => (caller.agent.clone(), None),
+            };
+            tx.append_event(&NewEvent {
+                time: now,
+                project: key.project.clone(),
+                agent,
+                session_id: sid,
+                kind: "claim.released",
+                target: key.label(),
+                data: if forced {
+                    json!({
+                        "status": req.status, "notes": req.notes, "token": c.token,
+                        "forced": true, "reason": req.reason, "holder": Holder::of(&latest),
+                    })
+                } else {
+                    json!({"status": req.status, "notes": req.notes, "token": c.token, "forced": false})
+                },
+            })?;
+            let out = Released {
+                released: true,
+                claim: c,
+                forced,
+            };
+            if let Some(k) = &req.idempotency_key {
+                remember(tx, caller, k, "release", &fingerprint, &out, now)?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// Renews the caller's session and all its claims; reports leases lost to takeovers.
+    pub fn heartbeat(&self, caller: &Caller) -> Result<Heartbeat> {
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            self.sweep_in(tx, &caller.project.key, now)?;
+            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            if s.status.is_ended() {
+                return Err(Error::bad_input(format!(
+                    "session {} is {}: only active or paused sessions take heartbeats",
+                    s.id, s.status
+                )));
+            }
+            let was = s.status;
+            s.status = SessionStatus::Active;
+            s.last_seen = now;
+            s.updated_at = now;
+            self.refresh_git(&mut s, caller);
+            tx.update_session(&s)?;
+            if was != SessionStatus::Active {
+                event(tx, &s, now, "session.resumed", s.id.clone(), json!({"by": "heartbeat"}))?;
+            }
+            let mut renewed = Vec::new();
+            for mut c in tx.claims(&ClaimQuery {
+                session_id: Some(s.id.clone()),
+                states: vec![ClaimState::Held, ClaimState::Expired],
+                ..Default::default()
+            })? {
+                c.state = ClaimState::Held;
+                c.renewed_at = now;
+                c.expires_at = now.plus_secs(c.ttl_secs);
+                tx.update_claim(&c)?;
+                renewed.push(c);
+            }
+            let mut lost = Vec::new();
+            for mut c in tx.claims(&ClaimQuery {
+                session_id: Some(s.id.clone()),
+                states: vec![ClaimState::TakenOver],
+                loss_unreported: true,
+                ..Default::default()
+            })? {
+                c.loss_reported = true;
+                tx.update_claim(&c)?;
+                let key = c.key();
+                let taken_by = tx
+                    .latest_claim(&key)?
+                    .filter(|l| l.session_id != s.id)
+                    .map(|l| Holder::of(&l));
+                lost.push(LostLease {
+                    item: key,
+                    your_token: c.token,
+                    taken_by,
+                });
+            }
+            event(
+                tx,
+                &s,
+                now,
+                "session.heartbeat",
+                s.id.clone(),
+                json!({
+                    "renewed": renewed.iter().map(|c| c.key().label()).collect::<Vec<_>>(),
+                    "lost": lost.iter().map(|l| l.item.label()).collect::<Vec<_>>(),
+                }),
+            )?;
+            Ok(Heartbeat {
+                session_id: s.id.clone(),
+                last_seen: now,
+                renewed,
+                lost,
+            })
+        })
+    }
+
+    /// Active claims in the project (`mine` for the caller's session only).
+    pub fn claims(&self, caller: &Caller, req: ClaimsRequest) -> Result<ClaimList> {
+        if let Some(t) = &req.item_type {
+            parse::check_type(t)?;
+        }
+        let now = self.now();
+        store::read(self.store(), |tx| {
+            let me = if req.mine {
+                Some(
+                    self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?
+                        .id,
+                )
+            } else {
+                match caller.session.as_deref() {
+                    Some(id) => Some(id.to_string()),
+                    None => self.only_active_session(tx, caller)?.map(|s| s.id),
+                }
+            };
+            let q = ClaimQuery {
+                project: Some(caller.project.key.clone()),
+                session_id: if req.mine { me.clone() } else { None },
+                item_type: req.item_type.clone(),
+                states: if req.include_released {
+                    vec![]
+                } else {
+                    vec![ClaimState::Held, ClaimState::Expired]
+                },
+                limit: Some(1000),
+                ..Default::default()
+            };
+            let claims = tx
+                .claims(&q)?
+                .into_iter()
+                .map(|c| ClaimView {
+                    expired: matches!(c.state, ClaimState::Held | ClaimState::Expired) && c.expires_at <= now,
+                    mine: me.as_deref() == Some(c.session_id.as_str()),
+                    claim: c,
+                })
+                .collect();
+            Ok(ClaimList {
+                project: caller.project.key.clone(),
+                claims,
+            })
+        })
+    }
+
+    // ---- maintenance ----
+
+    /// Moves stale sessions to paused and marks run-out claims expired, in this project (or all).
+    pub fn sweep(&self, project: Option<&str>) -> Result<Sweep> {
+        let now = self.now();
+        store::write(self.store(), |tx| self.sweep_scope(tx, project, now))
+    }
+
+    pub(super) fn sweep_in(&self, tx: &mut dyn Tx, project: &str, now: Timestamp) -> Result<Sweep> {
+        self.sweep_scope(tx, Some(project), now)
+    }
+
+    pub(super) fn sweep_scope(&self, tx: &mut dyn Tx, project: Option<&str>, now: Timestamp) -> Result<Sweep> {
+        let mut out = Sweep::default();
+        let stale = tx.sessions(&SessionQuery {
+            project: project.map(str::to_string),
+            statuses: vec![SessionStatus::Active],
+            last_seen_before: Some(now.minus_secs(self.policy.stale_after_secs)),
+            limit: Some(500),
+            ..Default::default()
+        })?;
+        for mut s in stale {
+            s.status = SessionStatus::Paused;
+            s.updated_at = now;
+            tx.update_session(&s)?;
+            tx.append_event(&NewEvent {
+                time: now,
+                project: s.project.clone(),
+                agent: s.agent.clone(),
+                session_id: Some(s.id.clone()),
+                kind: "session.paused",
+                target: s.id.clone(),
+                data: json!({"reason": "stale", "last_seen": s.last_seen}),
+            })?;
+            out.paused.push(s.id);
+        }
+        let expired = tx.claims(&ClaimQuery {
+            project: project.map(str::to_string),
+            states: vec![ClaimState::Held],
+            expires_before: Some(now),
+            limit: Some(500),
+            ..Default::default()
+        })?;
+        for mut c in expired {
+            c.state = ClaimState::Expired;
+            tx.update_claim(&c)?;
+            tx.append_event(&NewEvent {
+                time: now,
+                project: c.project.clone(),
+                agent: c.agent.clone(),
+                session_id: Some(c.session_id.clone()),
+                kind: "claim.expired",
+                target: c.key().label(),
+                data: json!({"token": c.token, "expired_at": c.expires_at}),
+            })?;
+            out.expired.push(c.key());
+        }
+        Ok(out)
+    }
+}
+
+fn lease_lost(key: &ItemKey, mine: &Claim, by: Option<Holder>) -> Error {
+    let who = by
+        .as_ref()
+        .map(|h| {
+            format!(
+                " and agent '{}' (session {}) took it over with token {}",
+                h.agent, h.session, h.token
+            )
+        })
+        .unwrap_or_default();
+    Error::conflict(
+        format!(
+            "lease lost: your claim on {} (token {}) expired at {}{who}",
+            key.label(),
+            mine.token,
+            mine.expires_at.short()
+        ),
+        json!({"item": key, "your_token": mine.token, "taken_by": by}),
+    )
+}

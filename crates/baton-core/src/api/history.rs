@@ -1,0 +1,317 @@
+//! What changed: pages of events, and the bounded digest a starting or resuming agent reads.
+
+use super::*;
+
+const CHANGES_COUNT_CAP: u32 = 1_000;
+const DIGEST_LIST_CAP: u32 = 20;
+const DIGEST_NEWEST: u32 = 10;
+const DIGEST_NOISE: &[&str] = &["session.heartbeat"];
+
+impl Baton {
+    // ---- events ----
+
+    /// One page of events, oldest first, with the cursor for the next page.
+    pub fn changes(&self, caller: &Caller, req: &ChangesRequest) -> Result<ChangesPage> {
+        let limit = req.limit.unwrap_or(100);
+        parse::check_limit(limit)?;
+        if let Some(k) = &req.kind {
+            check_event_kind(k)?;
+        }
+        if let Some(a) = &req.agent {
+            parse::check_id("agent", a)?;
+        }
+        let now = self.now();
+        let since = req.since.as_deref().map(|s| parse::parse_since(s, now)).transpose()?;
+        store::read(self.store(), |tx| {
+            let project = caller.project.key.clone();
+            let after_seq = match since {
+                None => 0,
+                Some(Since::Cursor(c)) => c,
+                Some(Since::Time(t)) => match tx.first_seq_since(&project, t)? {
+                    Some(seq) => seq - 1,
+                    None => {
+                        return Ok(ChangesPage {
+                            project,
+                            events: vec![],
+                            next_cursor: tx.last_seq()?,
+                            more: false,
+                        });
+                    }
+                },
+            };
+            let q = EventQuery {
+                project: Some(project.clone()),
+                after_seq,
+                agent: req.agent.clone(),
+                kind: req.kind.clone(),
+                limit: limit + 1,
+                ..Default::default()
+            };
+            let mut events = tx.events(&q)?;
+            let more = events.len() > limit as usize;
+            events.truncate(limit as usize);
+            let next_cursor = match events.last() {
+                Some(e) => e.seq,
+                // Nothing new: jump to the newest committed event so the next call starts there.
+                None => tx.last_seq()?.max(after_seq),
+            };
+            Ok(ChangesPage {
+                project,
+                events,
+                next_cursor,
+                more,
+            })
+        })
+    }
+
+    // ---- digest ----
+
+    /// The digest for the caller, computed now.
+    pub fn digest(&self, caller: &Caller) -> Result<Digest> {
+        let now = self.now();
+        store::read(self.store(), |tx| {
+            let me = match caller.session.as_deref() {
+                Some(id) => Some(self.load_session(tx, id)?),
+                None => self.only_active_session(tx, caller)?,
+            };
+            self.digest_in(tx, caller, me.as_ref(), now)
+        })
+    }
+
+    pub(super) fn digest_in(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        me: Option<&Session>,
+        now: Timestamp,
+    ) -> Result<Digest> {
+        let project = caller.project.key.clone();
+        let mut omitted = Vec::new();
+        let my_id = me.map(|s| s.id.clone());
+
+        let last = tx
+            .sessions(&SessionQuery {
+                project: Some(project.clone()),
+                statuses: vec![SessionStatus::Completed, SessionStatus::Abandoned],
+                limit: Some(1),
+                ..Default::default()
+            })?
+            .into_iter()
+            .next();
+        let last_handoff = last.map(|s| LastHandoff {
+            session_id: s.id,
+            agent: s.agent,
+            status: s.status,
+            ended_at: s.ended_at,
+            summary: s.summary,
+            handoff: s.handoff.unwrap_or_default(),
+        });
+
+        let others = tx.sessions(&SessionQuery {
+            project: Some(project.clone()),
+            statuses: vec![SessionStatus::Active, SessionStatus::Paused],
+            exclude_id: my_id.clone(),
+            limit: Some(DIGEST_LIST_CAP + 1),
+            ..Default::default()
+        })?;
+        let first_session = last_handoff.is_none() && others.is_empty();
+        let mut active_sessions: Vec<SessionBrief> = others
+            .into_iter()
+            .map(|s| {
+                let s = self.decorate(s, now);
+                SessionBrief {
+                    session_id: s.id,
+                    agent: s.agent,
+                    name: s.name,
+                    context: s.context.map(|c| clip(&c, 200)),
+                    status: s.status,
+                    stale: s.stale,
+                    last_seen: s.last_seen,
+                    git_branch: s.git_branch,
+                }
+            })
+            .collect();
+        if active_sessions.len() > DIGEST_LIST_CAP as usize {
+            active_sessions.truncate(DIGEST_LIST_CAP as usize);
+            omitted.push(format!(
+                "more than {DIGEST_LIST_CAP} other open sessions; see `baton session list`"
+            ));
+        }
+
+        let open = tx.claims(&ClaimQuery {
+            project: Some(project.clone()),
+            states: vec![ClaimState::Held],
+            limit: Some(2 * DIGEST_LIST_CAP + 1),
+            ..Default::default()
+        })?;
+        if open.len() > 2 * DIGEST_LIST_CAP as usize {
+            omitted.push(format!(
+                "more than {} open claims; see `baton claims`",
+                2 * DIGEST_LIST_CAP
+            ));
+        }
+        let (my_claims, other_claims): (Vec<Claim>, Vec<Claim>) = open
+            .into_iter()
+            .take(2 * DIGEST_LIST_CAP as usize)
+            .partition(|c| my_id.as_deref() == Some(c.session_id.as_str()));
+
+        let mut blockers: Vec<BlockerBrief> = Vec::new();
+        for e in tx.entries(&EntryQuery {
+            project: Some(project.clone()),
+            session_statuses: vec![SessionStatus::Active, SessionStatus::Paused],
+            kinds: vec![EntryKind::Blocker],
+            limit: Some(DIGEST_LIST_CAP + 1),
+            ..Default::default()
+        })? {
+            let agent = tx.session(&e.session_id)?.map(|s| s.agent).unwrap_or_default();
+            blockers.push(BlockerBrief {
+                session_id: e.session_id,
+                agent,
+                text: clip(&e.text, 300),
+                created_at: e.created_at,
+            });
+        }
+        if blockers.len() > DIGEST_LIST_CAP as usize {
+            blockers.truncate(DIGEST_LIST_CAP as usize);
+            omitted.push(format!("more than {DIGEST_LIST_CAP} blockers"));
+        }
+
+        // Changes since the end of this agent's previous session in the project.
+        let previous = tx
+            .sessions(&SessionQuery {
+                project: Some(project.clone()),
+                agent: Some(caller.agent.clone()),
+                exclude_id: my_id.clone(),
+                limit: Some(1),
+                ..Default::default()
+            })?
+            .into_iter()
+            .next();
+        let since = previous.map(|p| p.ended_at.unwrap_or(p.last_seen));
+        let after_seq = match since {
+            Some(t) => tx.first_seq_since(&project, Timestamp(t.0 + 1))?.map(|s| s - 1),
+            None => Some(0),
+        };
+        let mut q = EventQuery {
+            project: Some(project.clone()),
+            exclude_kinds: DIGEST_NOISE.iter().map(|s| s.to_string()).collect(),
+            exclude_session: my_id.clone(),
+            ..Default::default()
+        };
+        let changes = match after_seq {
+            None => ChangesBrief {
+                since,
+                count: 0,
+                count_capped: false,
+                newest: vec![],
+            },
+            Some(after) => {
+                q.after_seq = after;
+                let count = tx.count_events(&q, CHANGES_COUNT_CAP)?;
+                q.newest_first = true;
+                q.limit = DIGEST_NEWEST;
+                let newest = tx.events(&q)?;
+                ChangesBrief {
+                    since,
+                    count,
+                    count_capped: count >= CHANGES_COUNT_CAP as u64,
+                    newest,
+                }
+            }
+        };
+
+        let mut d = Digest {
+            project,
+            agent: caller.agent.clone(),
+            generated_at: now,
+            first_session,
+            last_handoff,
+            active_sessions,
+            my_claims,
+            other_claims,
+            blockers,
+            changes,
+            omitted,
+        };
+        fit_digest(&mut d, self.policy.digest_max_chars);
+        Ok(d)
+    }
+}
+
+/// Shrinks a digest until its JSON form fits `max_chars`, recording what was cut (one line per kind).
+fn fit_digest(d: &mut Digest, max_chars: usize) {
+    let size = |d: &Digest| serde_json::to_string(d).map(|s| s.chars().count()).unwrap_or(0);
+    if size(d) <= max_chars {
+        return;
+    }
+    // Leave room for the `omitted` lines written at the end.
+    let budget = max_chars.saturating_sub(600);
+    let mut cut = [0usize; 5];
+    const WHAT: [&str; 5] = [
+        "newest events (see `baton changes`)",
+        "other sessions' claims (see `baton claims`)",
+        "open sessions (see `baton session list`)",
+        "blockers (see `baton session view`)",
+        "of your claims (see `baton claims --mine`)",
+    ];
+    fn halve<T>(v: &mut Vec<T>) -> usize {
+        let n = v.len();
+        v.truncate(n / 2);
+        n - n / 2
+    }
+    while size(d) > budget {
+        if !d.changes.newest.is_empty() {
+            cut[0] += halve(&mut d.changes.newest);
+        } else if !d.other_claims.is_empty() {
+            cut[1] += halve(&mut d.other_claims);
+        } else if !d.active_sessions.is_empty() {
+            cut[2] += halve(&mut d.active_sessions);
+        } else if !d.blockers.is_empty() {
+            cut[3] += halve(&mut d.blockers);
+        } else if !d.my_claims.is_empty() {
+            cut[4] += halve(&mut d.my_claims);
+        } else {
+            break;
+        }
+    }
+    let mut handoff_cut = false;
+    if size(d) > budget
+        && let Some(h) = d.last_handoff.as_mut()
+    {
+        handoff_cut = true;
+        for list in [&mut h.handoff.next, &mut h.handoff.done, &mut h.handoff.blockers] {
+            list.truncate(10);
+            for item in list.iter_mut() {
+                *item = clip(item, 200);
+            }
+        }
+        // Summary and notes share what is left; halve them until the whole fits.
+        let mut room = budget / 2;
+        while size(d) > budget && room > 0 {
+            if let Some(h) = d.last_handoff.as_mut() {
+                h.summary = h.summary.as_deref().map(|s| clip(s, room));
+                h.handoff.notes = h.handoff.notes.as_deref().map(|s| clip(s, room));
+            }
+            room /= 2;
+        }
+        if size(d) > budget
+            && let Some(h) = d.last_handoff.as_mut()
+        {
+            let pointer = format!("(too long: see `baton session view {}`)", h.session_id);
+            h.summary = h.summary.as_ref().map(|_| pointer.clone());
+            h.handoff.notes = h.handoff.notes.as_ref().map(|_| pointer.clone());
+            h.handoff.next.clear();
+            h.handoff.done.clear();
+            h.handoff.blockers.clear();
+        }
+    }
+    for (n, what) in cut.iter().zip(WHAT) {
+        if *n > 0 {
+            d.omitted.push(format!("{n} {what}"));
+        }
+    }
+    if handoff_cut {
+        d.omitted
+            .push("part of the last handoff (see `baton session view` on that session)".to_string());
+    }
+}

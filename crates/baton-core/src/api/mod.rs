@@ -1,0 +1,410 @@
+//! The one core API that the CLI, the MCP server, hooks and servers all call.
+//!
+//! `types` holds the requests and results; the operations are grouped by concept: `sessions`, `claims`
+//! (with leases and sweeps) and `history` (changes and the digest). Rules shared by them live here.
+
+mod claims;
+mod history;
+mod sessions;
+mod types;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::config::Policy;
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::parse::{self, Since};
+use crate::project::Project;
+use crate::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, Tx};
+use crate::time::Timestamp;
+
+pub use types::*;
+
+/// Who is calling, from where.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub project: Project,
+    pub agent: String,
+    /// An explicit session (`--session` / `BATON_SESSION`); else the agent's only active session.
+    pub session: Option<String>,
+}
+
+/// The clock the rules read. Tests replace it to move time.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// baton's operations over one store.
+pub struct Baton {
+    store: Box<dyn Store>,
+    policy: Policy,
+    clock: Clock,
+}
+
+impl Baton {
+    pub fn new(store: Box<dyn Store>, policy: Policy) -> Baton {
+        Baton {
+            store,
+            policy,
+            clock: Arc::new(Timestamp::now),
+        }
+    }
+
+    /// Replaces the clock (tests move time with it).
+    pub fn with_clock(mut self, clock: Clock) -> Baton {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    // ---- helpers ----
+
+    fn item_key(&self, caller: &Caller, item_type: &str, item_id: &str, repo: Option<&str>) -> Result<ItemKey> {
+        parse::check_type(item_type)?;
+        parse::check_id("work id", item_id)?;
+        if let Some(r) = repo {
+            parse::check_id("repo", r)?;
+        }
+        Ok(ItemKey {
+            project: caller.project.key.clone(),
+            item_type: item_type.to_string(),
+            repo: repo.unwrap_or(&caller.project.repo).to_string(),
+            item_id: item_id.to_string(),
+        })
+    }
+
+    /// Marks `stale` on a session read from the store.
+    fn decorate(&self, mut s: Session, now: Timestamp) -> Session {
+        s.stale = s.status == SessionStatus::Active && s.last_seen < now.minus_secs(self.policy.stale_after_secs);
+        s
+    }
+
+    fn refresh_git(&self, s: &mut Session, caller: &Caller) {
+        if let Some(g) = &caller.project.git
+            && s.project == caller.project.key
+        {
+            if g.branch.is_some() {
+                s.git_branch = g.branch.clone();
+            }
+            if g.commit.is_some() {
+                s.git_commit = g.commit.clone();
+            }
+        }
+    }
+
+    fn load_session(&self, tx: &mut dyn Tx, id: &str) -> Result<Session> {
+        parse::check_session_id(id)?;
+        tx.session(id)?
+            .ok_or_else(|| Error::not_found(format!("no session '{id}': see `baton session list`")))
+    }
+
+    fn only_active_session(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Option<Session>> {
+        let found = tx.sessions(&SessionQuery {
+            project: Some(caller.project.key.clone()),
+            agent: Some(caller.agent.clone()),
+            statuses: vec![SessionStatus::Active],
+            limit: Some(2),
+            ..Default::default()
+        })?;
+        Ok(if found.len() == 1 {
+            found.into_iter().next()
+        } else {
+            None
+        })
+    }
+
+    fn try_resolve_session(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Option<Session>> {
+        match caller.session.as_deref() {
+            Some(id) => Ok(Some(self.load_session(tx, id)?)),
+            None => self.only_active_session(tx, caller),
+        }
+    }
+
+    /// The explicit session, else the agent's only session in one of `statuses` in this project.
+    fn resolve_session(&self, tx: &mut dyn Tx, caller: &Caller, statuses: &[SessionStatus]) -> Result<Session> {
+        if let Some(id) = caller.session.as_deref() {
+            return self.load_session(tx, id);
+        }
+        let found = tx.sessions(&SessionQuery {
+            project: Some(caller.project.key.clone()),
+            agent: Some(caller.agent.clone()),
+            statuses: statuses.to_vec(),
+            limit: Some(6),
+            ..Default::default()
+        })?;
+        let wanted = statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ");
+        match found.len() {
+            0 => Err(Error::not_found(format!(
+                "no {wanted} session of agent '{}' in project '{}': start one with `baton session start`, or pass --session ID",
+                caller.agent, caller.project.key
+            ))),
+            1 => Ok(found.into_iter().next().expect("one session")),
+            _ => {
+                let list: Vec<String> = found
+                    .iter()
+                    .take(5)
+                    .map(|s| {
+                        format!(
+                            "{} ({}{})",
+                            s.id,
+                            s.status,
+                            s.context
+                                .as_deref()
+                                .map(|c| format!(", {}", clip(c, 40)))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                Err(Error::bad_input(format!(
+                    "ambiguous session: agent '{}' has {}{} {wanted} sessions in this project: {}; pass --session ID or set BATON_SESSION",
+                    caller.agent,
+                    if found.len() > 5 { "more than " } else { "" },
+                    found.len().min(5),
+                    list.join(", ")
+                )))
+            }
+        }
+    }
+
+    /// The caller's session, which must be active or paused to take writes.
+    fn session_for_write(&self, tx: &mut dyn Tx, caller: &Caller, verb: &str) -> Result<Session> {
+        let s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+        if s.status.is_ended() {
+            return Err(Error::bad_input(format!(
+                "cannot {verb} session {}: it is {}; start a new session with `baton session start`",
+                s.id, s.status
+            )));
+        }
+        Ok(s)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_entry(
+        &self,
+        tx: &mut dyn Tx,
+        s: &mut Session,
+        caller: &Caller,
+        now: Timestamp,
+        kind: EntryKind,
+        text: &str,
+        rationale: Option<String>,
+    ) -> Result<JournalEntry> {
+        let entry = JournalEntry {
+            id: uuid::Uuid::now_v7().to_string(),
+            session_id: s.id.clone(),
+            kind,
+            text: text.to_string(),
+            rationale,
+            created_at: now,
+        };
+        tx.insert_entry(&entry)?;
+        s.updated_at = now;
+        s.last_seen = now;
+        self.refresh_git(s, caller);
+        let kind_name: &'static str = match kind {
+            EntryKind::Progress => "journal.progress",
+            EntryKind::Decision => "journal.decision",
+            EntryKind::Discovery => "journal.discovery",
+            EntryKind::Blocker => "journal.blocker",
+            EntryKind::Next => "journal.next",
+            EntryKind::Done => "journal.done",
+            EntryKind::Note => "journal.note",
+            EntryKind::Checkpoint => "session.checkpoint",
+        };
+        event(
+            tx,
+            s,
+            now,
+            kind_name,
+            s.id.clone(),
+            json!({
+                "text": clip(text, 500), "rationale": entry.rationale.as_deref().map(|r| clip(r, 500)),
+                "git_branch": s.git_branch, "git_commit": s.git_commit,
+            }),
+        )?;
+        Ok(entry)
+    }
+
+    fn context_in(&self, tx: &mut dyn Tx, s: Session, now: Timestamp) -> Result<SessionContext> {
+        let mut entries = tx.entries(&EntryQuery {
+            session_id: Some(s.id.clone()),
+            limit: Some(2000),
+            ..Default::default()
+        })?;
+        entries.reverse();
+        let pick = |k: EntryKind| entries.iter().filter(|e| e.kind == k).cloned().collect::<Vec<_>>();
+        let progress = pick(EntryKind::Progress);
+        let decisions = pick(EntryKind::Decision);
+        let discoveries = pick(EntryKind::Discovery);
+        let blockers = pick(EntryKind::Blocker);
+        let next_steps = pick(EntryKind::Next);
+        let done = pick(EntryKind::Done);
+        let notes = pick(EntryKind::Note);
+        let checkpoints = pick(EntryKind::Checkpoint);
+        let claims = tx.claims(&ClaimQuery {
+            session_id: Some(s.id.clone()),
+            states: vec![ClaimState::Held, ClaimState::Expired],
+            ..Default::default()
+        })?;
+        let s = self.decorate(s, now);
+        let mut tldr = s
+            .context
+            .as_deref()
+            .map(|c| clip(c, 200))
+            .unwrap_or_else(|| "(no goal given)".to_string());
+        tldr.push_str(&format!(
+            " — {} progress, {} done, {} decisions, {} blockers, {} claims held",
+            progress.len(),
+            done.len(),
+            decisions.len(),
+            blockers.len(),
+            claims.len()
+        ));
+        if let Some(p) = progress.last() {
+            tldr.push_str(&format!("; latest: {}", clip(&p.text, 160)));
+        }
+        if let Some(n) = next_steps.last() {
+            tldr.push_str(&format!("; next: {}", clip(&n.text, 160)));
+        }
+        Ok(SessionContext {
+            session: s,
+            tldr,
+            progress,
+            decisions,
+            discoveries,
+            blockers,
+            next_steps,
+            done,
+            notes,
+            checkpoints,
+            claims,
+        })
+    }
+}
+
+fn check_caller(caller: &Caller) -> Result<()> {
+    parse::check_id("agent", &caller.agent)
+}
+
+fn check_event_kind(k: &str) -> Result<()> {
+    let known = EVENT_KINDS.contains(&k) || EVENT_KINDS.iter().any(|e| e.split('.').next() == Some(k));
+    if !known {
+        return Err(Error::bad_input(format!(
+            "unknown event kind '{k}': expected a family (session, journal, claim) or one of {}",
+            EVENT_KINDS.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+fn transition(s: &Session, to: SessionStatus, from: &[SessionStatus]) -> Result<()> {
+    if from.contains(&s.status) {
+        return Ok(());
+    }
+    Err(Error::bad_input(format!(
+        "illegal state transition: session {} is {}, and only a session that is {} can become {}",
+        s.id,
+        s.status,
+        from.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(" or "),
+        to
+    )))
+}
+
+fn event(tx: &mut dyn Tx, s: &Session, now: Timestamp, kind: &'static str, target: String, data: Value) -> Result<()> {
+    tx.append_event(&NewEvent {
+        time: now,
+        project: s.project.clone(),
+        agent: s.agent.clone(),
+        session_id: Some(s.id.clone()),
+        kind,
+        target,
+        data,
+    })
+}
+
+/// Shortens text to `max` characters, marking the cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Looks up an earlier result for this idempotency key; errors when the key was used for another request.
+fn replay<T: DeserializeOwned>(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    key: &str,
+    command: &str,
+    fingerprint: &Value,
+) -> Result<Option<T>> {
+    let Some(rec) = tx.idempotency(&caller.project.key, key)? else {
+        return Ok(None);
+    };
+    let request = fingerprint.to_string();
+    if rec.command != command || rec.request != request {
+        return Err(Error::bad_input(format!(
+            "idempotency key '{key}' was already used for a different request ({}): use a new key for a new request",
+            rec.command
+        )));
+    }
+    serde_json::from_str(&rec.result)
+        .map(Some)
+        .map_err(|e| Error::internal(format!("stored result for idempotency key '{key}' is unreadable: {e}")))
+}
+
+fn remember<T: Serialize>(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    key: &str,
+    command: &str,
+    fingerprint: &Value,
+    result: &T,
+    now: Timestamp,
+) -> Result<()> {
+    let result = serde_json::to_string(result).map_err(|e| Error::internal(e.to_string()))?;
+    tx.put_idempotency(&IdempotencyRecord {
+        project: caller.project.key.clone(),
+        key: key.to_string(),
+        command: command.to_string(),
+        request: fingerprint.to_string(),
+        result,
+        created_at: now,
+    })
+}
+
+/// Runs `f` once per idempotency key: a retry returns the first call's stored result.
+#[allow(clippy::too_many_arguments)]
+fn idempotent<T: Serialize + DeserializeOwned>(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    key: Option<&str>,
+    command: &str,
+    fingerprint: &Value,
+    now: Timestamp,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    let Some(key) = key else { return f(tx) };
+    parse::check_id("idempotency key", key)?;
+    if let Some(prev) = replay(tx, caller, key, command, fingerprint)? {
+        return Ok(prev);
+    }
+    let out = f(tx)?;
+    remember(tx, caller, key, command, fingerprint, &out, now)?;
+    Ok(out)
+}

@@ -1,0 +1,442 @@
+//! Sessions: start, log, checkpoint, pause, resume, end, close, view and list.
+
+use super::*;
+
+impl Baton {
+    // ---- sessions ----
+
+    /// Starts an active session and returns it with the last handoff and a digest.
+    pub fn start_session(&self, caller: &Caller, req: StartRequest) -> Result<SessionStarted> {
+        check_caller(caller)?;
+        if let Some(c) = &req.context {
+            parse::check_text("context", c)?;
+        }
+        if let Some(n) = &req.name {
+            parse::check_id("session name", n)?;
+        }
+        if let Some(r) = &req.role {
+            parse::check_id("role", r)?;
+        }
+        for t in &req.task_ids {
+            parse::check_id("task id", t)?;
+        }
+        let fingerprint = json!({"context": req.context, "name": req.name, "task_ids": req.task_ids, "role": req.role, "agent": caller.agent});
+        let now = self.now();
+        let started: SessionStarted = store::write(self.store(), |tx| {
+            idempotent(
+                tx,
+                caller,
+                req.idempotency_key.as_deref(),
+                "session start",
+                &fingerprint,
+                now,
+                |tx| {
+                    self.sweep_in(tx, &caller.project.key, now)?;
+                    let git = caller.project.git.as_ref();
+                    let session = Session {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        project: caller.project.key.clone(),
+                        agent: caller.agent.clone(),
+                        name: req.name.clone(),
+                        role: req.role.clone(),
+                        context: req.context.clone(),
+                        task_ids: req.task_ids.clone(),
+                        status: SessionStatus::Active,
+                        stale: false,
+                        git_branch: git.and_then(|g| g.branch.clone()),
+                        git_commit: git.and_then(|g| g.commit.clone()),
+                        worktree: git.map(|g| g.worktree.display().to_string()),
+                        created_at: now,
+                        updated_at: now,
+                        last_seen: now,
+                        ended_at: None,
+                        compaction_count: 0,
+                        summary: None,
+                        handoff: None,
+                    };
+                    tx.insert_session(&session)?;
+                    event(
+                        tx,
+                        &session,
+                        now,
+                        "session.started",
+                        session.id.clone(),
+                        json!({
+                            "context": session.context, "name": session.name, "task_ids": session.task_ids,
+                            "role": session.role, "git_branch": session.git_branch,
+                        }),
+                    )?;
+                    let digest = self.digest_in(tx, caller, Some(&session), now)?;
+                    Ok(SessionStarted {
+                        session_id: session.id.clone(),
+                        handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
+                        last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
+                        last_handoff: digest.last_handoff.clone(),
+                        session,
+                        digest,
+                    })
+                },
+            )
+        })?;
+        Ok(started)
+    }
+
+    /// Adds a journal entry to the caller's session.
+    pub fn log(&self, caller: &Caller, req: LogRequest) -> Result<Logged> {
+        parse::check_nonempty_text(req.kind.as_str(), &req.text)?;
+        if let Some(r) = &req.rationale {
+            parse::check_text("rationale", r)?;
+        }
+        if req.rationale.is_some() && req.kind != EntryKind::Decision {
+            return Err(Error::bad_input(format!(
+                "--rationale goes with a decision, not a {} entry: use --decision TEXT --rationale TEXT",
+                req.kind
+            )));
+        }
+        let fingerprint = json!({"kind": req.kind, "text": req.text, "rationale": req.rationale});
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            idempotent(
+                tx,
+                caller,
+                req.idempotency_key.as_deref(),
+                "session log",
+                &fingerprint,
+                now,
+                |tx| {
+                    let mut s = self.session_for_write(tx, caller, "log to")?;
+                    let entry = self.add_entry(tx, &mut s, caller, now, req.kind, &req.text, req.rationale.clone())?;
+                    tx.update_session(&s)?;
+                    Ok(Logged {
+                        session_id: s.id.clone(),
+                        entry,
+                    })
+                },
+            )
+        })
+    }
+
+    /// Records a checkpoint (and refreshes git info) on the caller's session.
+    pub fn checkpoint(&self, caller: &Caller, note: Option<String>) -> Result<Logged> {
+        if let Some(n) = &note {
+            parse::check_text("note", n)?;
+        }
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            let mut s = self.session_for_write(tx, caller, "checkpoint")?;
+            let text = note.clone().unwrap_or_else(|| "checkpoint".to_string());
+            let entry = self.add_entry(tx, &mut s, caller, now, EntryKind::Checkpoint, &text, None)?;
+            tx.update_session(&s)?;
+            Ok(Logged {
+                session_id: s.id.clone(),
+                entry,
+            })
+        })
+    }
+
+    /// Counts a context compaction and checkpoints.
+    pub fn record_compaction(&self, caller: &Caller) -> Result<Session> {
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            let mut s = self.session_for_write(tx, caller, "checkpoint")?;
+            s.compaction_count += 1;
+            self.add_entry(
+                tx,
+                &mut s,
+                caller,
+                now,
+                EntryKind::Checkpoint,
+                "context compacted",
+                None,
+            )?;
+            tx.update_session(&s)?;
+            Ok(s)
+        })
+    }
+
+    /// Pauses the caller's active session.
+    pub fn pause(&self, caller: &Caller, note: Option<String>) -> Result<Session> {
+        if let Some(n) = &note {
+            parse::check_text("note", n)?;
+        }
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+            transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
+            self.refresh_git(&mut s, caller);
+            if let Some(n) = &note {
+                self.add_entry(tx, &mut s, caller, now, EntryKind::Note, n, None)?;
+            }
+            s.status = SessionStatus::Paused;
+            s.updated_at = now;
+            s.last_seen = now;
+            tx.update_session(&s)?;
+            event(
+                tx,
+                &s,
+                now,
+                "session.paused",
+                s.id.clone(),
+                json!({"note": note, "reason": "paused"}),
+            )?;
+            Ok(self.decorate(s, now))
+        })
+    }
+
+    /// Resumes a session (the given one, else the agent's latest paused or active one) and returns its full context.
+    pub fn resume(&self, caller: &Caller, id: Option<&str>) -> Result<Resumed> {
+        if let Some(id) = id {
+            parse::check_session_id(id)?;
+        }
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            self.sweep_in(tx, &caller.project.key, now)?;
+            let mut s = match id.or(caller.session.as_deref()) {
+                Some(id) => self.load_session(tx, id)?,
+                None => {
+                    let q = SessionQuery {
+                        project: Some(caller.project.key.clone()),
+                        agent: Some(caller.agent.clone()),
+                        statuses: vec![SessionStatus::Paused, SessionStatus::Active],
+                        limit: Some(1),
+                        ..Default::default()
+                    };
+                    tx.sessions(&q)?.into_iter().next().ok_or_else(|| {
+                        Error::not_found(format!(
+                            "no paused or active session of agent '{}' in project '{}' to resume: pass a session id, or start one with `baton session start`",
+                            caller.agent, caller.project.key
+                        ))
+                    })?
+                }
+            };
+            transition(
+                &s,
+                SessionStatus::Active,
+                &[SessionStatus::Paused, SessionStatus::Active],
+            )?;
+            let was = s.status;
+            s.status = SessionStatus::Active;
+            s.updated_at = now;
+            s.last_seen = now;
+            self.refresh_git(&mut s, caller);
+            tx.update_session(&s)?;
+            if was != SessionStatus::Active {
+                event(
+                    tx,
+                    &s,
+                    now,
+                    "session.resumed",
+                    s.id.clone(),
+                    json!({"by_agent": caller.agent}),
+                )?;
+            }
+            let context = self.context_in(tx, s, now)?;
+            let digest = self.digest_in(tx, caller, Some(&context.session), now)?;
+            Ok(Resumed {
+                session_id: context.session.id.clone(),
+                context,
+                digest,
+            })
+        })
+    }
+
+    /// Ends the caller's session as completed with a summary and handoff notes.
+    pub fn end_session(&self, caller: &Caller, req: EndRequest) -> Result<SessionEnded> {
+        for (field, v) in [("summary", &req.summary), ("handoff", &req.handoff)] {
+            if let Some(v) = v {
+                parse::check_text(field, v)?;
+            }
+        }
+        for (field, list) in [("next", &req.next), ("blocker", &req.blockers), ("done", &req.done)] {
+            for v in list {
+                parse::check_nonempty_text(field, v)?;
+            }
+        }
+        let handoff = Handoff {
+            notes: req.handoff.clone(),
+            done: req.done.clone(),
+            next: req.next.clone(),
+            blockers: req.blockers.clone(),
+        };
+        let fingerprint = json!({"summary": req.summary, "handoff": handoff});
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            idempotent(
+                tx,
+                caller,
+                req.idempotency_key.as_deref(),
+                "session end",
+                &fingerprint,
+                now,
+                |tx| {
+                    let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+                    transition(
+                        &s,
+                        SessionStatus::Completed,
+                        &[SessionStatus::Active, SessionStatus::Paused],
+                    )?;
+                    s.summary = req.summary.clone();
+                    s.handoff = Some(handoff.clone());
+                    self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
+                },
+            )
+        })
+    }
+
+    /// Ends the caller's session as completed, or as abandoned with a reason.
+    pub fn close(&self, caller: &Caller, how: CloseAs) -> Result<SessionEnded> {
+        if let CloseAs::Abandon { reason } = &how {
+            parse::check_nonempty_text("reason", reason)?;
+        }
+        let now = self.now();
+        store::write(self.store(), |tx| {
+            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            let from = [
+                SessionStatus::Drafting,
+                SessionStatus::Planned,
+                SessionStatus::Active,
+                SessionStatus::Paused,
+            ];
+            match &how {
+                CloseAs::Complete => {
+                    transition(&s, SessionStatus::Completed, &from)?;
+                    self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
+                }
+                CloseAs::Abandon { reason } => {
+                    transition(&s, SessionStatus::Abandoned, &from)?;
+                    s.summary = s.summary.take().or_else(|| Some(format!("abandoned: {reason}")));
+                    self.finish(
+                        tx,
+                        s,
+                        caller,
+                        now,
+                        SessionStatus::Abandoned,
+                        "session.abandoned",
+                        Some(reason),
+                    )
+                }
+            }
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn finish(
+        &self,
+        tx: &mut dyn Tx,
+        mut s: Session,
+        caller: &Caller,
+        now: Timestamp,
+        status: SessionStatus,
+        kind: &'static str,
+        reason: Option<&str>,
+    ) -> Result<SessionEnded> {
+        let held = tx.claims(&ClaimQuery {
+            session_id: Some(s.id.clone()),
+            states: vec![ClaimState::Held, ClaimState::Expired],
+            ..Default::default()
+        })?;
+        let mut released = Vec::new();
+        for mut c in held {
+            c.state = ClaimState::Released;
+            c.release_status = Some(ReleaseStatus::Deferred);
+            c.notes = Some(match reason {
+                Some(r) => format!("session abandoned: {r}"),
+                None => "session ended while holding the claim".to_string(),
+            });
+            c.ended_at = Some(now);
+            tx.update_claim(&c)?;
+            event(
+                tx,
+                &s,
+                now,
+                "claim.released",
+                c.key().label(),
+                json!({
+                    "status": "deferred", "notes": c.notes, "token": c.token, "by_session_end": true,
+                }),
+            )?;
+            released.push(c);
+        }
+        s.status = status;
+        s.updated_at = now;
+        s.last_seen = now;
+        s.ended_at = Some(now);
+        self.refresh_git(&mut s, caller);
+        tx.update_session(&s)?;
+        event(
+            tx,
+            &s,
+            now,
+            kind,
+            s.id.clone(),
+            json!({
+                "summary": s.summary, "handoff": s.handoff, "reason": reason, "released": released.len(),
+            }),
+        )?;
+        Ok(SessionEnded {
+            session: self.decorate(s, now),
+            released,
+        })
+    }
+
+    /// The session that a `session start` with this idempotency key created, if any.
+    /// Hooks use it to map a client's conversation id to one baton session.
+    pub fn session_for_key(&self, caller: &Caller, key: &str) -> Result<Option<Session>> {
+        parse::check_id("idempotency key", key)?;
+        let now = self.now();
+        store::read(self.store(), |tx| {
+            let Some(rec) = tx.idempotency(&caller.project.key, key)? else {
+                return Ok(None);
+            };
+            if rec.command != "session start" {
+                return Ok(None);
+            }
+            let started: Value = serde_json::from_str(&rec.result).map_err(|e| {
+                Error::internal(format!("stored result for idempotency key '{key}' is unreadable: {e}"))
+            })?;
+            let Some(id) = started.get("session_id").and_then(Value::as_str) else {
+                return Ok(None);
+            };
+            Ok(tx.session(id)?.map(|s| self.decorate(s, now)))
+        })
+    }
+
+    /// A session with its journal: the caller's (or the given one).
+    pub fn view(&self, caller: &Caller, id: Option<&str>) -> Result<SessionContext> {
+        if let Some(id) = id {
+            parse::check_session_id(id)?;
+        }
+        let now = self.now();
+        store::read(self.store(), |tx| {
+            let s = match id.or(caller.session.as_deref()) {
+                Some(id) => self.load_session(tx, id)?,
+                None => self.resolve_session(tx, caller, &[SessionStatus::Active])?,
+            };
+            self.context_in(tx, s, now)
+        })
+    }
+
+    /// Sessions of the project (or of every project), newest first.
+    pub fn list_sessions(
+        &self,
+        caller: &Caller,
+        status: Option<SessionStatus>,
+        all_projects: bool,
+        limit: Option<u32>,
+    ) -> Result<SessionList> {
+        if let Some(l) = limit {
+            parse::check_limit(l)?;
+        }
+        let now = self.now();
+        store::read(self.store(), |tx| {
+            let q = SessionQuery {
+                project: (!all_projects).then(|| caller.project.key.clone()),
+                statuses: status.into_iter().collect(),
+                limit: Some(limit.unwrap_or(100)),
+                ..Default::default()
+            };
+            let sessions = tx.sessions(&q)?.into_iter().map(|s| self.decorate(s, now)).collect();
+            Ok(SessionList { sessions })
+        })
+    }
+}

@@ -1,0 +1,283 @@
+//! The requests the operations take and the results they return: the JSON objects of `--json` and MCP.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::*;
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub context: Option<String>,
+    pub name: Option<String>,
+    pub task_ids: Vec<String>,
+    pub role: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// The handoff the last ended session of the project left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastHandoff {
+    pub session_id: String,
+    pub agent: String,
+    pub status: SessionStatus,
+    pub ended_at: Option<Timestamp>,
+    pub summary: Option<String>,
+    pub handoff: Handoff,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionStarted {
+    pub session_id: String,
+    pub session: Session,
+    pub handoff_notes: Option<String>,
+    pub last_summary: Option<String>,
+    pub last_handoff: Option<LastHandoff>,
+    pub digest: Digest,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EndRequest {
+    pub summary: Option<String>,
+    pub handoff: Option<String>,
+    pub next: Vec<String>,
+    pub blockers: Vec<String>,
+    pub done: Vec<String>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionEnded {
+    pub session: Session,
+    /// Claims the session still held, released as deferred.
+    pub released: Vec<Claim>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogRequest {
+    pub kind: EntryKind,
+    pub text: String,
+    pub rationale: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Logged {
+    pub session_id: String,
+    pub entry: JournalEntry,
+}
+
+/// How `session close` ends a session.
+#[derive(Debug, Clone)]
+pub enum CloseAs {
+    Complete,
+    Abandon { reason: String },
+}
+
+/// A session with its journal, grouped the way a resuming agent reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionContext {
+    pub session: Session,
+    pub tldr: String,
+    pub progress: Vec<JournalEntry>,
+    pub decisions: Vec<JournalEntry>,
+    pub discoveries: Vec<JournalEntry>,
+    pub blockers: Vec<JournalEntry>,
+    pub next_steps: Vec<JournalEntry>,
+    pub done: Vec<JournalEntry>,
+    pub notes: Vec<JournalEntry>,
+    pub checkpoints: Vec<JournalEntry>,
+    pub claims: Vec<Claim>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resumed {
+    pub session_id: String,
+    pub context: SessionContext,
+    pub digest: Digest,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    pub item_type: String,
+    pub item_id: String,
+    pub repo: Option<String>,
+    pub ttl: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Who holds an item someone else asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Holder {
+    pub agent: String,
+    pub session: String,
+    pub since: Timestamp,
+    pub expires_at: Timestamp,
+    pub token: i64,
+}
+
+impl Holder {
+    pub(crate) fn of(c: &Claim) -> Holder {
+        Holder {
+            agent: c.agent.clone(),
+            session: c.session_id.clone(),
+            since: c.granted_at,
+            expires_at: c.expires_at,
+            token: c.token,
+        }
+    }
+}
+
+/// The answer to a claim: granted (`claimed: true`, `claim`) or held by another (`claimed: false`, `claimed_by`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimOutcome {
+    pub claimed: bool,
+    pub item: ItemKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<Holder>,
+    /// When this grant took over an expired lease: who held it before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken_over_from: Option<Holder>,
+    /// The caller already held the item; the lease was renewed.
+    #[serde(default)]
+    pub renewed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReleaseRequest {
+    pub item_type: String,
+    pub item_id: String,
+    pub repo: Option<String>,
+    pub status: ReleaseStatus,
+    pub notes: Option<String>,
+    pub force: bool,
+    pub reason: Option<String>,
+    /// When given, the release fails unless this is still the item's fencing token.
+    pub token: Option<i64>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Released {
+    pub released: bool,
+    pub claim: Claim,
+    pub forced: bool,
+}
+
+/// A lease the session lost: it expired and another session took the item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LostLease {
+    pub item: ItemKey,
+    pub your_token: i64,
+    pub taken_by: Option<Holder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub session_id: String,
+    pub last_seen: Timestamp,
+    pub renewed: Vec<Claim>,
+    pub lost: Vec<LostLease>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClaimsRequest {
+    pub mine: bool,
+    pub item_type: Option<String>,
+    pub include_released: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimList {
+    pub project: String,
+    pub claims: Vec<ClaimView>,
+}
+
+/// A claim as listed, with whether its lease ran out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimView {
+    #[serde(flatten)]
+    pub claim: Claim,
+    pub expired: bool,
+    pub mine: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChangesRequest {
+    pub since: Option<String>,
+    pub agent: Option<String>,
+    pub kind: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesPage {
+    pub project: String,
+    pub events: Vec<Event>,
+    /// Pass as `--since` to get the events after this page.
+    pub next_cursor: i64,
+    /// Whether more events were already waiting after this page.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionList {
+    pub sessions: Vec<Session>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Sweep {
+    /// Stale sessions moved to paused.
+    pub paused: Vec<String>,
+    /// Claims whose lease ran out, marked expired.
+    pub expired: Vec<ItemKey>,
+}
+
+/// A short line about another session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionBrief {
+    pub session_id: String,
+    pub agent: String,
+    pub name: Option<String>,
+    pub context: Option<String>,
+    pub status: SessionStatus,
+    pub stale: bool,
+    pub last_seen: Timestamp,
+    pub git_branch: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockerBrief {
+    pub session_id: String,
+    pub agent: String,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesBrief {
+    /// Changes are counted from the end of this agent's previous session; none on a first session.
+    pub since: Option<Timestamp>,
+    pub count: u64,
+    /// The count stopped at its cap; there are at least `count`.
+    pub count_capped: bool,
+    pub newest: Vec<Event>,
+}
+
+/// The context a starting or resuming agent needs. Bounded in size; `omitted` says what was cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    pub project: String,
+    pub agent: String,
+    pub generated_at: Timestamp,
+    /// No session of this project has ended yet and none other is open.
+    pub first_session: bool,
+    pub last_handoff: Option<LastHandoff>,
+    pub active_sessions: Vec<SessionBrief>,
+    pub my_claims: Vec<Claim>,
+    pub other_claims: Vec<Claim>,
+    pub blockers: Vec<BlockerBrief>,
+    pub changes: ChangesBrief,
+    pub omitted: Vec<String>,
+}
