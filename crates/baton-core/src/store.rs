@@ -66,7 +66,9 @@ pub struct EventQuery {
 
 /// A transaction. Reads inside a write transaction see the transaction's own writes.
 pub trait Tx {
-    /// Serialises claim decisions on one item for the rest of the transaction.
+    /// Serialises claim decisions on one item for the rest of the transaction: `latest_claim` of the item,
+    /// called after this, sees every decision on it committed before. A store may take the lock as late as
+    /// just before that read (PostgreSQL sends both with the transaction's next read).
     fn lock_item(&mut self, key: &ItemKey) -> Result<()>;
     /// The grant with the highest token for this item.
     fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>>;

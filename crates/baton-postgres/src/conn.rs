@@ -38,6 +38,19 @@ enum Queued {
         params: Vec<Box<dyn ToSql + Sync + Send>>,
         check: Check,
     },
+    /// A prepared query sent ahead of need: its rows are kept under `tag` until taken.
+    Fetch {
+        what: &'static str,
+        stmt: Statement,
+        params: Vec<Box<dyn ToSql + Sync + Send>>,
+        tag: u64,
+    },
+}
+
+/// A queued statement's answer.
+enum Answer {
+    Count(u64),
+    Rows(Vec<Row>),
 }
 
 /// A failed statement: the error to report, and whether running the transaction again may succeed.
@@ -61,6 +74,11 @@ pub(crate) struct Conn {
     /// Statements prepared on this connection, by their SQL text.
     stmts: HashMap<String, Statement>,
     queue: Vec<Queued>,
+    /// Statements to send right after the next one that waits for an answer, in the same round trip.
+    trailing: Vec<Queued>,
+    /// Rows of queries sent ahead of need, by tag, until taken.
+    fetched: HashMap<u64, Vec<Row>>,
+    next_tag: u64,
     in_transaction: bool,
     /// How many times statements were sent: tells a transaction whether any of it reached the server.
     round_trips: u64,
@@ -83,6 +101,9 @@ impl Conn {
             client,
             stmts: HashMap::new(),
             queue: Vec::new(),
+            trailing: Vec::new(),
+            fetched: HashMap::new(),
+            next_tag: 0,
             round_trips: 0,
             in_transaction: false,
         })
@@ -100,7 +121,7 @@ impl Conn {
     /// Ends a transaction that was left open (its caller panicked), keeping nothing of it.
     pub(crate) fn abandon_transaction(&mut self) {
         if self.in_transaction {
-            self.queue.clear();
+            self.discard_queue();
             let _ = self.rt.block_on(self.client.batch_execute("ROLLBACK"));
             self.in_transaction = false;
         }
@@ -144,6 +165,42 @@ impl Conn {
         self.flush_if_full()
     }
 
+    /// Queues `stmt` to go out right after the next statement that waits for an answer (or with the queue,
+    /// if it is sent first), keeping its rows under the returned tag for [`Conn::take_fetched`].
+    /// With `after` queued the same way just before it.
+    pub(crate) fn fetch_after_next(
+        &mut self,
+        after: (Statement, Vec<Box<dyn ToSql + Sync + Send>>, Check),
+        what: &'static str,
+        stmt: Statement,
+        params: Vec<Box<dyn ToSql + Sync + Send>>,
+    ) -> u64 {
+        self.next_tag += 1;
+        let tag = self.next_tag;
+        let (a_stmt, a_params, check) = after;
+        self.trailing.push(Queued::Execute {
+            stmt: a_stmt,
+            params: a_params,
+            check,
+        });
+        self.trailing.push(Queued::Fetch {
+            what,
+            stmt,
+            params,
+            tag,
+        });
+        tag
+    }
+
+    /// The rows of a query queued with [`Conn::fetch_after_next`], sending what waits first if they are not
+    /// in yet. `None` once taken.
+    pub(crate) fn take_fetched(&mut self, tag: u64) -> std::result::Result<Option<Vec<Row>>, Failure> {
+        if !self.fetched.contains_key(&tag) {
+            self.flush()?;
+        }
+        Ok(self.fetched.remove(&tag))
+    }
+
     fn flush_if_full(&mut self) -> std::result::Result<(), Failure> {
         if self.queue.len() >= MAX_QUEUED {
             self.flush()?;
@@ -153,13 +210,14 @@ impl Conn {
 
     /// Sends every queued statement and waits for their answers.
     pub(crate) fn flush(&mut self) -> std::result::Result<(), Failure> {
+        self.queue.append(&mut self.trailing);
         if self.queue.is_empty() {
             return Ok(());
         }
         let queue = std::mem::take(&mut self.queue);
         self.round_trips += 1;
         let outcomes = self.rt.block_on(send_all(&self.client, &queue));
-        settle(queue, outcomes)
+        settle(&mut self.fetched, queue, outcomes)
     }
 
     /// Sends the queued statements and then `stmt`, in one round trip; returns `stmt`'s rows.
@@ -199,16 +257,24 @@ impl Conn {
         last: impl AsyncFnOnce(&Client) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> std::result::Result<T, Failure> {
         let queue = std::mem::take(&mut self.queue);
+        let trailing = std::mem::take(&mut self.trailing);
         self.round_trips += 1;
         let client = &self.client;
-        let (answers, answer) = self.rt.block_on(join(send_all(client, &queue), last(client)));
-        settle(queue, answers)?;
-        answer.map_err(|e| Failure::new(what, &e))
+        let (answers, (answer, trailing_answers)) = self.rt.block_on(join(
+            send_all(client, &queue),
+            join(last(client), send_all(client, &trailing)),
+        ));
+        settle(&mut self.fetched, queue, answers)?;
+        let answer = answer.map_err(|e| Failure::new(what, &e))?;
+        settle(&mut self.fetched, trailing, trailing_answers)?;
+        Ok(answer)
     }
 
     /// Throws away what is queued, without sending it.
     pub(crate) fn discard_queue(&mut self) {
         self.queue.clear();
+        self.trailing.clear();
+        self.fetched.clear();
     }
 
     /// Runs one statement on its own, outside the queue (for migrations and checks, which need no pipeline).
@@ -228,21 +294,33 @@ impl Conn {
     }
 }
 
-type Pending<'a> = Pin<Box<dyn Future<Output = std::result::Result<u64, tokio_postgres::Error>> + 'a>>;
+type Pending<'a> = Pin<Box<dyn Future<Output = std::result::Result<Answer, tokio_postgres::Error>> + 'a>>;
 
 /// Sends the statements, in order, and collects their answers.
 ///
 /// A request goes out when its future is first polled; `join_all` over fewer than 30 futures polls them
 /// in order, so the server receives them in queue order (`MAX_QUEUED` keeps the queue below that).
-async fn send_all<'a>(client: &'a Client, queue: &'a [Queued]) -> Vec<std::result::Result<u64, tokio_postgres::Error>> {
+async fn send_all<'a>(
+    client: &'a Client,
+    queue: &'a [Queued],
+) -> Vec<std::result::Result<Answer, tokio_postgres::Error>> {
+    fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+        params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect()
+    }
     let pending: Vec<Pending<'a>> = queue
         .iter()
         .map(|q| -> Pending<'a> {
             match q {
-                Queued::Simple { sql, .. } => Box::pin(async move { client.batch_execute(sql).await.map(|()| 0) }),
+                Queued::Simple { sql, .. } => {
+                    Box::pin(async move { client.batch_execute(sql).await.map(|()| Answer::Count(0)) })
+                }
                 Queued::Execute { stmt, params, .. } => {
-                    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
-                    Box::pin(async move { client.execute(stmt, &refs).await })
+                    let params = refs(params);
+                    Box::pin(async move { client.execute(stmt, &params).await.map(Answer::Count) })
+                }
+                Queued::Fetch { stmt, params, .. } => {
+                    let params = refs(params);
+                    Box::pin(async move { client.query(stmt, &params).await.map(Answer::Rows) })
                 }
             }
         })
@@ -250,20 +328,30 @@ async fn send_all<'a>(client: &'a Client, queue: &'a [Queued]) -> Vec<std::resul
     join_all(pending).await
 }
 
-/// Judges the answers in queue order; the first failure is the one reported. (After a failed statement
-/// the server refuses the rest of the transaction, so later failures only echo the first.)
+/// Judges the answers in queue order and keeps fetched rows; the first failure is the one reported.
+/// (After a failed statement the server refuses the rest of the transaction, so later failures only echo
+/// the first.)
 fn settle(
+    fetched: &mut HashMap<u64, Vec<Row>>,
     queue: Vec<Queued>,
-    outcomes: Vec<std::result::Result<u64, tokio_postgres::Error>>,
+    answers: Vec<std::result::Result<Answer, tokio_postgres::Error>>,
 ) -> std::result::Result<(), Failure> {
     let mut first: Option<Failure> = None;
-    for (q, outcome) in queue.into_iter().zip(outcomes) {
-        let failure = match (q, outcome) {
-            (Queued::Simple { what, .. }, Err(e)) => Some(Failure::new(what, &e)),
-            (Queued::Simple { .. }, Ok(_)) => None,
-            (Queued::Execute { check, .. }, outcome) => {
-                let retryable = outcome.as_ref().err().is_some_and(is_retryable);
-                check(outcome).err().map(|error| Failure { error, retryable })
+    for (q, answer) in queue.into_iter().zip(answers) {
+        let failure = match (q, answer) {
+            (Queued::Simple { what, .. } | Queued::Fetch { what, .. }, Err(e)) => Some(Failure::new(what, &e)),
+            (Queued::Fetch { tag, .. }, Ok(Answer::Rows(rows))) => {
+                fetched.insert(tag, rows);
+                None
+            }
+            (Queued::Simple { .. } | Queued::Fetch { .. }, Ok(_)) => None,
+            (Queued::Execute { check, .. }, answer) => {
+                let retryable = answer.as_ref().err().is_some_and(is_retryable);
+                let count = answer.map(|a| match a {
+                    Answer::Count(n) => n,
+                    Answer::Rows(rows) => rows.len() as u64,
+                });
+                check(count).err().map(|error| Failure { error, retryable })
             }
         };
         if first.is_none() {

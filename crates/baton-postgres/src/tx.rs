@@ -44,6 +44,8 @@ pub(crate) struct PgTx<'a> {
     /// A read transaction read events after its snapshot was taken, too late for a horizon: it has to run
     /// again with the horizon first.
     late_horizon: bool,
+    /// The item `lock_item` locked and the tag its newest grant is fetched under (see `lock_item`).
+    prefetched: Option<(ItemKey, u64)>,
 }
 
 impl<'a> PgTx<'a> {
@@ -65,6 +67,7 @@ impl<'a> PgTx<'a> {
             snapshot_taken: false,
             horizon: None,
             late_horizon: false,
+            prefetched: None,
         };
         // Queueing fails only when the queue is full, and a fresh transaction's queue is empty.
         tx.conn.set_in_transaction(true);
@@ -261,26 +264,29 @@ impl<'a> PgTx<'a> {
     }
 
     fn claim_where(&mut self, key: &ItemKey, session_id: Option<&str>) -> Result<Option<Claim>> {
-        let mut p = Params::default();
-        let mut w = Where::default();
-        w.and(format!("project = {}", p.push(key.project.clone())));
-        w.and(format!("item_type = {}", p.push(key.item_type.clone())));
-        w.and(format!("repo = {}", p.push(key.repo.clone())));
-        w.and(format!("item_id = {}", p.push(key.item_id.clone())));
-        if let Some(s) = session_id {
-            w.and(format!("session_id = {}", p.push(s.to_string())));
-        }
-        let sql = format!(
-            "SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1{}",
-            w.sql(),
-            self.lock_clause()
-        );
-        let rows = self.query("read a claim", &sql, &p.refs())?;
+        let sql = claim_sql(self.lock_clause(), session_id.is_some());
+        let rows = match session_id {
+            Some(s) => self.query(
+                "read a claim",
+                &sql,
+                &[&key.project, &key.item_type, &key.repo, &key.item_id, &s],
+            )?,
+            None => self.query(
+                "read a claim",
+                &sql,
+                &[&key.project, &key.item_type, &key.repo, &key.item_id],
+            )?,
+        };
         rows.first().map(claim_from_row).transpose()
     }
 }
 
 impl Tx for PgTx<'_> {
+    /// Queues the item's lock and the read of its newest grant (the rules read it next) to go out right after
+    /// the next statement that waits for an answer, in the same round trip. In the rules that statement reads
+    /// the caller's session, so the server takes the session's row lock, then the item's lock, then the
+    /// grant's row lock: the order every transaction takes them in. At READ COMMITTED the read, run once the
+    /// lock is granted, sees every grant committed before that.
     fn lock_item(&mut self, key: &ItemKey) -> Result<()> {
         let k = fnv1a(&[
             key.project.as_bytes(),
@@ -288,17 +294,34 @@ impl Tx for PgTx<'_> {
             key.repo.as_bytes(),
             key.item_id.as_bytes(),
         ]);
-        // Queued: the lock is taken just before the next statement (reading the item's claims) runs, which at
-        // READ COMMITTED then sees every grant committed before the lock was obtained.
-        self.defer(
-            "lock a work item",
-            "SELECT pg_advisory_xact_lock($1)",
-            vec![Box::new(k)],
-            Box::new(|outcome| outcome.map(drop).map_err(|e| pg_error("lock a work item", &e))),
-        )
+        let lock = self.statement("lock a work item", "SELECT pg_advisory_xact_lock($1)")?;
+        let read = self.statement("read a claim", &claim_sql(self.lock_clause(), false))?;
+        let tag = self.conn.fetch_after_next(
+            (
+                lock,
+                vec![Box::new(k)],
+                Box::new(|outcome| outcome.map(drop).map_err(|e| pg_error("lock a work item", &e))),
+            ),
+            "read a claim",
+            read,
+            vec![
+                Box::new(key.project.clone()),
+                Box::new(key.item_type.clone()),
+                Box::new(key.repo.clone()),
+                Box::new(key.item_id.clone()),
+            ],
+        );
+        self.prefetched = Some((key.clone(), tag));
+        Ok(())
     }
 
     fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>> {
+        if let Some((locked, tag)) = self.prefetched.take()
+            && locked == *key
+            && let Some(rows) = self.conn.take_fetched(tag).map_err(|f| self.failed(f))?
+        {
+            return rows.first().map(claim_from_row).transpose();
+        }
         self.claim_where(key, None)
     }
 
@@ -710,6 +733,15 @@ impl Tx for PgTx<'_> {
         }
         Ok(())
     }
+}
+
+/// The newest grant of an item (`$1`..`$4`: project, type, repo, id), or of one session's (`$5`).
+fn claim_sql(lock_clause: &str, of_session: bool) -> String {
+    let session = if of_session { " AND session_id = $5" } else { "" };
+    format!(
+        "SELECT {CLAIM_COLS} FROM claims WHERE project = $1 AND item_type = $2 AND repo = $3 AND item_id = $4{session}
+         ORDER BY token DESC LIMIT 1{lock_clause}"
+    )
 }
 
 /// The WHERE clause shared by `events` and `count_events`; nothing past the horizon, when there is one.

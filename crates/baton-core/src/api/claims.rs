@@ -24,8 +24,10 @@ impl Baton {
             {
                 return Ok(prev);
             }
-            let session = self.session_for_write(tx, caller, "claim for")?;
+            // Before the session is read: a store may send the lock (and the read of the item's grants that
+            // follows it) together with that read.
             tx.lock_item(&key)?;
+            let session = self.session_for_write(tx, caller, "claim for")?;
             let latest = tx.latest_claim(&key)?;
             let mut outcome = ClaimOutcome {
                 claimed: true,
@@ -149,12 +151,12 @@ impl Baton {
             {
                 return Ok(prev);
             }
+            tx.lock_item(&key)?;
             let session = if req.force {
                 self.try_resolve_session(tx, caller)?
             } else {
                 Some(self.session_for_write(tx, caller, "release for")?)
             };
-            tx.lock_item(&key)?;
             let latest = tx
                 .latest_claim(&key)?
                 .ok_or_else(|| Error::not_found(format!("no claim on {}: nothing to release", key.label())))?;
