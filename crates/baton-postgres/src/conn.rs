@@ -5,7 +5,7 @@
 //! synchronous client is the queue: statements whose answers nothing waits for (`BEGIN`, an advisory
 //! lock, an insert whose row count is checked later, `COMMIT`) are held back and sent together with the
 //! next statement whose rows are needed. The server runs them in order, exactly as if each had been sent
-//! alone; only the waiting in between is gone. A claim or a release takes three round trips instead of
+//! alone; only the waiting in between is gone. A claim or a release takes two round trips instead of
 //! seven.
 
 use std::collections::HashMap;
