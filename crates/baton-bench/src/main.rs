@@ -626,8 +626,9 @@ fn postgres(opts: &Opts) -> Vec<Row> {
     let store = must(baton_postgres::PgStore::open_in_schema(&url, &schema), "connect");
     let problems = must(store.integrity_check(), "integrity");
     drop(store);
+    let ceiling = postgres_ceiling(&url, &schema, CLIENTS, secs);
     drop_schema(&url, &schema);
-    vec![Row {
+    let mut rows = vec![Row {
         what: format!("PostgreSQL, {CLIENTS} concurrent clients, claim + release ({ITEMS} shared items)"),
         target: "≥ 3,000 pairs/s, zero double grants".into(),
         measured: format!(
@@ -636,7 +637,65 @@ fn postgres(opts: &Opts) -> Vec<Row> {
         ),
         ok: Some(rate >= 3000.0 && doubles == 0 && problems.is_empty()),
         data: json!({"pairs_per_sec": rate, "double_grants": doubles, "integrity_problems": problems, "seconds": secs}),
-    }]
+    }];
+    rows.extend(ceiling);
+    rows
+}
+
+/// The least a claim + release pair can cost on this server and machine: two transactions that each lock one
+/// row, then insert one row and commit, in two round trips (one statement message each), from as many
+/// clients at once, each on rows of its own so none waits for another. A claim cannot do less: it decides
+/// on the item's current grant, read under a lock, and records what it decided durably.
+fn postgres_ceiling(url: &str, schema: &str, clients: usize, secs: u64) -> Option<Row> {
+    const ROWS: usize = 64;
+    let mut setup = postgres_client(url).ok()?;
+    setup
+        .batch_execute(&format!(
+            "CREATE TABLE \"{schema}\".ceiling_items (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+             CREATE TABLE \"{schema}\".ceiling_log (id BIGSERIAL PRIMARY KEY, item INTEGER NOT NULL);
+             INSERT INTO \"{schema}\".ceiling_items SELECT g, 0 FROM generate_series(0, {}) g;",
+            clients * ROWS - 1
+        ))
+        .ok()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let pairs = Arc::new(AtomicU64::new(0));
+    let handles: Vec<_> = (0..clients)
+        .map(|c| {
+            let (url, schema, stop, pairs) = (url.to_string(), schema.to_string(), stop.clone(), pairs.clone());
+            std::thread::spawn(move || {
+                let Ok(mut db) = postgres_client(&url) else { return };
+                let mut n = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    for _ in 0..2 {
+                        let item = c * ROWS + n % ROWS;
+                        n += 1;
+                        let read =
+                            format!("BEGIN; SELECT v FROM \"{schema}\".ceiling_items WHERE id = {item} FOR UPDATE");
+                        let write = format!("INSERT INTO \"{schema}\".ceiling_log (item) VALUES ({item}); COMMIT");
+                        if db.simple_query(&read).and_then(|_| db.simple_query(&write)).is_err() {
+                            return;
+                        }
+                    }
+                    pairs.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(secs));
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        let _ = h.join();
+    }
+    let rate = pairs.load(Ordering::Relaxed) as f64 / secs as f64;
+    Some(Row {
+        what: format!(
+            "reference: the least a pair can cost here ({clients} clients, 2 transactions of lock a row, insert a row, commit)"
+        ),
+        target: "(ceiling)".into(),
+        measured: format!("{rate:.0} pairs/s"),
+        ok: None,
+        data: json!({"pairs_per_sec": rate, "seconds": secs}),
+    })
 }
 
 fn drop_schema(url: &str, schema: &str) {

@@ -792,6 +792,17 @@ fn a_database_made_by_the_first_schema_keeps_working() {
              UPDATE baton_event_seq SET value = 5;",
         )
         .expect("old events");
+    // Grants of every state, made before the open-claim indexes existed.
+    client
+        .batch_execute(
+            "INSERT INTO claims (id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs,
+                 granted_at, renewed_at, expires_at) VALUES
+                 ('c1', 'A', 'task', 'r', 'run-out', 1, 's', 'old', 'held', 60, 10, 10, 70),
+                 ('c2', 'A', 'task', 'r', 'live', 1, 's', 'old', 'held', 60, 20, 20, 9000000000000000),
+                 ('c3', 'A', 'task', 'r', 'lapsed', 1, 's', 'old', 'expired', 60, 30, 30, 90),
+                 ('c4', 'A', 'task', 'r', 'done', 1, 's', 'old', 'released', 60, 40, 40, 100);",
+        )
+        .expect("old claims");
     drop(client);
 
     let store = db.open();
@@ -818,7 +829,61 @@ fn a_database_made_by_the_first_schema_keeps_working() {
         [(3, "old".to_string()), (6, "new".to_string()), (7, "new".to_string())]
     );
     assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 7);
+    let items = |q: ClaimQuery| -> Vec<String> {
+        store::read(&store, |tx| tx.claims(&q))
+            .expect("claims")
+            .into_iter()
+            .map(|c| c.item_id)
+            .collect()
+    };
+    let open = ClaimQuery {
+        project: Some("A".into()),
+        states: vec![ClaimState::Held, ClaimState::Expired],
+        ..Default::default()
+    };
+    assert_eq!(items(open), ["run-out", "live", "lapsed"]);
+    let run_out = ClaimQuery {
+        project: Some("A".into()),
+        states: vec![ClaimState::Held],
+        expires_before: Some(Timestamp(1_000)),
+        ..Default::default()
+    };
+    assert_eq!(items(run_out), ["run-out"]);
+    let all = ClaimQuery {
+        project: Some("A".into()),
+        ..Default::default()
+    };
+    assert_eq!(items(all), ["run-out", "live", "lapsed", "done"]);
     assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+}
+
+/// An item's newest grant is read on every claim and release. Only the item's own index may fit that read:
+/// a full index on the project's grants once let the planner walk the project's whole history when its
+/// statistics were stale, so indexes that lead with the project and are not the item's cover open grants only.
+#[test]
+fn only_the_items_own_index_fits_the_read_of_its_newest_grant() {
+    let db = test_db!();
+    drop(db.open());
+    let rows = db
+        .client()
+        .query(
+            "SELECT i.relname::text, pg_get_indexdef(x.indexrelid), x.indpred IS NOT NULL
+             FROM pg_index x
+             JOIN pg_class i ON i.oid = x.indexrelid
+             JOIN pg_class t ON t.oid = x.indrelid
+             JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE t.relname = 'claims' AND n.nspname = current_schema()",
+            &[],
+        )
+        .expect("indexes");
+    let indexes: Vec<(String, String, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let full_on_project: Vec<&str> = indexes
+        .iter()
+        .filter(|(_, def, partial)| def.contains("(project") && !partial)
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+    assert_eq!(full_on_project, ["claims_item_token"], "indexes: {indexes:#?}");
+    assert!(indexes.len() >= 5, "the claims table lost indexes: {indexes:#?}");
 }
 
 #[test]
