@@ -384,6 +384,76 @@ fn latest_claim_query(key: &ItemKey) -> (String, Vec<SqlValue>) {
     (sql, f.params)
 }
 
+fn sessions_query(q: &SessionQuery) -> (String, Vec<SqlValue>) {
+    let mut f = Filter::default();
+    if let Some(p) = &q.project {
+        f.eq("project", p.clone());
+    }
+    if let Some(a) = &q.agent {
+        f.eq("agent", a.clone());
+    }
+    let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+    f.within("status", &statuses);
+    if let Some(t) = q.last_seen_before {
+        let p = f.param(t.0);
+        f.raw(format!("last_seen < {p}"));
+    }
+    if let Some(x) = &q.exclude_id {
+        let p = f.param(x.clone());
+        f.raw(format!("id <> {p}"));
+    }
+    // Open sessions are few and ended ones pile up: a query for open sessions goes through the status index,
+    // which the planner would otherwise pass over for one that spares a sort but walks every session the
+    // project or agent ever had.
+    let open_only = !q.statuses.is_empty() && q.statuses.iter().all(|s| !s.is_ended());
+    let index = if q.project.is_some() && open_only {
+        " INDEXED BY sessions_by_project_status"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {SESSION_COLS} FROM sessions{index}{} ORDER BY updated_at DESC, id DESC{}",
+        f.sql(),
+        limit_sql(q.limit)
+    );
+    (sql, f.params)
+}
+
+fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
+    let mut f = Filter::default();
+    if let Some(s) = &q.session_id {
+        f.eq("e.session_id", s.clone());
+    }
+    let from = if let Some(p) = &q.project {
+        f.eq("s.project", p.clone());
+        let statuses: Vec<&str> = q.session_statuses.iter().map(|s| s.as_str()).collect();
+        f.within("s.status", &statuses);
+        let open_only = !q.session_statuses.is_empty() && q.session_statuses.iter().all(|s| !s.is_ended());
+        if open_only {
+            // CROSS JOIN keeps sessions as the outer loop: the project's few open sessions, then their entries,
+            // rather than every entry of a kind the project ever logged.
+            " FROM sessions s INDEXED BY sessions_by_project_status CROSS JOIN journal_entries e INDEXED BY entries_by_session ON e.session_id = s.id"
+        } else {
+            " FROM journal_entries e JOIN sessions s ON s.id = e.session_id"
+        }
+    } else {
+        " FROM journal_entries e"
+    };
+    let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
+    f.within("e.kind", &kinds);
+    let cols = ENTRY_COLS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {cols}{from}{} ORDER BY e.created_at DESC, e.id DESC{}",
+        f.sql(),
+        limit_sql(q.limit)
+    );
+    (sql, f.params)
+}
+
 fn limit_sql(limit: Option<u32>) -> String {
     limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
 }
@@ -535,29 +605,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn sessions(&mut self, q: &SessionQuery) -> Result<Vec<Session>> {
-        let mut f = Filter::default();
-        if let Some(p) = &q.project {
-            f.eq("project", p.clone());
-        }
-        if let Some(a) = &q.agent {
-            f.eq("agent", a.clone());
-        }
-        let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
-        f.within("status", &statuses);
-        if let Some(t) = q.last_seen_before {
-            let p = f.param(t.0);
-            f.raw(format!("last_seen < {p}"));
-        }
-        if let Some(x) = &q.exclude_id {
-            let p = f.param(x.clone());
-            f.raw(format!("id <> {p}"));
-        }
-        let sql = format!(
-            "SELECT {SESSION_COLS} FROM sessions{} ORDER BY updated_at DESC, id DESC{}",
-            f.sql(),
-            limit_sql(q.limit)
-        );
-        self.query(&sql, &f.params, session_row)
+        let (sql, params) = sessions_query(q);
+        self.query(&sql, &params, session_row)
     }
 
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
@@ -569,31 +618,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn entries(&mut self, q: &EntryQuery) -> Result<Vec<JournalEntry>> {
-        let mut f = Filter::default();
-        if let Some(s) = &q.session_id {
-            f.eq("e.session_id", s.clone());
-        }
-        let join = if let Some(p) = &q.project {
-            f.eq("s.project", p.clone());
-            let statuses: Vec<&str> = q.session_statuses.iter().map(|s| s.as_str()).collect();
-            f.within("s.status", &statuses);
-            " JOIN sessions s ON s.id = e.session_id"
-        } else {
-            ""
-        };
-        let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
-        f.within("e.kind", &kinds);
-        let cols = ENTRY_COLS
-            .split(", ")
-            .map(|c| format!("e.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT {cols} FROM journal_entries e{join}{} ORDER BY e.created_at DESC, e.id DESC{}",
-            f.sql(),
-            limit_sql(q.limit)
-        );
-        self.query(&sql, &f.params, entry_row)
+        let (sql, params) = entries_query(q);
+        self.query(&sql, &params, entry_row)
     }
 
     fn append_event(&mut self, e: &NewEvent) -> Result<()> {
@@ -699,5 +725,101 @@ mod tests {
         let conn = store.lock().expect("connection");
         let stmt = conn.prepare_cached(&sql).expect("the cached statement");
         assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+    }
+
+    const ENDED: usize = 400;
+
+    /// A project with `ENDED` completed sessions that each logged a blocker, and two open ones that did too.
+    fn long_history() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("baton.db")).expect("open");
+        baton_core::store::write(&store, |tx| {
+            for i in 0..ENDED + 2 {
+                let open = i >= ENDED;
+                let at = Timestamp(i as i64);
+                let id = format!("s{i}");
+                tx.insert_session(&Session {
+                    id: id.clone(),
+                    project: "acme/app".into(),
+                    agent: format!("agent-{}", i % 3),
+                    name: None,
+                    role: None,
+                    context: None,
+                    task_ids: vec![],
+                    status: if open {
+                        SessionStatus::Active
+                    } else {
+                        SessionStatus::Completed
+                    },
+                    stale: false,
+                    git_branch: None,
+                    git_commit: None,
+                    worktree: None,
+                    created_at: at,
+                    updated_at: at,
+                    last_seen: at,
+                    ended_at: (!open).then_some(at),
+                    compaction_count: 0,
+                    summary: None,
+                    handoff: None,
+                })?;
+                tx.insert_entry(&JournalEntry {
+                    id: format!("e{i}"),
+                    session_id: id,
+                    kind: EntryKind::Blocker,
+                    text: "waiting on review".into(),
+                    rationale: None,
+                    created_at: at,
+                })?;
+            }
+            Ok(())
+        })
+        .expect("seed");
+        (dir, store)
+    }
+
+    /// How many virtual machine steps the cached statement for `sql` has run so far.
+    fn steps(store: &SqliteStore, sql: &str) -> i32 {
+        let conn = store.lock().expect("connection");
+        let stmt = conn.prepare_cached(sql).expect("the cached statement");
+        stmt.get_status(StatementStatus::VmStep)
+    }
+
+    /// The digest and the hooks list open sessions and their blockers on every call: the work must follow the open
+    /// sessions, not every session the project ever had.
+    #[test]
+    fn open_sessions_and_their_blockers_are_found_without_walking_ended_ones() {
+        let (_dir, store) = long_history();
+        let open = SessionQuery {
+            project: Some("acme/app".into()),
+            statuses: vec![SessionStatus::Active, SessionStatus::Paused],
+            limit: Some(21),
+            ..Default::default()
+        };
+        let found = baton_core::store::read(&store, |tx| tx.sessions(&open)).expect("sessions");
+        assert_eq!(found.len(), 2);
+        let sql = sessions_query(&open).0;
+        assert!(steps(&store, &sql) < ENDED as i32, "{} steps", steps(&store, &sql));
+
+        let mine = SessionQuery {
+            agent: Some("agent-1".into()),
+            ..open.clone()
+        };
+        let found = baton_core::store::read(&store, |tx| tx.sessions(&mine)).expect("sessions");
+        assert_eq!(found.len(), 1);
+        let sql = sessions_query(&mine).0;
+        assert!(steps(&store, &sql) < ENDED as i32 / 3, "{} steps", steps(&store, &sql));
+
+        let blockers = EntryQuery {
+            project: Some("acme/app".into()),
+            session_statuses: vec![SessionStatus::Active, SessionStatus::Paused],
+            kinds: vec![EntryKind::Blocker],
+            limit: Some(11),
+            ..Default::default()
+        };
+        let found = baton_core::store::read(&store, |tx| tx.entries(&blockers)).expect("entries");
+        assert_eq!(found.len(), 2);
+        let sql = entries_query(&blockers).0;
+        assert!(steps(&store, &sql) < ENDED as i32, "{} steps", steps(&store, &sql));
     }
 }
