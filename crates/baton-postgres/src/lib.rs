@@ -28,7 +28,7 @@ use crate::tx::PgTx;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_event_seq_sequence.sql")),
-    (3, include_str!("../migrations/0003_open_claim_indexes.sql")),
+    (3, include_str!("../migrations/0003_indexes_of_open_rows.sql")),
 ];
 
 /// How many times `write` runs a transaction that keeps losing races before giving up.

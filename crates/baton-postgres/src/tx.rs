@@ -430,10 +430,7 @@ impl Tx for PgTx<'_> {
             w.and(format!("item_type = {}", p.push(v.clone())));
         }
         if !q.states.is_empty() {
-            // Spelled out rather than a parameter: the indexes of open claims are partial, and the planner
-            // uses one only for a query that names its states. The names are the model's own constants.
-            let states: Vec<String> = q.states.iter().map(|s| format!("'{}'", s.as_str())).collect();
-            w.and(format!("state IN ({})", states.join(", ")));
+            w.and(one_of("state", q.states.iter().map(|s| s.as_str())));
         }
         if let Some(t) = q.expires_before {
             w.and(format!("expires_at < {}", p.push(t.micros())));
@@ -540,31 +537,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn sessions(&mut self, q: &SessionQuery) -> Result<Vec<Session>> {
-        let mut p = Params::default();
-        let mut w = Where::default();
-        if let Some(v) = &q.project {
-            w.and(format!("project = {}", p.push(v.clone())));
-        }
-        if let Some(v) = &q.agent {
-            w.and(format!("agent = {}", p.push(v.clone())));
-        }
-        if !q.statuses.is_empty() {
-            let statuses: Vec<String> = q.statuses.iter().map(|s| s.as_str().to_string()).collect();
-            w.and(format!("status = ANY({})", p.push(statuses)));
-        }
-        if let Some(t) = q.last_seen_before {
-            w.and(format!("last_seen < {}", p.push(t.micros())));
-        }
-        if let Some(v) = &q.exclude_id {
-            w.and(format!("id <> {}", p.push(v.clone())));
-        }
-        let mut sql = format!(
-            "SELECT {SESSION_COLS} FROM sessions{} ORDER BY updated_at DESC, id DESC",
-            w.sql()
-        );
-        if let Some(l) = q.limit {
-            sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
-        }
+        let (mut sql, p) = sessions_sql(q);
         sql.push_str(self.lock_clause());
         self.query("list sessions", &sql, &p.refs())?
             .iter()
@@ -590,35 +563,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn entries(&mut self, q: &EntryQuery) -> Result<Vec<JournalEntry>> {
-        let mut p = Params::default();
-        let mut w = Where::default();
-        let join = q.project.is_some() || !q.session_statuses.is_empty();
-        if let Some(v) = &q.session_id {
-            w.and(format!("e.session_id = {}", p.push(v.clone())));
-        }
-        if let Some(v) = &q.project {
-            w.and(format!("s.project = {}", p.push(v.clone())));
-        }
-        if !q.session_statuses.is_empty() {
-            let statuses: Vec<String> = q.session_statuses.iter().map(|s| s.as_str().to_string()).collect();
-            w.and(format!("s.status = ANY({})", p.push(statuses)));
-        }
-        if !q.kinds.is_empty() {
-            let kinds: Vec<String> = q.kinds.iter().map(|k| k.as_str().to_string()).collect();
-            w.and(format!("e.kind = ANY({})", p.push(kinds)));
-        }
-        let from = if join {
-            "journal_entries e JOIN sessions s ON s.id = e.session_id"
-        } else {
-            "journal_entries e"
-        };
-        let mut sql = format!(
-            "SELECT {ENTRY_COLS} FROM {from}{} ORDER BY e.created_at DESC, e.id DESC",
-            w.sql()
-        );
-        if let Some(l) = q.limit {
-            sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
-        }
+        let (sql, p) = entries_sql(q);
         self.query("list journal entries", &sql, &p.refs())?
             .iter()
             .map(entry_from_row)
@@ -754,6 +699,81 @@ impl Tx for PgTx<'_> {
         }
         Ok(())
     }
+}
+
+/// The query behind `sessions`, without its lock clause.
+fn sessions_sql(q: &SessionQuery) -> (String, Params) {
+    let mut p = Params::default();
+    let mut w = Where::default();
+    if let Some(v) = &q.project {
+        w.and(format!("project = {}", p.push(v.clone())));
+    }
+    if let Some(v) = &q.agent {
+        w.and(format!("agent = {}", p.push(v.clone())));
+    }
+    if !q.statuses.is_empty() {
+        w.and(one_of("status", q.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(t) = q.last_seen_before {
+        w.and(format!("last_seen < {}", p.push(t.micros())));
+    }
+    if let Some(v) = &q.exclude_id {
+        w.and(format!("id <> {}", p.push(v.clone())));
+    }
+    let mut sql = format!(
+        "SELECT {SESSION_COLS} FROM sessions{} ORDER BY updated_at DESC, id DESC",
+        w.sql()
+    );
+    if let Some(l) = q.limit {
+        sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
+    }
+    (sql, p)
+}
+
+/// The query behind `entries`.
+fn entries_sql(q: &EntryQuery) -> (String, Params) {
+    let mut p = Params::default();
+    let mut w = Where::default();
+    let join = q.project.is_some() || !q.session_statuses.is_empty();
+    if let Some(v) = &q.session_id {
+        w.and(format!("e.session_id = {}", p.push(v.clone())));
+    }
+    if let Some(v) = &q.project {
+        w.and(format!("s.project = {}", p.push(v.clone())));
+    }
+    if !q.session_statuses.is_empty() {
+        w.and(one_of("s.status", q.session_statuses.iter().map(|s| s.as_str())));
+    }
+    if !q.kinds.is_empty() {
+        let kinds: Vec<String> = q.kinds.iter().map(|k| k.as_str().to_string()).collect();
+        w.and(format!("e.kind = ANY({})", p.push(kinds)));
+    }
+    let from = if join {
+        "journal_entries e JOIN sessions s ON s.id = e.session_id"
+    } else {
+        "journal_entries e"
+    };
+    let mut sql = format!(
+        "SELECT {ENTRY_COLS} FROM {from}{} ORDER BY e.created_at DESC, e.id DESC",
+        w.sql()
+    );
+    if let Some(l) = q.limit {
+        sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
+    }
+    (sql, p)
+}
+
+/// `column IN ('a', 'b')` over the model's own state names, spelled out rather than passed as a parameter: the
+/// indexes of open claims and sessions are partial, and the planner uses one only for a query that names its
+/// states (a prepared statement's generic plan cannot see into a parameter).
+fn one_of(column: &str, names: impl Iterator<Item = &'static str>) -> String {
+    let quoted: Vec<String> = names
+        .map(|n| {
+            debug_assert!(n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            format!("'{n}'")
+        })
+        .collect();
+    format!("{column} IN ({})", quoted.join(", "))
 }
 
 /// The newest grant of an item (`$1`..`$4`: project, type, repo, id), or of one session's (`$5`).
@@ -900,4 +920,122 @@ fn event_from_row(row: &Row) -> Result<Event> {
         target: col(row, 6)?,
         data: json_col(row, 7, |t| serde_json::from_str::<serde_json::Value>(t))?.unwrap_or(serde_json::Value::Null),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baton_core::model::{EntryKind, SessionStatus};
+
+    const ENDED: i64 = 20_000;
+    /// Rows of `sessions` a query may read: the open ones and a little slack, far below `ENDED`.
+    const MAY_READ: f64 = 50.0;
+
+    /// How many rows of `table` the plan of `explain` (an `EXPLAIN (ANALYZE, FORMAT JSON)` result) read,
+    /// counting rows its filters threw away.
+    fn rows_read(plan: &serde_json::Value, table: &str) -> f64 {
+        let own = if plan["Relation Name"] == table {
+            let loops = plan["Actual Loops"].as_f64().unwrap_or(1.0);
+            ["Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck"]
+                .iter()
+                .filter_map(|k| plan[*k].as_f64())
+                .sum::<f64>()
+                * loops
+        } else {
+            0.0
+        };
+        let children = plan["Plans"]
+            .as_array()
+            .map(|ps| ps.iter().map(|p| rows_read(p, table)).sum::<f64>());
+        own + children.unwrap_or(0.0)
+    }
+
+    /// The digest and the hooks list a project's open sessions and their blockers on every call. With statistics
+    /// that say most sessions have ended, the plan a prepared statement settles on must still follow the open
+    /// sessions rather than walk every session the project ever had.
+    #[test]
+    fn open_sessions_and_their_blockers_are_found_without_walking_ended_ones() {
+        let Some(url) = std::env::var("BATON_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+            eprintln!("skipped: BATON_TEST_DATABASE_URL not set");
+            return;
+        };
+        let schema = format!("baton_test_plans_{}", std::process::id());
+        drop(crate::PgStore::open_in_schema(&url, &schema).expect("open"));
+        let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        db.batch_execute(&format!(
+            "SET search_path TO \"{schema}\";
+             INSERT INTO sessions (id, project, agent, status, created_at, updated_at, last_seen)
+                 SELECT 's' || g, 'acme', 'agent-' || (g % 3), CASE WHEN g > {ENDED} THEN 'active' ELSE 'completed' END,
+                        g, g, g
+                 FROM generate_series(1, {ENDED} + 2) g;
+             INSERT INTO journal_entries (id, session_id, kind, text, created_at)
+                 SELECT 'e' || g, 's' || g, 'blocker', 'waiting on review', g FROM generate_series(1, {ENDED} + 2) g;
+             ANALYZE;
+             SET plan_cache_mode = force_generic_plan;"
+        ))
+        .expect("seed");
+        let open = vec![SessionStatus::Active, SessionStatus::Paused];
+        // The agent of the first open session.
+        let agent = format!("agent-{}", (ENDED + 1) % 3);
+        let cases = [
+            (
+                sessions_sql(&SessionQuery {
+                    project: Some("acme".into()),
+                    statuses: open.clone(),
+                    limit: Some(21),
+                    ..Default::default()
+                })
+                .0,
+                "('acme', 21)".to_string(),
+                2,
+            ),
+            (
+                sessions_sql(&SessionQuery {
+                    project: Some("acme".into()),
+                    agent: Some(agent.clone()),
+                    statuses: open.clone(),
+                    limit: Some(21),
+                    ..Default::default()
+                })
+                .0,
+                format!("('acme', '{agent}', 21)"),
+                1,
+            ),
+            (
+                entries_sql(&EntryQuery {
+                    project: Some("acme".into()),
+                    session_statuses: open.clone(),
+                    kinds: vec![EntryKind::Blocker],
+                    limit: Some(11),
+                    ..Default::default()
+                })
+                .0,
+                "('acme', '{blocker}', 11)".to_string(),
+                2,
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (i, (sql, args, expected)) in cases.iter().enumerate() {
+            db.batch_execute(&format!("PREPARE q{i} AS {sql}")).expect("prepare");
+            // The sixth run onwards may use the generic plan; force_generic_plan makes the first one use it.
+            let text = db
+                .simple_query(&format!("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE q{i}{args}"))
+                .expect("explain")
+                .into_iter()
+                .find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                    _ => None,
+                })
+                .expect("a plan");
+            let explained: serde_json::Value = serde_json::from_str(&text).expect("a JSON plan");
+            let plan = &explained[0]["Plan"];
+            let returned = plan["Actual Rows"].as_f64().unwrap_or(-1.0);
+            let read = rows_read(plan, "sessions");
+            if returned != f64::from(*expected) || read > MAY_READ {
+                failures.push(format!("{sql}\nreturned {returned}, read {read} sessions:\n{plan:#}"));
+            }
+        }
+        let _ = db.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"));
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
 }
