@@ -15,11 +15,12 @@ use baton_core::{Baton, Caller, Error, Result};
 use rmcp::ServiceExt;
 
 pub use http::HttpOptions;
+pub use server::AfterCall;
 use server::{BatonTools, Shared};
 
-/// Serves MCP on stdin/stdout until the client closes stdin.
-pub fn serve_stdio(baton: Baton, caller: Caller) -> Result<()> {
-    let shared = Arc::new(Shared::new(baton, caller));
+/// Serves MCP on stdin/stdout until the client closes stdin. `after_call` runs after each successful tool call.
+pub fn serve_stdio(baton: Baton, caller: Caller, after_call: Option<AfterCall>) -> Result<()> {
+    let shared = Arc::new(Shared::new(baton, caller, after_call));
     let rt = runtime()?;
     let result = rt.block_on(async {
         let running = BatonTools::new(shared.clone())
@@ -39,10 +40,11 @@ pub fn serve_stdio(baton: Baton, caller: Caller) -> Result<()> {
     result
 }
 
-/// Serves MCP over streamable HTTP at `http://ADDR/mcp` until the process is stopped.
-pub fn serve_http(baton: Baton, caller: Caller, options: HttpOptions) -> Result<()> {
+/// Serves MCP over streamable HTTP at `http://ADDR/mcp` until the process is stopped. `after_call` runs after
+/// each successful tool call.
+pub fn serve_http(baton: Baton, caller: Caller, options: HttpOptions, after_call: Option<AfterCall>) -> Result<()> {
     let addr = http::check(&options)?;
-    let shared = Arc::new(Shared::new(baton, caller));
+    let shared = Arc::new(Shared::new(baton, caller, after_call));
     let rt = runtime()?;
     let result = rt.block_on(http::serve(shared.clone(), addr, options.token));
     drop(rt);

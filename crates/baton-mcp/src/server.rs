@@ -15,6 +15,10 @@ use serde::Serialize;
 use crate::args::*;
 use crate::{schema, text};
 
+/// Runs after each tool call that succeeded, before its answer goes out, with the call's caller: the binary
+/// keeps session documents up to date with it.
+pub type AfterCall = Arc<dyn Fn(&Baton, &Caller) + Send + Sync>;
+
 /// What every connection shares: the store, the project resolved at start, the server's identity.
 pub struct Shared {
     baton: Baton,
@@ -24,16 +28,18 @@ pub struct Shared {
     /// The session named at start (`--session` / `BATON_SESSION`), every connection's first default.
     session: Option<String>,
     router: ToolRouter<BatonTools>,
+    after_call: Option<AfterCall>,
 }
 
 impl Shared {
-    pub fn new(baton: Baton, caller: Caller) -> Shared {
+    pub fn new(baton: Baton, caller: Caller, after_call: Option<AfterCall>) -> Shared {
         Shared {
             baton,
             project: caller.project,
             agent: caller.agent,
             session: caller.session,
             router: BatonTools::tool_router(),
+            after_call,
         }
     }
 
@@ -116,9 +122,15 @@ impl BatonTools {
         F: FnOnce(&Baton, &Caller) -> Result<T, Error> + Send + 'static,
     {
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || f(&shared.baton, &caller))
-            .await
-            .unwrap_or_else(|e| Err(Error::internal(format!("the operation stopped unexpectedly: {e}"))))
+        tokio::task::spawn_blocking(move || {
+            let out = f(&shared.baton, &caller);
+            if let (Ok(_), Some(after)) = (&out, &shared.after_call) {
+                after(&shared.baton, &caller);
+            }
+            out
+        })
+        .await
+        .unwrap_or_else(|e| Err(Error::internal(format!("the operation stopped unexpectedly: {e}"))))
     }
 
     fn now(&self) -> baton_core::Timestamp {

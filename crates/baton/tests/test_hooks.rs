@@ -1197,3 +1197,45 @@ fn recorded_payloads_follow_the_documented_schemas() {
         .sum();
     assert_eq!(on_disk, seen);
 }
+
+/// With `docs.auto`, what a hook changes shows in the session's document, as after a CLI command.
+#[test]
+fn hooks_keep_session_documents_up_to_date_when_auto_is_on() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo.join(".baton")).unwrap();
+    std::fs::write(
+        env.repo.join(".baton/config.toml"),
+        "[docs]\nauto = true\nlayout = \"agents\"\n",
+    )
+    .unwrap();
+    let ev = events("claude");
+    hook(&env, "claude", &payload(&env, "claude", ev.start));
+    let id = only_session(&env)["id"].as_str().expect("id").to_string();
+    let dir = env.repo.join(".agents/sessions");
+    let doc = || {
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert_eq!(files.len(), 1, "one document after the start hook: {files:?}");
+        std::fs::read_to_string(&files[0]).expect("read the document")
+    };
+    let started = doc();
+    // The agents layout names an active session "in_progress".
+    assert!(
+        started.contains(&format!("  id: {id}\n")) && started.contains("  status: in_progress\n"),
+        "{started}"
+    );
+
+    hook(
+        &env,
+        "claude",
+        &payload(&env, "claude", ev.end.expect("claude has SessionEnd")),
+    );
+    assert_ne!(
+        view(&env, &id)["session"]["status"],
+        "active",
+        "SessionEnd changes the session"
+    );
+    let ended = doc();
+    assert!(!ended.contains("  status: in_progress\n"), "{ended}");
+}

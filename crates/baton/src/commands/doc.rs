@@ -1,9 +1,10 @@
 //! `baton doc render|lint|import`, and the re-rendering of documents after commands when `docs.auto` is set.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use baton_core::import::DocumentSource;
-use baton_core::{ChangesRequest, Error, Result};
+use baton_core::{Baton, Caller, ChangesRequest, Error, Result};
 use baton_docs::{Layout, Problem, Written};
 use serde_json::json;
 
@@ -209,10 +210,84 @@ fn import(ctx: &Context, json: bool, a: DocImportArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Where the event log stood before a command that may change sessions, when documents are kept up to date.
-pub struct AutoRender {
-    after_seq: i64,
+/// Keeps session documents up to date as changes come in, when `docs.auto` is set: the CLI around each command
+/// that can change a session, the MCP server after each tool call, a hook after its answer.
+pub struct DocsFollower {
+    root: PathBuf,
     layout: Layout,
+    /// The newest event whose session's documents are rendered.
+    after_seq: Mutex<i64>,
+}
+
+impl DocsFollower {
+    /// Starts following from the newest event, or `None` when `docs.auto` is off. Problems are warnings:
+    /// documents never make a command fail.
+    pub fn start(ctx: &Context) -> Option<DocsFollower> {
+        if ctx.docs.auto != Some(true) {
+            return None;
+        }
+        let started = layout(ctx, None).and_then(|layout| {
+            let root = root(ctx)?;
+            let after_seq = baton_core::store::read(ctx.baton.store(), |tx| tx.last_seq())?;
+            Ok(DocsFollower {
+                root,
+                layout,
+                after_seq: Mutex::new(after_seq),
+            })
+        });
+        match started {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("warning: session documents not rendered: {e}");
+                None
+            }
+        }
+    }
+
+    /// Re-renders the documents of every session with events since the last call, and moves past them.
+    pub fn catch_up(&self, baton: &Baton, caller: &Caller) {
+        // One at a time: two calls rendering at once could write an older document over a newer one.
+        let mut after_seq = self.after_seq.lock().unwrap_or_else(|e| e.into_inner());
+        match self.rerender_since(baton, caller, *after_seq) {
+            Ok(newest) => *after_seq = newest,
+            Err(e) => eprintln!("warning: the command succeeded, but its session documents were not rendered: {e}"),
+        }
+    }
+
+    /// Renders the sessions with events after `after_seq`; returns the newest event seen.
+    fn rerender_since(&self, baton: &Baton, caller: &Caller, after_seq: i64) -> Result<i64> {
+        let mut ids: Vec<String> = Vec::new();
+        let mut since = after_seq;
+        loop {
+            let page = baton.changes(
+                caller,
+                &ChangesRequest {
+                    since: Some(since.to_string()),
+                    limit: Some(1000),
+                    ..Default::default()
+                },
+            )?;
+            for e in &page.events {
+                if let Some(id) = &e.session_id
+                    && !ids.contains(id)
+                {
+                    ids.push(id.clone());
+                }
+            }
+            since = page.next_cursor;
+            if !page.more {
+                break;
+            }
+        }
+        if !ids.is_empty() {
+            let sources = ids
+                .iter()
+                .map(|id| baton.document_source(caller, id))
+                .collect::<Result<Vec<_>>>()?;
+            write_all(&self.root, self.layout, &sources)?;
+        }
+        Ok(since)
+    }
 }
 
 /// Whether `command` can change a session.
@@ -226,67 +301,17 @@ fn changes_sessions(command: &Command) -> bool {
     }
 }
 
-/// Notes where the event log stands before `command`, when `docs.auto` is on and the command can change a
-/// session. Problems are warnings: documents never make a command fail.
-pub fn auto_render_mark(ctx: &Context, command: &Command) -> Option<AutoRender> {
-    if ctx.docs.auto != Some(true) || !changes_sessions(command) {
+/// Notes where the event log stands before `command`, when `docs.auto` is on and the command can change a session.
+pub fn auto_render_mark(ctx: &Context, command: &Command) -> Option<DocsFollower> {
+    if !changes_sessions(command) {
         return None;
     }
-    let layout = match layout(ctx, None) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("warning: session documents not rendered: {e}");
-            return None;
-        }
-    };
-    match baton_core::store::read(ctx.baton.store(), |tx| tx.last_seq()) {
-        Ok(after_seq) => Some(AutoRender { after_seq, layout }),
-        Err(e) => {
-            eprintln!("warning: session documents not rendered: {e}");
-            None
-        }
-    }
+    DocsFollower::start(ctx)
 }
 
 /// After a successful command: re-renders the documents of every session whose events came after the mark.
-pub fn auto_render(ctx: &Context, mark: Option<AutoRender>, result: &Result<i32>) {
-    let (Some(mark), Ok(_)) = (mark, result) else { return };
-    if let Err(e) = rerender_changed(ctx, &mark) {
-        eprintln!("warning: the command succeeded, but its session documents were not rendered: {e}");
+pub fn auto_render(ctx: &Context, mark: Option<DocsFollower>, result: &Result<i32>) {
+    if let (Some(mark), Ok(_)) = (mark, result) {
+        mark.catch_up(&ctx.baton, &ctx.caller);
     }
-}
-
-fn rerender_changed(ctx: &Context, mark: &AutoRender) -> Result<()> {
-    let mut ids: Vec<String> = Vec::new();
-    let mut since = mark.after_seq;
-    loop {
-        let page = ctx.baton.changes(
-            &ctx.caller,
-            &ChangesRequest {
-                since: Some(since.to_string()),
-                limit: Some(1000),
-                ..Default::default()
-            },
-        )?;
-        for e in &page.events {
-            if let Some(id) = &e.session_id
-                && !ids.contains(id)
-            {
-                ids.push(id.clone());
-            }
-        }
-        if !page.more {
-            break;
-        }
-        since = page.next_cursor;
-    }
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let sources = ids
-        .iter()
-        .map(|id| ctx.baton.document_source(&ctx.caller, id))
-        .collect::<Result<Vec<_>>>()?;
-    write_all(&root(ctx)?, mark.layout, &sources)?;
-    Ok(())
 }

@@ -14,6 +14,7 @@ use baton_core::{Error, Result};
 use baton_hooks::{HookEvent, handle, parse_input};
 
 use crate::cli::{GlobalArgs, HookArgs};
+use crate::commands::doc::DocsFollower;
 use crate::output::println_out;
 use crate::settings;
 
@@ -66,7 +67,13 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
         let result = std::panic::catch_unwind(move || -> Result<String> {
             let ctx = settings::load_in(&global, &cwd, Some(input.client.default_agent()))?;
             let state_dir: PathBuf = baton_home(std::env::var("BATON_HOME").ok().as_deref())?.join("hooks");
-            Ok(handle(&ctx.baton, &ctx.caller, &input, &state_dir)?.stdout)
+            let docs = DocsFollower::start(&ctx);
+            let answer = handle(&ctx.baton, &ctx.caller, &input, &state_dir)?;
+            // With `docs.auto`, what the hook changed (a session started, resumed, ended) shows in the documents.
+            if let Some(docs) = docs {
+                docs.catch_up(&ctx.baton, &ctx.caller);
+            }
+            Ok(answer.stdout)
         });
         let _ = tx.send(result.unwrap_or_else(|_| Err(Error::internal("internal error while answering the hook"))));
     });
