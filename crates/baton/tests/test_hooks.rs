@@ -1202,24 +1202,11 @@ fn recorded_payloads_follow_the_documented_schemas() {
 #[test]
 fn hooks_keep_session_documents_up_to_date_when_auto_is_on() {
     let env = Env::new();
-    std::fs::create_dir_all(env.repo.join(".baton")).unwrap();
-    std::fs::write(
-        env.repo.join(".baton/config.toml"),
-        "[docs]\nauto = true\nlayout = \"agents\"\n",
-    )
-    .unwrap();
+    env.auto_docs();
     let ev = events("claude");
     hook(&env, "claude", &payload(&env, "claude", ev.start));
     let id = only_session(&env)["id"].as_str().expect("id").to_string();
-    let dir = env.repo.join(".agents/sessions");
-    let doc = || {
-        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|d| d.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        assert_eq!(files.len(), 1, "one document after the start hook: {files:?}");
-        std::fs::read_to_string(&files[0]).expect("read the document")
-    };
-    let started = doc();
+    let (_, started) = env.only_agents_document();
     // The agents layout names an active session "in_progress".
     assert!(
         started.contains(&format!("  id: {id}\n")) && started.contains("  status: in_progress\n"),
@@ -1236,6 +1223,6 @@ fn hooks_keep_session_documents_up_to_date_when_auto_is_on() {
         "active",
         "SessionEnd changes the session"
     );
-    let ended = doc();
+    let (_, ended) = env.only_agents_document();
     assert!(!ended.contains("  status: in_progress\n"), "{ended}");
 }

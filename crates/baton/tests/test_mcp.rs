@@ -785,37 +785,22 @@ fn mcp_figures() {
 #[test]
 fn tools_keep_session_documents_up_to_date_when_auto_is_on() {
     let env = Env::new();
-    std::fs::create_dir_all(env.repo.join(".baton")).unwrap();
-    std::fs::write(
-        env.repo.join(".baton/config.toml"),
-        "[docs]\nauto = true\nlayout = \"agents\"\n",
-    )
-    .unwrap();
-    let dir = env.repo.join(".agents/sessions");
-    let doc = || {
-        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|d| d.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        assert_eq!(files.len(), 1, "{files:?}");
-        (
-            files[0].clone(),
-            std::fs::read_to_string(&files[0]).expect("read the document"),
-        )
-    };
+    env.auto_docs();
+    let doc = || env.only_agents_document().1;
     let mut s = Stdio_::start(&env, &["--agent", "alice"]);
     let id = s.ok("session_start", json!({"context": "auto docs"}))["session_id"]
         .as_str()
         .expect("sid")
         .to_string();
-    assert!(doc().1.contains(&format!("  id: {id}\n")), "{}", doc().1);
+    assert!(doc().contains(&format!("  id: {id}\n")), "{}", doc());
 
     s.ok("claim_work", json!({"work_type": "issue", "work_id": "7"}));
-    assert!(doc().1.contains("current_task: issue org/app#7"), "{}", doc().1);
+    assert!(doc().contains("current_task: issue org/app#7"), "{}", doc());
     s.ok("session_log", json!({"kind": "progress", "text": "step one"}));
-    assert!(doc().1.contains("Latest progress ("), "{}", doc().1);
+    assert!(doc().contains("Latest progress ("), "{}", doc());
 
     // Reading tools write nothing.
-    let (path, _) = doc();
+    let (path, _) = env.only_agents_document();
     std::fs::remove_file(&path).unwrap();
     s.ok("list_claims", json!({}));
     s.ok("what_changed", json!({"since": "0"}));
@@ -825,5 +810,5 @@ fn tools_keep_session_documents_up_to_date_when_auto_is_on() {
         "release_work",
         json!({"work_type": "issue", "work_id": "7", "status": "completed"}),
     );
-    assert!(doc().1.contains("current_task: null"), "{}", doc().1);
+    assert!(doc().contains("current_task: null"), "{}", doc());
 }

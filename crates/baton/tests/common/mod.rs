@@ -80,6 +80,27 @@ impl Env {
         }
     }
 
+    /// Turns on `docs.auto` in the repository's config, with the agents layout.
+    pub fn auto_docs(&self) {
+        std::fs::create_dir_all(self.repo.join(".baton")).expect("config dir");
+        std::fs::write(
+            self.repo.join(".baton/config.toml"),
+            "[docs]\nauto = true\nlayout = \"agents\"\n",
+        )
+        .expect("write the config");
+    }
+
+    /// The one session document under `.agents/sessions`, and its text.
+    pub fn only_agents_document(&self) -> (PathBuf, String) {
+        let dir = self.repo.join(".agents/sessions");
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert_eq!(files.len(), 1, "one document in {}: {files:?}", dir.display());
+        let text = std::fs::read_to_string(&files[0]).expect("read the document");
+        (files[0].clone(), text)
+    }
+
     pub fn baton_home(&self) -> PathBuf {
         self.home.path().join("baton-home")
     }
