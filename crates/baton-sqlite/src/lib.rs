@@ -388,6 +388,11 @@ fn latest_claim_query(key: &ItemKey) -> (String, Vec<SqlValue>) {
     (sql, f.params)
 }
 
+/// Whether `statuses` asks for open sessions only (none, for any status, is not).
+fn only_open(statuses: &[SessionStatus]) -> bool {
+    !statuses.is_empty() && statuses.iter().all(|s| !s.is_ended())
+}
+
 fn sessions_query(q: &SessionQuery) -> (String, Vec<SqlValue>) {
     let mut f = Filter::default();
     if let Some(p) = &q.project {
@@ -409,8 +414,7 @@ fn sessions_query(q: &SessionQuery) -> (String, Vec<SqlValue>) {
     // Open sessions are few and ended ones pile up: a query for open sessions goes through the status index,
     // which the planner would otherwise pass over for one that spares a sort but walks every session the
     // project or agent ever had.
-    let open_only = !q.statuses.is_empty() && q.statuses.iter().all(|s| !s.is_ended());
-    let index = if q.project.is_some() && open_only {
+    let index = if q.project.is_some() && only_open(&q.statuses) {
         " INDEXED BY sessions_by_project_status"
     } else {
         ""
@@ -432,8 +436,7 @@ fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
         f.eq("s.project", p.clone());
         let statuses: Vec<&str> = q.session_statuses.iter().map(|s| s.as_str()).collect();
         f.within("s.status", &statuses);
-        let open_only = !q.session_statuses.is_empty() && q.session_statuses.iter().all(|s| !s.is_ended());
-        if open_only {
+        if only_open(&q.session_statuses) {
             // CROSS JOIN keeps sessions as the outer loop: the project's few open sessions, then their entries,
             // rather than every entry of a kind the project ever logged.
             " FROM sessions s INDEXED BY sessions_by_project_status CROSS JOIN journal_entries e INDEXED BY entries_by_session ON e.session_id = s.id"
