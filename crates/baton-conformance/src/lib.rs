@@ -19,12 +19,14 @@ mod claims;
 mod digest;
 mod events;
 mod harness;
+mod keys;
 mod sessions;
 
 pub use claims::*;
 pub use digest::*;
 pub use events::*;
 pub use harness::{Harness, MakeStore, Snapshot};
+pub use keys::*;
 pub use sessions::*;
 
 /// Expands to one `#[test]` per conformance case, each calling `$make` for a fresh store.
@@ -69,6 +71,11 @@ macro_rules! conformance_suite {
             idempotent_claim_replays,
             idempotency_key_reused_is_bad_input,
             idempotent_log_and_start_write_once,
+            claim_key_of_another_session_is_not_replayed,
+            release_key_of_another_session_is_not_replayed,
+            log_key_of_another_session_is_not_replayed,
+            start_key_of_another_agent_is_not_replayed,
+            end_key_of_another_session_is_not_replayed,
             changes_oldest_first,
             changes_kind_filter,
             changes_agent_filter,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api::{Baton, Caller, SessionContext};
 use crate::error::{Error, Result};
-use crate::model::{EntryKind, Handoff, IdempotencyRecord, JournalEntry, NewEvent, Session, SessionStatus};
+use crate::model::{EntryKind, Handoff, IdempotencyRecord, JournalEntry, KeyScope, NewEvent, Session, SessionStatus};
 use crate::parse;
 use crate::store::{self, EntryQuery, EventQuery, SessionQuery, Tx};
 use crate::time::Timestamp;
@@ -156,6 +156,7 @@ impl Baton {
             if let Some(k) = &key {
                 tx.put_idempotency(&IdempotencyRecord {
                     project: caller.project.key.clone(),
+                    scope: KeyScope::Import.as_stored(),
                     key: k.clone(),
                     command: "session import".to_string(),
                     request: fingerprint.clone(),
@@ -185,7 +186,7 @@ impl Baton {
         let Some(key) = key else {
             return Ok(tx.session(session_id)?.map(|s| unchanged(s.id)));
         };
-        let Some(rec) = tx.idempotency(&caller.project.key, key)? else {
+        let Some(rec) = tx.idempotency(&caller.project.key, &KeyScope::Import.as_stored(), key)? else {
             return Ok(None);
         };
         if rec.command != "session import" {

@@ -264,10 +264,34 @@ pub const EVENT_KINDS: &[&str] = &[
     "claim.taken_over",
 ];
 
-/// A stored result of an idempotent call.
+/// Whose idempotency keys a key belongs to: the same key from another caller is another request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyScope {
+    /// Calls made for one session (claim, release, log, end).
+    Session(String),
+    /// Calls made with no session yet (session start, a forced release outside any session).
+    Agent(String),
+    /// Keys baton derives from a document, the same for everyone in the project (imports).
+    Import,
+}
+
+impl KeyScope {
+    /// The scope as stored: `session:<id>`, `agent:<name>` or `import`.
+    pub fn as_stored(&self) -> String {
+        match self {
+            KeyScope::Session(id) => format!("session:{id}"),
+            KeyScope::Agent(name) => format!("agent:{name}"),
+            KeyScope::Import => "import".to_string(),
+        }
+    }
+}
+
+/// A stored result of an idempotent call: a retry by the same caller with the same key gets it back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdempotencyRecord {
     pub project: String,
+    /// Who made the call, as [`KeyScope::as_stored`] writes it.
+    pub scope: String,
     pub key: String,
     pub command: String,
     pub request: String,

@@ -100,7 +100,10 @@ pub trait Tx {
     /// The highest committed `seq` in the store (0 when empty).
     fn last_seq(&mut self) -> Result<i64>;
 
-    fn idempotency(&mut self, project: &str, key: &str) -> Result<Option<IdempotencyRecord>>;
+    /// The record of the call that `scope` made with `key` in `project`, if any.
+    fn idempotency(&mut self, project: &str, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>>;
+    /// Stores a record; a second one for the same project, scope and key is refused (a conflict the
+    /// transaction may retry to replay the first).
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()>;
 }
 

@@ -19,6 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavio
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_claims_by_item.sql"),
+    include_str!("../migrations/0003_idempotency_by_caller.sql"),
 ];
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -676,19 +677,23 @@ impl Tx for SqliteTx<'_> {
         stmt.query_row([], |r| r.get(0)).map_err(|e| self.err(e))
     }
 
-    fn idempotency(&mut self, project: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+    fn idempotency(&mut self, project: &str, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT project, key, command, request, result, created_at FROM idempotency WHERE project = ?1 AND key = ?2")
+            .prepare_cached(
+                "SELECT project, scope, key, command, request, result, created_at FROM idempotency
+                 WHERE project = ?1 AND scope = ?2 AND key = ?3",
+            )
             .map_err(|e| self.err(e))?;
-        stmt.query_row(params![project, key], |r| {
+        stmt.query_row(params![project, scope, key], |r| {
             Ok(IdempotencyRecord {
                 project: r.get(0)?,
-                key: r.get(1)?,
-                command: r.get(2)?,
-                request: r.get(3)?,
-                result: r.get(4)?,
-                created_at: Timestamp(r.get(5)?),
+                scope: r.get(1)?,
+                key: r.get(2)?,
+                command: r.get(3)?,
+                request: r.get(4)?,
+                result: r.get(5)?,
+                created_at: Timestamp(r.get(6)?),
             })
         })
         .optional()
@@ -697,8 +702,17 @@ impl Tx for SqliteTx<'_> {
 
     fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
         self.exec(
-            "INSERT INTO idempotency (project, key, command, request, result, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![r.project, r.key, r.command, r.request, r.result, r.created_at.0],
+            "INSERT INTO idempotency (project, scope, key, command, request, result, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.project,
+                r.scope,
+                r.key,
+                r.command,
+                r.request,
+                r.result,
+                r.created_at.0
+            ],
         )?;
         Ok(())
     }

@@ -34,7 +34,13 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
              VALUES ('c1', 'acme/app', 'task', 'acme/app', '7', 1, '019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b', 'alice', 'released', 60,
                      1, 1, 61000000, 2, 'completed', 'first pass', 0),
                     ('c2', 'acme/app', 'task', 'acme/app', '7', 2, '019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b', 'alice', 'held', 1800,
-                     3, 3, 9000000000000000, NULL, NULL, NULL, 0);",
+                     3, 3, 9000000000000000, NULL, NULL, NULL, 0);
+             INSERT INTO idempotency (project, key, command, request, result, created_at)
+             VALUES ('acme/app', 'conversation-1', 'session start', '{}',
+                     '{\"session_id\":\"019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\",\"session\":{\"id\":\"019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\",\"agent\":\"alice\"}}', 1),
+                    ('acme/app', 'claim-7', 'claim', '{}',
+                     '{\"claimed\":true,\"claim\":{\"session_id\":\"019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\"}}', 3),
+                    ('acme/app', 'import:00ff', 'session import', '{}', '{\"session_id\":\"x\"}', 4);",
         )
         .expect("rows of an older baton");
     }
@@ -50,6 +56,25 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
     })
     .expect("read");
     assert_eq!(first.map(|c| c.token), Some(2));
+    // Idempotency records now belong to the caller their stored result names.
+    let scopes = store::read(&store, |tx| {
+        Ok([
+            ("agent:alice", "conversation-1"),
+            ("session:019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b", "claim-7"),
+            ("import", "import:00ff"),
+        ]
+        .map(|(scope, key)| tx.idempotency("acme/app", scope, key).map(|r| r.map(|r| r.command))))
+    })
+    .expect("read");
+    let commands: Vec<Option<String>> = scopes.into_iter().map(|r| r.expect("read a record")).collect();
+    assert_eq!(
+        commands,
+        [
+            Some("session start".into()),
+            Some("claim".into()),
+            Some("session import".into())
+        ]
+    );
 
     // The rules work on the migrated rows: the holder releases, and the database still refuses two holders.
     let baton = Baton::new(Box::new(store), Policy::default());
@@ -83,7 +108,7 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let second_holder = conn.execute(
         "INSERT INTO claims (project, item_type, repo, item_id, token, id, session_id, agent, state, ttl_secs,
                              granted_at, renewed_at, expires_at)

@@ -291,6 +291,48 @@ fn idempotency_key_replays_the_first_answer() {
     );
 }
 
+/// Bob reusing Alice's key is Bob's own request: he is told Alice holds the item, and his log entry is written.
+#[test]
+fn another_sessions_idempotency_key_is_its_own_request() {
+    let env = Env::new();
+    let alice = env.start("alice", "auth");
+    let bob = env.start("bob", "billing");
+    let claim = ["claim", "issue", "15", "--idempotency-key", "claim-issue-15", "--json"];
+    env.run_as("alice", &claim).ok();
+
+    let r = env.run_as("bob", &claim);
+    r.code(3);
+    let j = r.json();
+    assert_eq!(j["claimed"], false, "{j}");
+    assert_eq!(j["claimed_by"]["session"], alice.as_str(), "{j}");
+    let mine = env.run_as("bob", &["claims", "--mine", "--json"]);
+    mine.ok();
+    assert_eq!(mine.json()["claims"], serde_json::json!([]));
+
+    let log = |agent: &str, text: &str| {
+        let r = env.run_as(
+            agent,
+            &[
+                "session",
+                "log",
+                "--progress",
+                text,
+                "--idempotency-key",
+                "log-1",
+                "--json",
+            ],
+        );
+        r.ok();
+        r.json()
+    };
+    assert_eq!(log("alice", "login works")["session_id"], alice.as_str());
+    let logged = log("bob", "invoices render");
+    assert_eq!(logged["session_id"], bob.as_str());
+    let view = env.run_as("bob", &["session", "view", "--json"]);
+    view.ok();
+    assert_eq!(view.json()["progress"][0]["text"], "invoices render");
+}
+
 #[test]
 fn listing_claims() {
     let env = Env::new();

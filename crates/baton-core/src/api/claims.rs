@@ -13,22 +13,29 @@ impl Baton {
             Some(t) => parse::parse_ttl(t)?,
             None => self.policy.default_ttl_secs,
         };
-        if let Some(k) = &req.idempotency_key {
-            parse::check_id("idempotency key", k)?;
-        }
+        check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"item": key, "ttl": ttl});
-        let now = self.now();
         store::write(self.store(), |tx| {
-            if let Some(k) = &req.idempotency_key
-                && let Some(prev) = replay::<ClaimOutcome>(tx, caller, k, "claim", &fingerprint)?
-            {
-                return Ok(prev);
-            }
             // Before the session is read: a store may send the lock (and the read of the item's grants that
             // follows it) together with that read.
             tx.lock_item(&key)?;
             let session = self.session_for_write(tx, caller, "claim for")?;
+            let keyed = Keyed::new(
+                caller,
+                KeyScope::Session(session.id.clone()),
+                req.idempotency_key.as_deref(),
+                "claim",
+                &fingerprint,
+            );
+            if let Some(k) = &keyed
+                && let Some(prev) = k.replay::<ClaimOutcome>(tx)?
+            {
+                return Ok(prev);
+            }
             let latest = tx.latest_claim(&key)?;
+            // Only now, with the item and the session locked: time spent waiting for those locks must not
+            // come off the lease, nor make a live lease look run out.
+            let now = self.now();
             let mut outcome = ClaimOutcome {
                 claimed: true,
                 item: key.clone(),
@@ -119,9 +126,9 @@ impl Baton {
                 outcome.claim = Some(c);
             }
             if outcome.claimed
-                && let Some(k) = &req.idempotency_key
+                && let Some(k) = &keyed
             {
-                remember(tx, caller, k, "claim", &fingerprint, &outcome, now)?;
+                k.remember(tx, &outcome, now)?;
             }
             Ok(outcome)
         })
@@ -143,20 +150,26 @@ impl Baton {
             (Some(_), false) => return Err(Error::bad_input("--reason goes with --force")),
             (None, false) => {}
         }
+        check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"item": key, "status": req.status, "notes": req.notes, "force": req.force});
-        let now = self.now();
         store::write(self.store(), |tx| {
-            if let Some(k) = &req.idempotency_key
-                && let Some(prev) = replay::<Released>(tx, caller, k, "release", &fingerprint)?
-            {
-                return Ok(prev);
-            }
             tx.lock_item(&key)?;
             let session = if req.force {
                 self.try_resolve_session(tx, caller)?
             } else {
                 Some(self.session_for_write(tx, caller, "release for")?)
             };
+            let scope = match &session {
+                Some(s) => KeyScope::Session(s.id.clone()),
+                None => KeyScope::Agent(caller.agent.clone()),
+            };
+            let keyed = Keyed::new(caller, scope, req.idempotency_key.as_deref(), "release", &fingerprint);
+            if let Some(k) = &keyed
+                && let Some(prev) = k.replay::<Released>(tx)?
+            {
+                return Ok(prev);
+            }
+            let now = self.now();
             let latest = tx
                 .latest_claim(&key)?
                 .ok_or_else(|| Error::not_found(format!("no claim on {}: nothing to release", key.label())))?;
@@ -241,8 +254,8 @@ impl Baton {
                 claim: c,
                 forced,
             };
-            if let Some(k) = &req.idempotency_key {
-                remember(tx, caller, k, "release", &fingerprint, &out, now)?;
+            if let Some(k) = &keyed {
+                k.remember(tx, &out, now)?;
             }
             Ok(out)
         })
@@ -250,9 +263,8 @@ impl Baton {
 
     /// Renews the caller's session and all its claims; reports leases lost to takeovers.
     pub fn heartbeat(&self, caller: &Caller) -> Result<Heartbeat> {
-        let now = self.now();
         store::write(self.store(), |tx| {
-            self.sweep_in(tx, &caller.project.key, now)?;
+            self.sweep_in(tx, &caller.project.key, self.now())?;
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             if s.status.is_ended() {
                 return Err(Error::bad_input(format!(
@@ -260,6 +272,19 @@ impl Baton {
                     s.id, s.status
                 )));
             }
+            let held = tx.claims(&ClaimQuery {
+                session_id: Some(s.id.clone()),
+                states: vec![ClaimState::Held, ClaimState::Expired],
+                ..Default::default()
+            })?;
+            let taken = tx.claims(&ClaimQuery {
+                session_id: Some(s.id.clone()),
+                states: vec![ClaimState::TakenOver],
+                loss_unreported: true,
+                ..Default::default()
+            })?;
+            // The renewals run from now, once the session and its claims are locked.
+            let now = self.now();
             let was = s.status;
             s.status = SessionStatus::Active;
             s.last_seen = now;
@@ -270,11 +295,7 @@ impl Baton {
                 event(tx, &s, now, "session.resumed", s.id.clone(), json!({"by": "heartbeat"}))?;
             }
             let mut renewed = Vec::new();
-            for mut c in tx.claims(&ClaimQuery {
-                session_id: Some(s.id.clone()),
-                states: vec![ClaimState::Held, ClaimState::Expired],
-                ..Default::default()
-            })? {
+            for mut c in held {
                 c.state = ClaimState::Held;
                 c.renewed_at = now;
                 c.expires_at = now.plus_secs(c.ttl_secs);
@@ -282,12 +303,7 @@ impl Baton {
                 renewed.push(c);
             }
             let mut lost = Vec::new();
-            for mut c in tx.claims(&ClaimQuery {
-                session_id: Some(s.id.clone()),
-                states: vec![ClaimState::TakenOver],
-                loss_unreported: true,
-                ..Default::default()
-            })? {
+            for mut c in taken {
                 c.loss_reported = true;
                 tx.update_claim(&c)?;
                 let key = c.key();
@@ -371,14 +387,15 @@ impl Baton {
 
     /// Moves stale sessions to paused and marks run-out claims expired, in this project (or all).
     pub fn sweep(&self, project: Option<&str>) -> Result<Sweep> {
-        let now = self.now();
-        store::write(self.store(), |tx| self.sweep_scope(tx, project, now))
+        store::write(self.store(), |tx| self.sweep_scope(tx, project, self.now()))
     }
 
     pub(super) fn sweep_in(&self, tx: &mut dyn Tx, project: &str, now: Timestamp) -> Result<Sweep> {
         self.sweep_scope(tx, Some(project), now)
     }
 
+    /// `now` may be read before the transaction waited for the rows it sweeps: that only makes a sweep
+    /// later, never wrong, since the stores re-check what they lock against its committed state.
     pub(super) fn sweep_scope(&self, tx: &mut dyn Tx, project: Option<&str>, now: Timestamp) -> Result<Sweep> {
         let mut out = Sweep::default();
         let stale = tx.sessions(&SessionQuery {

@@ -345,66 +345,90 @@ pub fn clip(s: &str, max: usize) -> String {
     out
 }
 
-/// Looks up an earlier result for this idempotency key; errors when the key was used for another request.
-fn replay<T: DeserializeOwned>(
-    tx: &mut dyn Tx,
-    caller: &Caller,
-    key: &str,
-    command: &str,
-    fingerprint: &Value,
-) -> Result<Option<T>> {
-    let Some(rec) = tx.idempotency(&caller.project.key, key)? else {
-        return Ok(None);
-    };
-    let request = fingerprint.to_string();
-    if rec.command != command || rec.request != request {
-        return Err(Error::bad_input(format!(
-            "idempotency key '{key}' was already used for a different request ({}): use a new key for a new request",
-            rec.command
-        )));
+/// Checks an idempotency key before any transaction starts.
+fn check_key(key: Option<&String>) -> Result<()> {
+    match key {
+        Some(k) => parse::check_id("idempotency key", k),
+        None => Ok(()),
     }
-    serde_json::from_str(&rec.result)
-        .map(Some)
-        .map_err(|e| Error::internal(format!("stored result for idempotency key '{key}' is unreadable: {e}")))
 }
 
-fn remember<T: Serialize>(
-    tx: &mut dyn Tx,
-    caller: &Caller,
-    key: &str,
-    command: &str,
-    fingerprint: &Value,
-    result: &T,
-    now: Timestamp,
-) -> Result<()> {
-    let result = serde_json::to_string(result).map_err(|e| Error::internal(e.to_string()))?;
-    tx.put_idempotency(&IdempotencyRecord {
-        project: caller.project.key.clone(),
-        key: key.to_string(),
-        command: command.to_string(),
-        request: fingerprint.to_string(),
-        result,
-        created_at: now,
-    })
+/// An idempotency key as one caller used it for one request.
+///
+/// Keys are scoped to their caller ([`KeyScope`]): the same key from another session or agent is that
+/// caller's own request, never a replay of someone else's result.
+struct Keyed<'a> {
+    project: &'a str,
+    scope: String,
+    key: &'a str,
+    command: &'static str,
+    request: String,
 }
 
-/// Runs `f` once per idempotency key: a retry returns the first call's stored result.
-#[allow(clippy::too_many_arguments)]
-fn idempotent<T: Serialize + DeserializeOwned>(
+impl<'a> Keyed<'a> {
+    /// `None` when the call carries no key.
+    fn new(
+        caller: &'a Caller,
+        scope: KeyScope,
+        key: Option<&'a str>,
+        command: &'static str,
+        fingerprint: &Value,
+    ) -> Option<Keyed<'a>> {
+        key.map(|key| Keyed {
+            project: &caller.project.key,
+            scope: scope.as_stored(),
+            key,
+            command,
+            request: fingerprint.to_string(),
+        })
+    }
+
+    /// The result of this caller's earlier call with this key; an error when that call was another request.
+    fn replay<T: DeserializeOwned>(&self, tx: &mut dyn Tx) -> Result<Option<T>> {
+        let Some(rec) = tx.idempotency(self.project, &self.scope, self.key)? else {
+            return Ok(None);
+        };
+        if rec.command != self.command || rec.request != self.request {
+            return Err(Error::bad_input(format!(
+                "idempotency key '{}' was already used for a different request ({}): use a new key for a new request",
+                self.key, rec.command
+            )));
+        }
+        serde_json::from_str(&rec.result).map(Some).map_err(|e| {
+            Error::internal(format!(
+                "stored result for idempotency key '{}' is unreadable: {e}",
+                self.key
+            ))
+        })
+    }
+
+    /// Stores the result for retries.
+    fn remember<T: Serialize>(&self, tx: &mut dyn Tx, result: &T, now: Timestamp) -> Result<()> {
+        let result = serde_json::to_string(result).map_err(|e| Error::internal(e.to_string()))?;
+        tx.put_idempotency(&IdempotencyRecord {
+            project: self.project.to_string(),
+            scope: self.scope.clone(),
+            key: self.key.to_string(),
+            command: self.command.to_string(),
+            request: self.request.clone(),
+            result,
+            created_at: now,
+        })
+    }
+}
+
+/// Runs `f` once per key: a retry by the same caller returns the first call's stored result.
+fn once<T: Serialize + DeserializeOwned>(
     tx: &mut dyn Tx,
-    caller: &Caller,
-    key: Option<&str>,
-    command: &str,
-    fingerprint: &Value,
+    keyed: Option<&Keyed>,
     now: Timestamp,
     f: impl FnOnce(&mut dyn Tx) -> Result<T>,
 ) -> Result<T> {
-    let Some(key) = key else { return f(tx) };
-    parse::check_id("idempotency key", key)?;
-    if let Some(prev) = replay(tx, caller, key, command, fingerprint)? {
+    let Some(k) = keyed else { return f(tx) };
+    if let Some(prev) = k.replay(tx)? {
         return Ok(prev);
     }
     let out = f(tx)?;
-    remember(tx, caller, key, command, fingerprint, &out, now)?;
+    k.remember(tx, &out, now)?;
     Ok(out)
 }

@@ -20,63 +20,63 @@ impl Baton {
         for t in &req.task_ids {
             parse::check_id("task id", t)?;
         }
+        check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"context": req.context, "name": req.name, "task_ids": req.task_ids, "role": req.role, "agent": caller.agent});
-        let now = self.now();
         let started: SessionStarted = store::write(self.store(), |tx| {
-            idempotent(
-                tx,
+            let now = self.now();
+            let keyed = Keyed::new(
                 caller,
+                KeyScope::Agent(caller.agent.clone()),
                 req.idempotency_key.as_deref(),
                 "session start",
                 &fingerprint,
-                now,
-                |tx| {
-                    self.sweep_in(tx, &caller.project.key, now)?;
-                    let git = caller.project.git.as_ref();
-                    let session = Session {
-                        id: uuid::Uuid::now_v7().to_string(),
-                        project: caller.project.key.clone(),
-                        agent: caller.agent.clone(),
-                        name: req.name.clone(),
-                        role: req.role.clone(),
-                        context: req.context.clone(),
-                        task_ids: req.task_ids.clone(),
-                        status: SessionStatus::Active,
-                        stale: false,
-                        git_branch: git.and_then(|g| g.branch.clone()),
-                        git_commit: git.and_then(|g| g.commit.clone()),
-                        worktree: git.map(|g| g.worktree.display().to_string()),
-                        created_at: now,
-                        updated_at: now,
-                        last_seen: now,
-                        ended_at: None,
-                        compaction_count: 0,
-                        summary: None,
-                        handoff: None,
-                    };
-                    tx.insert_session(&session)?;
-                    event(
-                        tx,
-                        &session,
-                        now,
-                        "session.started",
-                        session.id.clone(),
-                        json!({
-                            "context": session.context, "name": session.name, "task_ids": session.task_ids,
-                            "role": session.role, "git_branch": session.git_branch,
-                        }),
-                    )?;
-                    let digest = self.digest_in(tx, caller, Some(&session), now)?;
-                    Ok(SessionStarted {
-                        session_id: session.id.clone(),
-                        handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
-                        last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
-                        last_handoff: digest.last_handoff.clone(),
-                        session,
-                        digest,
-                    })
-                },
-            )
+            );
+            once(tx, keyed.as_ref(), now, |tx| {
+                self.sweep_in(tx, &caller.project.key, now)?;
+                let git = caller.project.git.as_ref();
+                let session = Session {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    project: caller.project.key.clone(),
+                    agent: caller.agent.clone(),
+                    name: req.name.clone(),
+                    role: req.role.clone(),
+                    context: req.context.clone(),
+                    task_ids: req.task_ids.clone(),
+                    status: SessionStatus::Active,
+                    stale: false,
+                    git_branch: git.and_then(|g| g.branch.clone()),
+                    git_commit: git.and_then(|g| g.commit.clone()),
+                    worktree: git.map(|g| g.worktree.display().to_string()),
+                    created_at: now,
+                    updated_at: now,
+                    last_seen: now,
+                    ended_at: None,
+                    compaction_count: 0,
+                    summary: None,
+                    handoff: None,
+                };
+                tx.insert_session(&session)?;
+                event(
+                    tx,
+                    &session,
+                    now,
+                    "session.started",
+                    session.id.clone(),
+                    json!({
+                        "context": session.context, "name": session.name, "task_ids": session.task_ids,
+                        "role": session.role, "git_branch": session.git_branch,
+                    }),
+                )?;
+                let digest = self.digest_in(tx, caller, Some(&session), now)?;
+                Ok(SessionStarted {
+                    session_id: session.id.clone(),
+                    handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
+                    last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
+                    last_handoff: digest.last_handoff.clone(),
+                    session,
+                    digest,
+                })
+            })
         })?;
         Ok(started)
     }
@@ -93,26 +93,26 @@ impl Baton {
                 req.kind
             )));
         }
+        check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"kind": req.kind, "text": req.text, "rationale": req.rationale});
-        let now = self.now();
         store::write(self.store(), |tx| {
-            idempotent(
-                tx,
+            let mut s = self.session_for_write(tx, caller, "log to")?;
+            let now = self.now();
+            let keyed = Keyed::new(
                 caller,
+                KeyScope::Session(s.id.clone()),
                 req.idempotency_key.as_deref(),
                 "session log",
                 &fingerprint,
-                now,
-                |tx| {
-                    let mut s = self.session_for_write(tx, caller, "log to")?;
-                    let entry = self.add_entry(tx, &mut s, caller, now, req.kind, &req.text, req.rationale.clone())?;
-                    tx.update_session(&s)?;
-                    Ok(Logged {
-                        session_id: s.id.clone(),
-                        entry,
-                    })
-                },
-            )
+            );
+            once(tx, keyed.as_ref(), now, |tx| {
+                let entry = self.add_entry(tx, &mut s, caller, now, req.kind, &req.text, req.rationale.clone())?;
+                tx.update_session(&s)?;
+                Ok(Logged {
+                    session_id: s.id.clone(),
+                    entry,
+                })
+            })
         })
     }
 
@@ -121,8 +121,8 @@ impl Baton {
         if let Some(n) = &note {
             parse::check_text("note", n)?;
         }
-        let now = self.now();
         store::write(self.store(), |tx| {
+            let now = self.now();
             let mut s = self.session_for_write(tx, caller, "checkpoint")?;
             let text = note.clone().unwrap_or_else(|| "checkpoint".to_string());
             let entry = self.add_entry(tx, &mut s, caller, now, EntryKind::Checkpoint, &text, None)?;
@@ -136,8 +136,8 @@ impl Baton {
 
     /// Counts a context compaction and checkpoints.
     pub fn record_compaction(&self, caller: &Caller) -> Result<Session> {
-        let now = self.now();
         store::write(self.store(), |tx| {
+            let now = self.now();
             let mut s = self.session_for_write(tx, caller, "checkpoint")?;
             s.compaction_count += 1;
             self.add_entry(
@@ -159,8 +159,8 @@ impl Baton {
         if let Some(n) = &note {
             parse::check_text("note", n)?;
         }
-        let now = self.now();
         store::write(self.store(), |tx| {
+            let now = self.now();
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
             transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
             self.refresh_git(&mut s, caller);
@@ -188,8 +188,8 @@ impl Baton {
         if let Some(id) = id {
             parse::check_session_id(id)?;
         }
-        let now = self.now();
         store::write(self.store(), |tx| {
+            let now = self.now();
             self.sweep_in(tx, &caller.project.key, now)?;
             let mut s = match id.or(caller.session.as_deref()) {
                 Some(id) => self.load_session(tx, id)?,
@@ -258,28 +258,33 @@ impl Baton {
             next: req.next.clone(),
             blockers: req.blockers.clone(),
         };
+        check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"summary": req.summary, "handoff": handoff});
-        let now = self.now();
+        const COMMAND: &str = "session end";
         store::write(self.store(), |tx| {
-            idempotent(
-                tx,
-                caller,
-                req.idempotency_key.as_deref(),
-                "session end",
-                &fingerprint,
-                now,
-                |tx| {
-                    let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
-                    transition(
-                        &s,
-                        SessionStatus::Completed,
-                        &[SessionStatus::Active, SessionStatus::Paused],
-                    )?;
-                    s.summary = req.summary.clone();
-                    s.handoff = Some(handoff.clone());
-                    self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
+            let now = self.now();
+            let key = req.idempotency_key.as_deref();
+            let mut s = match self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused]) {
+                Ok(s) => s,
+                // A retry of an end that went through finds no open session: the one it ended is the
+                // agent's latest ended session, with this key in its scope.
+                Err(e @ Error::NotFound { .. }) if caller.session.is_none() => match key {
+                    Some(k) => self.ended_with_key(tx, caller, k)?.ok_or(e)?,
+                    None => return Err(e),
                 },
-            )
+                Err(e) => return Err(e),
+            };
+            let keyed = Keyed::new(caller, KeyScope::Session(s.id.clone()), key, COMMAND, &fingerprint);
+            once(tx, keyed.as_ref(), now, |tx| {
+                transition(
+                    &s,
+                    SessionStatus::Completed,
+                    &[SessionStatus::Active, SessionStatus::Paused],
+                )?;
+                s.summary = req.summary.clone();
+                s.handoff = Some(handoff.clone());
+                self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
+            })
         })
     }
 
@@ -288,8 +293,8 @@ impl Baton {
         if let CloseAs::Abandon { reason } = &how {
             parse::check_nonempty_text("reason", reason)?;
         }
-        let now = self.now();
         store::write(self.store(), |tx| {
+            let now = self.now();
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             let from = [
                 SessionStatus::Drafting,
@@ -317,6 +322,22 @@ impl Baton {
                 }
             }
         })
+    }
+
+    /// The agent's latest completed session in this project, if an end with this key completed it.
+    fn ended_with_key(&self, tx: &mut dyn Tx, caller: &Caller, key: &str) -> Result<Option<Session>> {
+        let latest = tx.sessions(&SessionQuery {
+            project: Some(caller.project.key.clone()),
+            agent: Some(caller.agent.clone()),
+            statuses: vec![SessionStatus::Completed],
+            limit: Some(1),
+            ..Default::default()
+        })?;
+        let Some(s) = latest.into_iter().next() else {
+            return Ok(None);
+        };
+        let scope = KeyScope::Session(s.id.clone()).as_stored();
+        Ok(tx.idempotency(&caller.project.key, &scope, key)?.map(|_| s))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -384,8 +405,9 @@ impl Baton {
     pub fn session_for_key(&self, caller: &Caller, key: &str) -> Result<Option<Session>> {
         parse::check_id("idempotency key", key)?;
         let now = self.now();
+        let scope = KeyScope::Agent(caller.agent.clone()).as_stored();
         store::read(self.store(), |tx| {
-            let Some(rec) = tx.idempotency(&caller.project.key, key)? else {
+            let Some(rec) = tx.idempotency(&caller.project.key, &scope, key)? else {
                 return Ok(None);
             };
             if rec.command != "session start" {
