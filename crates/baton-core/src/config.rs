@@ -22,6 +22,8 @@ pub struct ConfigFile {
     pub claim_ttl: Option<String>,
     /// Upper bound on a digest's size in characters.
     pub digest_max_chars: Option<usize>,
+    /// How long a call waits for a lock held by someone else before it gives up, like `10s`.
+    pub lock_timeout: Option<String>,
     /// Session documents: `[docs] auto = true, layout = "agents"`.
     pub docs: Option<DocsConfig>,
 }
@@ -64,7 +66,7 @@ impl ConfigFile {
     pub fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
         let cfg: ConfigFile = toml::from_str(text).map_err(|e| {
             Error::bad_input(format!(
-                "invalid config file {origin}: {e}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, and a [docs] table with auto and layout"
+                "invalid config file {origin}: {e}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, lock_timeout, and a [docs] table with auto and layout"
             ))
         })?;
         if let Some(layout) = cfg.docs.as_ref().and_then(|d| d.layout.as_deref())
@@ -87,6 +89,7 @@ impl ConfigFile {
             stale_after: other.stale_after.or(self.stale_after),
             claim_ttl: other.claim_ttl.or(self.claim_ttl),
             digest_max_chars: other.digest_max_chars.or(self.digest_max_chars),
+            lock_timeout: other.lock_timeout.or(self.lock_timeout),
             docs: match (self.docs, other.docs) {
                 (Some(mine), Some(theirs)) => Some(mine.overlay(theirs)),
                 (mine, theirs) => theirs.or(mine),
@@ -156,4 +159,22 @@ impl Policy {
         }
         Ok(p)
     }
+}
+
+/// The longest `lock_timeout` accepted: a call that waits longer than this has hung.
+const MAX_LOCK_TIMEOUT_SECS: i64 = 3600;
+
+/// Store options from a `lock_timeout` setting (`origin` names where it came from, for errors).
+pub fn store_options(lock_timeout: Option<&str>, origin: &str) -> Result<crate::store::StoreOptions> {
+    let mut options = crate::store::StoreOptions::default();
+    if let Some(v) = lock_timeout {
+        let secs = parse_duration(v).map_err(|e| Error::bad_input(format!("{origin}: {e}")))?;
+        if !(1..=MAX_LOCK_TIMEOUT_SECS).contains(&secs) {
+            return Err(Error::bad_input(format!(
+                "{origin}: lock_timeout '{v}' is out of range: expected from 1s to 1h"
+            )));
+        }
+        options.lock_timeout = std::time::Duration::from_secs(secs as u64);
+    }
+    Ok(options)
 }

@@ -20,6 +20,10 @@ pub enum Error {
     /// Storage or environment failure.
     #[error("{message}")]
     Internal { message: String },
+    /// The database stayed locked by someone else for longer than baton waits. Nothing was changed;
+    /// the same call may succeed later. `details` says who holds what, where the store can tell.
+    #[error("{message}")]
+    Busy { message: String, details: Value },
 }
 
 impl Error {
@@ -44,31 +48,38 @@ impl Error {
             message: message.into(),
         }
     }
+    pub fn busy(message: impl Into<String>, details: Value) -> Self {
+        Error::Busy {
+            message: message.into(),
+            details,
+        }
+    }
 
-    /// Stable machine-readable name of the kind (`bad_input`, `conflict`, `not_found`, `internal`).
+    /// Stable machine-readable name of the kind (`bad_input`, `conflict`, `not_found`, `internal`, `busy`).
     pub fn kind(&self) -> &'static str {
         match self {
             Error::BadInput { .. } => "bad_input",
             Error::Conflict { .. } => "conflict",
             Error::NotFound { .. } => "not_found",
             Error::Internal { .. } => "internal",
+            Error::Busy { .. } => "busy",
         }
     }
 
     /// The process exit code for this kind (see the README's exit code table).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Internal { .. } => 1,
+            Error::Internal { .. } | Error::Busy { .. } => 1,
             Error::BadInput { .. } => 2,
             Error::Conflict { .. } => 3,
             Error::NotFound { .. } => 4,
         }
     }
 
-    /// Extra structured details (only conflicts carry them).
+    /// Extra structured details (conflicts and busy errors carry them).
     pub fn details(&self) -> Option<&Value> {
         match self {
-            Error::Conflict { details, .. } => Some(details),
+            Error::Conflict { details, .. } | Error::Busy { details, .. } => Some(details),
             _ => None,
         }
     }

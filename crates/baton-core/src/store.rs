@@ -7,6 +7,27 @@ use crate::model::{
 };
 use crate::time::Timestamp;
 
+/// How a store waits for what others hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The longest one call waits for a lock another process or transaction holds (SQLite's write lock,
+    /// PostgreSQL's row, table and advisory locks) before it gives up with [`Error::Busy`], changing nothing.
+    pub lock_timeout: std::time::Duration,
+}
+
+impl StoreOptions {
+    /// `lock_timeout` when nothing says otherwise.
+    pub const DEFAULT_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            lock_timeout: StoreOptions::DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+}
+
 /// Which sessions to list. Results are newest `updated_at` first.
 #[derive(Debug, Clone, Default)]
 pub struct SessionQuery {

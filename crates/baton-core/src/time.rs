@@ -87,3 +87,15 @@ pub fn human_span(secs: i64) -> String {
     };
     if secs < 0 { format!("-{out}") } else { out }
 }
+
+/// A wait as short as it is precise: `10s`, `1.5s`, `800ms`.
+pub fn human_wait(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}

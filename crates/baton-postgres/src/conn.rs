@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use baton_core::{Error, Result};
 use futures_util::future::{join, join_all};
@@ -18,7 +19,8 @@ use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row, SimpleQueryMessage, Statement};
 
-use crate::{is_retryable, pg_error};
+use crate::pg_error;
+use tokio_postgres::error::SqlState;
 
 /// Queued statements are sent once this many are waiting, so a long transaction never builds up an
 /// unbounded pipeline.
@@ -53,17 +55,51 @@ enum Answer {
     Rows(Vec<Row>),
 }
 
-/// A failed statement: the error to report, and whether running the transaction again may succeed.
+/// Why a statement failed, as far as what to do next depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// Anything else: the error stands.
+    Other,
+    /// A serialization failure or a deadlock: the transaction was rolled back, and running it again may win.
+    LostRace,
+    /// A lock stayed held by someone else past `lock_timeout`.
+    LockTimeout,
+    /// A statement ran past `statement_timeout`.
+    StatementTimeout,
+    /// The connection is gone, for a reason the client cannot see.
+    ConnectionLost,
+    /// The server ended the connection because its transaction sat idle past the idle timeout: that
+    /// transaction was certainly rolled back, COMMIT included.
+    IdleTimeout,
+}
+
+impl Cause {
+    pub(crate) fn of(e: &tokio_postgres::Error) -> Cause {
+        match e.code() {
+            Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED => {
+                Cause::LostRace
+            }
+            Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE => Cause::LockTimeout,
+            Some(c) if *c == SqlState::QUERY_CANCELED => Cause::StatementTimeout,
+            Some(c) if *c == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT => Cause::IdleTimeout,
+            Some(_) => Cause::Other,
+            None if e.is_closed() => Cause::ConnectionLost,
+            None => Cause::Other,
+        }
+    }
+}
+
+/// A failed statement: the error to report, and why it failed.
 pub(crate) struct Failure {
     pub(crate) error: Error,
-    pub(crate) retryable: bool,
+    pub(crate) cause: Cause,
 }
 
 impl Failure {
     pub(crate) fn new(what: &str, e: &tokio_postgres::Error) -> Failure {
         Failure {
             error: pg_error(what, e),
-            retryable: is_retryable(e),
+            cause: Cause::of(e),
         }
     }
 }
@@ -82,6 +118,8 @@ pub(crate) struct Conn {
     in_transaction: bool,
     /// How many times statements were sent: tells a transaction whether any of it reached the server.
     round_trips: u64,
+    /// Why the connection ended, once it has.
+    ended: Arc<Mutex<Option<Cause>>>,
 }
 
 impl Conn {
@@ -92,9 +130,15 @@ impl Conn {
             .build()
             .map_err(|e| format!("cannot start the connection's runtime: {e}"))?;
         let (client, connection) = rt.block_on(config.connect(NoTls)).map_err(|e| crate::describe(&e))?;
-        // The connection runs whenever this thread waits for an answer (every call below does).
+        // The connection runs whenever this thread waits for an answer (every call below does). The error it
+        // ends with (the server's reason for closing it, if it gave one) is kept: it tells whether an open
+        // transaction was rolled back.
+        let ended = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&ended);
         rt.spawn(async move {
-            let _ = connection.await;
+            if let Err(e) = connection.await {
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cause::of(&e));
+            }
         });
         Ok(Conn {
             rt,
@@ -106,11 +150,23 @@ impl Conn {
             next_tag: 0,
             round_trips: 0,
             in_transaction: false,
+            ended,
         })
     }
 
     pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+
+    /// A failure's cause, made precise by why the connection ended when the client saw only that it did.
+    pub(crate) fn cause(&self, cause: Cause) -> Cause {
+        if cause != Cause::ConnectionLost {
+            return cause;
+        }
+        match *self.ended.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(Cause::IdleTimeout) => Cause::IdleTimeout,
+            _ => Cause::ConnectionLost,
+        }
     }
 
     /// Marks a transaction open (begun) or ended (committed or rolled back).
@@ -346,12 +402,12 @@ fn settle(
             }
             (Queued::Simple { .. } | Queued::Fetch { .. }, Ok(_)) => None,
             (Queued::Execute { check, .. }, answer) => {
-                let retryable = answer.as_ref().err().is_some_and(is_retryable);
+                let cause = answer.as_ref().err().map_or(Cause::Other, Cause::of);
                 let count = answer.map(|a| match a {
                     Answer::Count(n) => n,
                     Answer::Rows(rows) => rows.len() as u64,
                 });
-                check(count).err().map(|error| Failure { error, retryable })
+                check(count).err().map(|error| Failure { error, cause })
             }
         };
         if first.is_none() {

@@ -14,14 +14,14 @@ mod tx;
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use baton_core::model::{ClaimState, EntryKind, SessionStatus};
-use baton_core::store::{Store, Tx};
+use baton_core::store::{Store, StoreOptions, Tx};
 use baton_core::{Error, Result, Timestamp};
-use tokio_postgres::error::SqlState;
+use serde_json::json;
 
-use crate::conn::Conn;
+use crate::conn::{Cause, Conn};
 use crate::tx::PgTx;
 
 /// Schema migrations, in order. Each runs once per schema, inside the migration transaction.
@@ -42,6 +42,7 @@ pub struct PgStore {
     url: String,
     schema: Option<String>,
     location: String,
+    options: StoreOptions,
 }
 
 impl fmt::Debug for PgStore {
@@ -55,53 +56,72 @@ impl fmt::Debug for PgStore {
 impl PgStore {
     /// Connects to the database at `url` and applies pending migrations.
     pub fn open(url: &str) -> Result<PgStore> {
-        PgStore::connect(url, None)
+        PgStore::open_with(url, &StoreOptions::default())
+    }
+
+    /// Like [`PgStore::open`], waiting at most `options.lock_timeout` for any lock.
+    pub fn open_with(url: &str, options: &StoreOptions) -> Result<PgStore> {
+        PgStore::connect(url, None, options)
     }
 
     /// Like [`PgStore::open`], but keeps baton's tables in `schema`, creating it when missing.
     pub fn open_in_schema(url: &str, schema: &str) -> Result<PgStore> {
+        PgStore::open_in_schema_with(url, schema, &StoreOptions::default())
+    }
+
+    /// [`PgStore::open_in_schema`] with [`PgStore::open_with`]'s options.
+    pub fn open_in_schema_with(url: &str, schema: &str, options: &StoreOptions) -> Result<PgStore> {
         if schema.is_empty() || schema.len() > 63 {
             return Err(Error::bad_input(format!(
                 "invalid PostgreSQL schema name '{schema}': expected 1 to 63 characters"
             )));
         }
-        PgStore::connect(url, Some(schema))
+        PgStore::connect(url, Some(schema), options)
     }
 
-    fn connect(url: &str, schema: Option<&str>) -> Result<PgStore> {
+    fn connect(url: &str, schema: Option<&str>, options: &StoreOptions) -> Result<PgStore> {
         let mut location = redact_url(url);
         if let Some(s) = schema {
             location.push_str(&format!(" (schema {s})"));
         }
-        let mut conn = connect(url, schema)?;
-        migrate(&mut conn, schema)?;
+        let mut conn = connect(url, schema, options)?;
+        migrate(&mut conn, schema, options)?;
         Ok(PgStore {
             conn: Mutex::new(conn),
             url: url.to_string(),
             schema: schema.map(str::to_string),
             location,
+            options: *options,
         })
     }
 
     /// The connection, reconnecting first when the server closed it.
     fn conn(&self) -> Result<MutexGuard<'_, Conn>> {
         let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_closed() {
-            *guard = connect(&self.url, self.schema.as_deref())?;
-        }
+        self.reconnect_if_closed(&mut guard)?;
         // A panic inside a transaction left it open: nothing of it is kept.
         guard.abandon_transaction();
         Ok(guard)
     }
 
+    fn reconnect_if_closed(&self, conn: &mut Conn) -> Result<()> {
+        if conn.is_closed() {
+            *conn = connect(&self.url, self.schema.as_deref(), &self.options)?;
+        }
+        Ok(())
+    }
+
     fn run(&self, write: bool, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let mut guard = self.conn()?;
         let conn = &mut *guard;
+        let started = Instant::now();
         let mut attempt = 0;
         // Set once a read turned out to read events after its snapshot was taken.
         let mut horizon_first = false;
         loop {
             attempt += 1;
+            // A retry after the server closed the connection (nothing of the transaction was kept) runs on a new one.
+            self.reconnect_if_closed(conn)?;
             let mut ptx = PgTx::begin(conn, write);
             let outcome = if horizon_first {
                 ptx.establish_horizon().and_then(|_| f(&mut ptx))
@@ -121,15 +141,156 @@ impl PgStore {
             };
             match result {
                 Ok(()) => return Ok(()),
-                Err(_) if retryable && attempt < MAX_ATTEMPTS => backoff(attempt),
+                // Retries stop at the lock timeout too: the whole call waits no longer than that.
+                Err(_) if retryable && attempt < MAX_ATTEMPTS && started.elapsed() < self.options.lock_timeout => {
+                    backoff(attempt)
+                }
+                Err(e @ Error::Busy { .. }) => return Err(explain_busy(conn, e, &self.options)),
                 Err(e) => return Err(e),
             }
         }
     }
 }
 
-/// Opens a connection to `url`, with `schema` first on its search path.
-fn connect(url: &str, schema: Option<&str>) -> Result<Conn> {
+/// The session settings that bound every wait of baton's own connections (see [`StoreOptions`]):
+/// a lock held by someone else, a statement that runs too long, and a transaction of baton's that sits
+/// idle (its process stopped or hung) while others wait for its locks.
+fn session_limits(options: &StoreOptions) -> Limits {
+    let lock = options.lock_timeout;
+    Limits {
+        lock,
+        statement: (lock * 3).max(Duration::from_secs(30)),
+        // Half the lock timeout: others waiting for a stuck transaction's locks get them before they give up.
+        idle_in_transaction: (lock / 2).max(Duration::from_secs(1)),
+    }
+}
+
+struct Limits {
+    lock: Duration,
+    statement: Duration,
+    idle_in_transaction: Duration,
+}
+
+/// A lock or statement timeout: the database is busy, nothing was changed.
+pub(crate) fn timed_out(e: Error, cause: Cause) -> Error {
+    let what = match cause {
+        Cause::StatementTimeout => "statement_timeout",
+        _ => "lock_timeout",
+    };
+    Error::busy(e.to_string(), json!({"timeout": what}))
+}
+
+/// Turns a timeout into a message that says who holds locks on baton's tables and what to do.
+fn explain_busy(conn: &mut Conn, e: Error, options: &StoreOptions) -> Error {
+    let Error::Busy { details, .. } = &e else {
+        return e;
+    };
+    let statement = details.get("timeout").and_then(|t| t.as_str()) == Some("statement_timeout");
+    let limits = session_limits(options);
+    let holders = lock_holders(conn).unwrap_or_default();
+    let mut message = if statement {
+        format!(
+            "PostgreSQL is busy: a statement did not finish within {}, and baton gave up; nothing was changed",
+            baton_core::time::human_wait(limits.statement)
+        )
+    } else {
+        format!(
+            "PostgreSQL is busy: baton waited {} for a lock that another transaction holds, and gave up; nothing was changed",
+            baton_core::time::human_wait(limits.lock)
+        )
+    };
+    if holders.is_empty() {
+        message.push_str(". Try again; if it stays busy, look for long transactions in pg_stat_activity");
+    } else {
+        let list: Vec<String> = holders.iter().map(Holder::describe).collect();
+        message.push_str(&format!(". Holding locks on baton's tables: {}", list.join("; ")));
+        message.push_str(&format!(
+            ". Try again; if it stays busy, end that transaction (stop or kill its process, or run SELECT pg_terminate_backend({}))",
+            holders[0].pid
+        ));
+    }
+    message.push_str(", or raise lock_timeout (BATON_LOCK_TIMEOUT, or lock_timeout in .baton/config.toml)");
+    Error::busy(
+        message,
+        json!({
+            "timeout": if statement { "statement_timeout" } else { "lock_timeout" },
+            "waited_ms": (if statement { limits.statement } else { limits.lock }).as_millis() as u64,
+            "holders": holders.iter().map(Holder::to_json).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+/// A server process whose transaction holds locks on baton's tables (or advisory locks).
+struct Holder {
+    pid: i32,
+    application: String,
+    user: String,
+    state: String,
+    xact_secs: f64,
+    locks: String,
+    query: String,
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        let app = if self.application.is_empty() {
+            String::new()
+        } else {
+            format!("application '{}', ", self.application)
+        };
+        format!(
+            "server process {} ({app}user {}, {} for {:.0}s) holds {} — last statement: {}",
+            self.pid, self.user, self.state, self.xact_secs, self.locks, self.query
+        )
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "pid": self.pid, "application": self.application, "user": self.user, "state": self.state,
+            "transaction_secs": self.xact_secs, "locks": self.locks, "query": self.query,
+        })
+    }
+}
+
+/// The oldest transactions, other than this connection's, that hold locks a baton call may wait for: on
+/// baton's tables in this connection's schema, or advisory ones (claims lock their items with those).
+fn lock_holders(conn: &mut Conn) -> std::result::Result<Vec<Holder>, tokio_postgres::Error> {
+    let rows = conn.query_sql(
+        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.state, ''),
+                extract(epoch FROM now() - a.xact_start)::float8,
+                string_agg(DISTINCT l.mode || CASE WHEN c.relname IS NULL THEN ' (' || l.locktype || ')'
+                                                   ELSE ' on ' || c.relname END, ', '),
+                left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 160)
+         FROM pg_locks l
+         JOIN pg_stat_activity a ON a.pid = l.pid
+         LEFT JOIN pg_class c ON c.oid = l.relation
+         WHERE l.granted AND a.pid <> pg_backend_pid() AND a.datname = current_database()
+           AND a.xact_start IS NOT NULL
+           AND (l.locktype = 'advisory'
+                OR (c.relnamespace = current_schema()::regnamespace
+                    AND c.relname IN ('sessions', 'claims', 'journal_entries', 'events', 'idempotency',
+                                      'baton_event_gate', 'baton_schema_version')))
+         GROUP BY a.pid, a.application_name, a.usename, a.state, a.xact_start, a.query
+         ORDER BY a.xact_start
+         LIMIT 3",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| Holder {
+            pid: r.get(0),
+            application: r.get(1),
+            user: r.get(2),
+            state: r.get(3),
+            xact_secs: r.get::<_, Option<f64>>(4).unwrap_or(0.0),
+            locks: r.get::<_, Option<String>>(5).unwrap_or_default(),
+            query: r.get(6),
+        })
+        .collect())
+}
+
+/// Opens a connection to `url`, with `schema` first on its search path and every wait bounded.
+fn connect(url: &str, schema: Option<&str>, options: &StoreOptions) -> Result<Conn> {
     let mut config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
         Error::bad_input(format!(
             "invalid PostgreSQL URL {}: {}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
@@ -141,8 +302,22 @@ fn connect(url: &str, schema: Option<&str>) -> Result<Conn> {
         config.connect_timeout(Duration::from_secs(10));
     }
     if config.get_application_name().is_none() {
-        config.application_name("baton");
+        // Whoever finds this connection holding locks can tell which process it is.
+        config.application_name(format!("baton (pid {})", std::process::id()));
     }
+    // Sent with the startup message, so they cost no round trip; options in the URL come after and win.
+    let limits = session_limits(options);
+    let mut startup = format!(
+        "-c lock_timeout={} -c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+        limits.lock.as_millis(),
+        limits.statement.as_millis(),
+        limits.idle_in_transaction.as_millis()
+    );
+    if let Some(theirs) = config.get_options() {
+        startup.push(' ');
+        startup.push_str(theirs);
+    }
+    config.options(&startup);
     let mut conn = Conn::connect(&config).map_err(|e| {
         Error::internal(format!(
             "cannot connect to PostgreSQL at {}: {e}; check BATON_DATABASE_URL (or --database-url) and that the server is running and reachable",
@@ -286,7 +461,7 @@ fn integrity_problems(conn: &mut Conn) -> std::result::Result<Vec<String>, tokio
 }
 
 /// Applies pending migrations. Concurrent openers wait on an advisory lock, so each migration runs once.
-fn migrate(conn: &mut Conn, schema: Option<&str>) -> Result<()> {
+fn migrate(conn: &mut Conn, schema: Option<&str>, options: &StoreOptions) -> Result<()> {
     let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     // Fast path, no lock: most opens find the schema up to date. A missing table fails the query.
     if let Ok(rows) = conn.query_sql("SELECT max(version) FROM baton_schema_version", &[])
@@ -295,7 +470,12 @@ fn migrate(conn: &mut Conn, schema: Option<&str>) -> Result<()> {
     {
         return Ok(());
     }
-    conn.batch_sql("BEGIN").map_err(|e| pg_error("apply migrations", &e))?;
+    // A migration may rewrite big tables, and may wait for another process's migration to finish.
+    let wait = options.lock_timeout.max(Duration::from_secs(60)).as_millis();
+    conn.batch_sql(&format!(
+        "BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = {wait}"
+    ))
+    .map_err(|e| pg_error("apply migrations", &e))?;
     let applied = apply_migrations(conn, schema, latest);
     let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
     let ended = conn.batch_sql(end).map_err(|e| pg_error("apply migrations", &e));
@@ -348,11 +528,6 @@ fn backoff(attempt: u32) {
         .unwrap_or(0);
     let base = 200 * u64::from(attempt.min(10));
     std::thread::sleep(Duration::from_micros(base + u64::from(nanos % 1000)));
-}
-
-/// Whether a failed statement lost a race and the whole transaction may simply run again.
-pub(crate) fn is_retryable(e: &tokio_postgres::Error) -> bool {
-    matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
 /// An internal error saying which step failed and why.

@@ -12,7 +12,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{Row, SimpleQueryMessage, Statement};
 
-use crate::conn::{Check, Conn, Failure};
+use crate::conn::{Cause, Check, Conn, Failure};
 use crate::pg_error;
 use crate::sql::{Params, Where, fnv1a, like_prefix};
 
@@ -92,10 +92,24 @@ impl<'a> PgTx<'a> {
         match flushed {
             Ok(()) => (Ok(()), false),
             Err(f) => {
-                let retry = f.retryable;
+                let cause = self.conn.cause(f.cause);
                 // The failed COMMIT (or the statement before it) already ended the transaction; make sure.
-                let _ = self.conn.simple_query("roll back", "ROLLBACK");
-                (Err(f.error), retry)
+                if !self.conn.is_closed() {
+                    let _ = self.conn.simple_query("roll back", "ROLLBACK");
+                }
+                match cause {
+                    Cause::LostRace | Cause::IdleTimeout => (Err(f.error), true),
+                    // COMMIT went out and no answer came back: it may have been applied or not.
+                    Cause::ConnectionLost => (
+                        Err(Error::internal(format!(
+                            "{}; the connection was lost while committing, so the change may or may not have been made: check with `baton changes` before you try again",
+                            f.error
+                        ))),
+                        false,
+                    ),
+                    Cause::LockTimeout | Cause::StatementTimeout => (Err(crate::timed_out(f.error, cause)), false),
+                    Cause::Other => (Err(f.error), false),
+                }
             }
         }
     }
@@ -269,9 +283,13 @@ impl<'a> PgTx<'a> {
         self.conn.queue_execute(stmt, params, check).map_err(|f| self.failed(f))
     }
 
+    /// Judges a failure inside the transaction, before its COMMIT was sent: a lost race or a lost connection
+    /// left nothing behind, so the transaction may run again; a lock or statement timeout means busy.
     fn failed(&mut self, f: Failure) -> Error {
-        if f.retryable {
-            self.retry = true;
+        match self.conn.cause(f.cause) {
+            Cause::LostRace | Cause::ConnectionLost | Cause::IdleTimeout => self.retry = true,
+            cause @ (Cause::LockTimeout | Cause::StatementTimeout) => return crate::timed_out(f.error, cause),
+            Cause::Other => {}
         }
         f.error
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, Tx};
+use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, StoreOptions, Tx};
 use baton_core::{
     Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session,
     SessionStatus, Timestamp,
@@ -21,8 +21,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_claims_by_item.sql"),
     include_str!("../migrations/0003_idempotency_by_caller.sql"),
 ];
-/// How long a writer waits for the write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// WAL size past which a closing store checkpoints it back into the database (see `trim_wal`).
 ///
 /// Every CLI call reads the whole WAL as it opens the database, and every trim costs a checkpoint with its
@@ -33,16 +31,104 @@ const WAL_TRIM_BYTES: u64 = 1 << 18;
 /// A store in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
+    /// How long a call waits for the write lock (the busy timeout).
+    lock_timeout: Duration,
     conn: Mutex<Connection>,
 }
 
 fn db_err(context: &str, path: &Path, e: rusqlite::Error) -> Error {
+    if is_busy(&e) {
+        return busy_error(path, None);
+    }
     Error::internal(format!("{context} {}: {e}", path.display()))
+}
+
+/// Whether SQLite gave up waiting for a lock that another connection holds.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// The database stayed locked for as long as this call waits (`waited`, when known): who holds the lock,
+/// if the system tells, and what to do.
+fn busy_error(path: &Path, waited: Option<Duration>) -> Error {
+    let holder = write_lock_holder(path);
+    let who = match &holder {
+        Some((pid, name)) => format!("process {pid} ({name}) holds its write lock"),
+        None => "another process holds its write lock".to_string(),
+    };
+    let waited_for = waited
+        .map(|w| format!(" after waiting {}", baton_core::time::human_wait(w)))
+        .unwrap_or_default();
+    Error::busy(
+        format!(
+            "the database {} is busy: {who}, and baton gave up{waited_for}; nothing was changed. \
+             Try again; if it stays busy, end that process (a stopped baton, or an open transaction in a \
+             `sqlite3` shell) or raise lock_timeout (BATON_LOCK_TIMEOUT, or lock_timeout in .baton/config.toml)",
+            path.display()
+        ),
+        serde_json::json!({
+            "database": path.display().to_string(),
+            "waited_ms": waited.map(|w| w.as_millis() as u64),
+            "holder": holder.map(|(pid, name)| serde_json::json!({"pid": pid, "process": name})),
+        }),
+    )
+}
+
+/// Where SQLite's write lock is: a WAL database's writer holds a POSIX lock on byte 120 of the `-shm` file
+/// (the first of the shared-memory locks, `WAL_WRITE_LOCK`).
+const SHM_WRITE_LOCK_BYTE: u64 = 120;
+
+/// The pid and name of the process holding the database's write lock, read from `/proc/locks` (Linux).
+fn write_lock_holder(db: &Path) -> Option<(u32, String)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mut shm = db.as_os_str().to_owned();
+        shm.push("-shm");
+        let inode = std::fs::metadata(&shm).ok()?.ino();
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        let pid = lock_holder(&locks, inode, SHM_WRITE_LOCK_BYTE).filter(|p| *p != std::process::id())?;
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|n| n.trim().to_string())
+            .unwrap_or_else(|_| "unknown".to_string());
+        Some((pid, name))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = db;
+        None
+    }
+}
+
+/// The pid holding a POSIX write lock over `byte` of the file with this inode, in `/proc/locks` text
+/// (`1: POSIX  ADVISORY  WRITE 4242 08:01:1234567 120 120`; waiters' lines have `->` and are skipped).
+fn lock_holder(locks: &str, inode: u64, byte: u64) -> Option<u32> {
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [_, class, _, mode, pid, file, start, end, ..] = f.as_slice() else {
+            return None;
+        };
+        if *class != "POSIX" || *mode != "WRITE" {
+            return None;
+        }
+        let ino: u64 = file.rsplit(':').next()?.parse().ok()?;
+        let start: u64 = start.parse().ok()?;
+        let covers = *end == "EOF" || end.parse::<u64>().is_ok_and(|e| e >= byte);
+        (ino == inode && start <= byte && covers)
+            .then(|| pid.parse().ok())
+            .flatten()
+    })
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, &StoreOptions::default())
+    }
+
+    /// Like [`SqliteStore::open`], waiting at most `options.lock_timeout` for the write lock.
+    pub fn open_with(path: &Path, options: &StoreOptions) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::internal(format!(
@@ -53,7 +139,7 @@ impl SqliteStore {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| db_err("cannot open database", path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
+        conn.busy_timeout(options.lock_timeout)
             .map_err(|e| db_err("cannot configure database", path, e))?;
         // Every CLI call is a short-lived process; without this, each exit would checkpoint the WAL
         // into the database and fsync both. Checkpoints still run automatically as the WAL grows.
@@ -69,6 +155,7 @@ impl SqliteStore {
             .map_err(|e| db_err("cannot configure database", path, e))?;
         let store = SqliteStore {
             path: path.to_path_buf(),
+            lock_timeout: options.lock_timeout,
             conn: Mutex::new(conn),
         };
         store.prepare()?;
@@ -99,7 +186,7 @@ impl SqliteStore {
         }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| db_err("cannot migrate", &self.path, e))?;
+            .map_err(|e| self.error("cannot migrate", e))?;
         let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| db_err("cannot migrate", &self.path, e))?;
@@ -122,13 +209,21 @@ impl SqliteStore {
         let mut conn = self.lock()?;
         let tx = conn
             .transaction_with_behavior(behavior)
-            .map_err(|e| db_err("cannot begin a transaction on", &self.path, e))?;
+            .map_err(|e| self.error("cannot begin a transaction on", e))?;
         let mut stx = SqliteTx {
             tx: &tx,
             path: &self.path,
         };
         f(&mut stx)?;
-        tx.commit().map_err(|e| db_err("cannot commit to", &self.path, e))
+        tx.commit().map_err(|e| self.error("cannot commit to", e))
+    }
+
+    /// An error of this store; waiting for the write lock in vain says how long it waited.
+    fn error(&self, context: &str, e: rusqlite::Error) -> Error {
+        if is_busy(&e) {
+            return busy_error(&self.path, Some(self.lock_timeout));
+        }
+        db_err(context, &self.path, e)
     }
 }
 
@@ -721,6 +816,30 @@ impl Tx for SqliteTx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The write lock's holder is read from `/proc/locks`: the POSIX write lock over byte 120 of the `-shm`
+    /// file's inode, not a waiter's line, a read lock, or another file's lock.
+    #[test]
+    fn finds_the_write_lock_holder_in_proc_locks() {
+        let locks = "1: POSIX  ADVISORY  READ  1111 00:2e:4242 128 128
+2: POSIX  ADVISORY  WRITE 2222 00:2e:9999 120 120
+2: -> POSIX  ADVISORY  WRITE 3333 00:2e:4242 120 120
+3: POSIX  ADVISORY  WRITE 4444 00:2e:4242 120 120
+4: FLOCK  ADVISORY  WRITE 5555 00:2e:4242 0 EOF
+";
+        assert_eq!(lock_holder(locks, 4242, 120), Some(4444));
+        assert_eq!(lock_holder(locks, 9999, 120), Some(2222));
+        assert_eq!(
+            lock_holder(locks, 4242, 128),
+            None,
+            "a read lock does not hold writers off"
+        );
+        assert_eq!(
+            lock_holder("5: POSIX ADVISORY WRITE 6666 08:01:77 100 EOF\n", 77, 120),
+            Some(6666)
+        );
+        assert_eq!(lock_holder("", 4242, 120), None);
+    }
     use rusqlite::StatementStatus;
 
     /// A cached statement is reused as prepared: nothing makes SQLite parse and plan it again per call.

@@ -1,9 +1,11 @@
 //! Merges flags, environment and config files once, then opens the store.
 
 use std::path::Path;
+use std::time::Duration;
 
-use baton_core::config::{ConfigFile, DocsConfig, Policy, baton_home, user_config_path};
+use baton_core::config::{ConfigFile, DocsConfig, Policy, baton_home, store_options, user_config_path};
 use baton_core::project::GitInfo;
+use baton_core::store::StoreOptions;
 use baton_core::{Baton, Caller, Error, Project, Result};
 
 use crate::cli::GlobalArgs;
@@ -24,12 +26,17 @@ pub struct Context {
 pub fn load(global: &GlobalArgs) -> Result<Context> {
     let cwd =
         std::env::current_dir().map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))?;
-    load_in(global, &cwd, None)
+    load_in(global, &cwd, None, None)
 }
 
 /// Like [`load`], for a given directory and with a fallback agent name used before `$USER`
-/// (hooks name sessions after their client).
-pub fn load_in(global: &GlobalArgs, cwd: &Path, fallback_agent: Option<&str>) -> Result<Context> {
+/// (hooks name sessions after their client), waiting at most `max_wait` for a lock (hooks have a deadline).
+pub fn load_in(
+    global: &GlobalArgs,
+    cwd: &Path,
+    fallback_agent: Option<&str>,
+    max_wait: Option<Duration>,
+) -> Result<Context> {
     let cwd = cwd.to_path_buf();
     let user = match user_config_path() {
         Some(p) => ConfigFile::load(&p)?,
@@ -73,7 +80,14 @@ pub fn load_in(global: &GlobalArgs, cwd: &Path, fallback_agent: Option<&str>) ->
         .clone()
         .or_else(|| env("BATON_DATABASE_URL"))
         .or(cfg.database_url.clone());
-    let store = open_store(url.as_deref())?;
+    let mut options = match env("BATON_LOCK_TIMEOUT") {
+        Some(v) => store_options(Some(&v), "BATON_LOCK_TIMEOUT")?,
+        None => store_options(cfg.lock_timeout.as_deref(), "config lock_timeout")?,
+    };
+    if let Some(cap) = max_wait {
+        options.lock_timeout = options.lock_timeout.min(cap);
+    }
+    let store = open_store(url.as_deref(), &options)?;
     Ok(Context {
         baton: Baton::new(store, policy),
         docs: cfg.docs.clone().unwrap_or_default(),
@@ -86,14 +100,17 @@ pub fn load_in(global: &GlobalArgs, cwd: &Path, fallback_agent: Option<&str>) ->
 }
 
 /// Opens PostgreSQL for a `postgres://` URL, else the embedded SQLite file.
-pub fn open_store(url: Option<&str>) -> Result<Box<dyn baton_core::store::Store>> {
+pub fn open_store(url: Option<&str>, options: &StoreOptions) -> Result<Box<dyn baton_core::store::Store>> {
     match url {
         Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-            Ok(Box::new(baton_postgres::PgStore::open(u)?))
+            Ok(Box::new(baton_postgres::PgStore::open_with(u, options)?))
         }
         Some(u) if u.starts_with("sqlite:") => {
             let path = u.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-            Ok(Box::new(baton_sqlite::SqliteStore::open(Path::new(path))?))
+            Ok(Box::new(baton_sqlite::SqliteStore::open_with(
+                Path::new(path),
+                options,
+            )?))
         }
         Some(u) => {
             let scheme = u.split_once(':').map(|(s, _)| s).unwrap_or(u);
@@ -103,7 +120,10 @@ pub fn open_store(url: Option<&str>) -> Result<Box<dyn baton_core::store::Store>
         }
         None => {
             let home = baton_home(env("BATON_HOME").as_deref())?;
-            Ok(Box::new(baton_sqlite::SqliteStore::open(&home.join("baton.db"))?))
+            Ok(Box::new(baton_sqlite::SqliteStore::open_with(
+                &home.join("baton.db"),
+                options,
+            )?))
         }
     }
 }

@@ -8,6 +8,7 @@ mod test_docs;
 mod test_errors;
 mod test_help;
 mod test_hooks;
+mod test_locks;
 mod test_mcp;
 mod test_race;
 mod test_session;

@@ -236,6 +236,11 @@ fn malformed_input_is_rejected_without_changing_anything() {
         &["claim", "issue", "5"],
     );
     r.code(2).stderr_has("'redis'");
+    // A lock timeout must be a duration from 1s to 1h, from the environment or the config.
+    for (value, needle) in [("0s", "'0s'"), ("2h", "'2h'"), ("soon", "'soon'")] {
+        let r = crate::common::run_with_env(&env, &[("BATON_LOCK_TIMEOUT", value)], &["claim", "issue", "5"]);
+        r.code(2).stderr_has(needle).stderr_has("BATON_LOCK_TIMEOUT");
+    }
 
     // A config file with an unknown key is bad input that names the key.
     let cfg_dir = env.repo.join(".baton");
@@ -245,6 +250,8 @@ fn malformed_input_is_rejected_without_changing_anything() {
     failures.extend(check(&env, &case(&["session", "log", "--progress", "x"], 2, "colour")));
     std::fs::write(cfg_dir.join("config.toml"), "claim_ttl = \"forever\"\n").unwrap();
     failures.extend(check(&env, &case(&["claim", "issue", "3"], 2, "'forever'")));
+    std::fs::write(cfg_dir.join("config.toml"), "lock_timeout = \"0s\"\n").unwrap();
+    failures.extend(check(&env, &case(&["claim", "issue", "3"], 2, "'0s'")));
     std::fs::write(cfg_dir.join("config.toml"), "database_url = \"mysql://db/x\"\n").unwrap();
     failures.extend(check(&env, &case(&["claim", "issue", "3"], 2, "'mysql'")));
     std::fs::remove_file(cfg_dir.join("config.toml")).unwrap();

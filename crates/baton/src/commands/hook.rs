@@ -23,6 +23,8 @@ const MAX_INPUT: u64 = 4 * 1024 * 1024;
 /// Claude Code gives SessionEnd hooks about 1.5 s.
 const SESSION_END_BUDGET: Duration = Duration::from_millis(1200);
 const DEFAULT_BUDGET: Duration = Duration::from_secs(8);
+/// What a hook keeps of its budget for the rest of its work when it waits for a lock.
+const LOCK_WAIT_MARGIN: Duration = Duration::from_millis(400);
 
 pub fn run(global: &GlobalArgs, a: HookArgs) -> Result<i32> {
     let client = a.client.clone();
@@ -65,7 +67,9 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
     // and a panic becomes an error instead of a crash.
     std::thread::spawn(move || {
         let result = std::panic::catch_unwind(move || -> Result<String> {
-            let ctx = settings::load_in(&global, &cwd, Some(input.client.default_agent()))?;
+            // A lock held elsewhere is reported as such, before the budget runs out.
+            let max_wait = budget.saturating_sub(LOCK_WAIT_MARGIN);
+            let ctx = settings::load_in(&global, &cwd, Some(input.client.default_agent()), Some(max_wait))?;
             let state_dir: PathBuf = baton_home(std::env::var("BATON_HOME").ok().as_deref())?.join("hooks");
             let docs = DocsFollower::start(&ctx);
             let answer = handle(&ctx.baton, &ctx.caller, &input, &state_dir)?;
