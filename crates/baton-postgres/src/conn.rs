@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use baton_core::{Error, Result};
 use futures_util::future::{join, join_all};
@@ -120,11 +121,16 @@ pub(crate) struct Conn {
     round_trips: u64,
     /// Why the connection ended, once it has.
     ended: Arc<Mutex<Option<Cause>>>,
+    /// The longest this client waits for an answer, whatever the server's own timeouts say: a server that
+    /// vanished (a network partition) sends nothing at all.
+    answer_timeout: Duration,
+    /// No answer came in time: the connection's state is unknown and it must be replaced.
+    broken: bool,
 }
 
 impl Conn {
     /// Connects; the error is the driver's, for the caller to word.
-    pub(crate) fn connect(config: &Config) -> std::result::Result<Conn, String> {
+    pub(crate) fn connect(config: &Config, answer_timeout: Duration) -> std::result::Result<Conn, String> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -151,11 +157,13 @@ impl Conn {
             round_trips: 0,
             in_transaction: false,
             ended,
+            answer_timeout,
+            broken: false,
         })
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.client.is_closed()
+        self.broken || self.client.is_closed()
     }
 
     /// A failure's cause, made precise by why the connection ended when the client saw only that it did.
@@ -192,10 +200,9 @@ impl Conn {
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self
-            .rt
-            .block_on(self.client.prepare(sql))
-            .map_err(|e| Failure::new(what, &e))?;
+        let within = self.answer_timeout;
+        let answer = bounded(&self.rt, within, self.client.prepare(sql));
+        let stmt = self.answered(what, answer)?.map_err(|e| Failure::new(what, &e))?;
         self.stmts.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
@@ -272,7 +279,9 @@ impl Conn {
         }
         let queue = std::mem::take(&mut self.queue);
         self.round_trips += 1;
-        let outcomes = self.rt.block_on(send_all(&self.client, &queue));
+        let within = self.answer_timeout;
+        let outcomes = bounded(&self.rt, within, send_all(&self.client, &queue));
+        let outcomes = self.answered("send statements", outcomes)?;
         settle(&mut self.fetched, queue, outcomes)
     }
 
@@ -316,14 +325,38 @@ impl Conn {
         let trailing = std::mem::take(&mut self.trailing);
         self.round_trips += 1;
         let client = &self.client;
-        let (answers, (answer, trailing_answers)) = self.rt.block_on(join(
-            send_all(client, &queue),
-            join(last(client), send_all(client, &trailing)),
-        ));
+        let answers = bounded(
+            &self.rt,
+            self.answer_timeout,
+            join(
+                send_all(client, &queue),
+                join(last(client), send_all(client, &trailing)),
+            ),
+        );
+        let (answers, (answer, trailing_answers)) = self.answered(what, answers)?;
         settle(&mut self.fetched, queue, answers)?;
         let answer = answer.map_err(|e| Failure::new(what, &e))?;
         settle(&mut self.fetched, trailing, trailing_answers)?;
         Ok(answer)
+    }
+
+    /// The answer, or a failure when none came within `answer_timeout`: then what the connection was in the
+    /// middle of is unknown, so it is not used again.
+    fn answered<T>(
+        &mut self,
+        what: &str,
+        answer: std::result::Result<T, tokio::time::error::Elapsed>,
+    ) -> std::result::Result<T, Failure> {
+        answer.map_err(|_| {
+            self.broken = true;
+            Failure {
+                error: Error::internal(format!(
+                    "PostgreSQL: cannot {what}: no answer within {}; the server, or the network to it, is down or overloaded",
+                    baton_core::time::human_wait(self.answer_timeout)
+                )),
+                cause: Cause::ConnectionLost,
+            }
+        })
     }
 
     /// Throws away what is queued, without sending it.
@@ -348,6 +381,16 @@ impl Conn {
         debug_assert!(self.queue.is_empty());
         self.rt.block_on(self.client.batch_execute(sql))
     }
+}
+
+/// Runs `fut` on the connection's runtime for at most `within` (the timer is made inside the runtime,
+/// which it needs).
+fn bounded<T>(
+    rt: &Runtime,
+    within: Duration,
+    fut: impl Future<Output = T>,
+) -> std::result::Result<T, tokio::time::error::Elapsed> {
+    rt.block_on(async move { tokio::time::timeout(within, fut).await })
 }
 
 type Pending<'a> = Pin<Box<dyn Future<Output = std::result::Result<Answer, tokio_postgres::Error>> + 'a>>;

@@ -34,6 +34,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
 
 /// How many times `write` runs a transaction that keeps losing races before giving up.
 const MAX_ATTEMPTS: u32 = 20;
+/// How many times a call connects again after losing its connection in the middle of a transaction.
+const MAX_RECONNECTS: u32 = 2;
 
 /// A baton store in a PostgreSQL database.
 pub struct PgStore {
@@ -116,6 +118,7 @@ impl PgStore {
         let conn = &mut *guard;
         let started = Instant::now();
         let mut attempt = 0;
+        let mut reconnects = 0;
         // Set once a read turned out to read events after its snapshot was taken.
         let mut horizon_first = false;
         loop {
@@ -135,15 +138,26 @@ impl PgStore {
                 horizon_first = true;
                 continue;
             }
-            let (result, retryable) = match outcome {
+            let (result, retry) = match outcome {
                 Ok(()) => ptx.commit(),
                 Err(e) => (Err(e), ptx.rollback()),
             };
             match result {
                 Ok(()) => return Ok(()),
-                // Retries stop at the lock timeout too: the whole call waits no longer than that.
-                Err(_) if retryable && attempt < MAX_ATTEMPTS && started.elapsed() < self.options.lock_timeout => {
+                // Races are retried until the lock timeout: the whole call waits no longer than that.
+                Err(_)
+                    if retry == Some(Cause::LostRace)
+                        && attempt < MAX_ATTEMPTS
+                        && started.elapsed() < self.options.lock_timeout =>
+                {
                     backoff(attempt)
+                }
+                // A connection lost before COMMIT kept nothing: the next attempt connects again.
+                Err(_)
+                    if matches!(retry, Some(Cause::ConnectionLost | Cause::IdleTimeout))
+                        && reconnects < MAX_RECONNECTS =>
+                {
+                    reconnects += 1
                 }
                 Err(e @ Error::Busy { .. }) => return Err(explain_busy(conn, e, &self.options)),
                 Err(e) => return Err(e),
@@ -159,7 +173,7 @@ fn session_limits(options: &StoreOptions) -> Limits {
     let lock = options.lock_timeout;
     Limits {
         lock,
-        statement: (lock * 3).max(Duration::from_secs(30)),
+        statement: (lock * 3).max(Duration::from_secs(10)),
         // Half the lock timeout: others waiting for a stuck transaction's locks get them before they give up.
         idle_in_transaction: (lock / 2).max(Duration::from_secs(1)),
     }
@@ -318,7 +332,8 @@ fn connect(url: &str, schema: Option<&str>, options: &StoreOptions) -> Result<Co
         startup.push_str(theirs);
     }
     config.options(&startup);
-    let mut conn = Conn::connect(&config).map_err(|e| {
+    // The server ends a statement at its statement_timeout; a little past that, the server itself is lost.
+    let mut conn = Conn::connect(&config, limits.statement + Duration::from_secs(5)).map_err(|e| {
         Error::internal(format!(
             "cannot connect to PostgreSQL at {}: {e}; check BATON_DATABASE_URL (or --database-url) and that the server is running and reachable",
             redact_url(url),

@@ -35,7 +35,8 @@ pub(crate) struct PgTx<'a> {
     trips_at_begin: u64,
     pending: Vec<NewEvent>,
     /// A statement lost a race (serialization failure, deadlock): running the transaction again may succeed.
-    retry: bool,
+    /// Why running the transaction again may succeed: it lost a race, or its connection (and nothing else).
+    retry: Option<Cause>,
     /// A statement ran, so a read transaction's snapshot is taken (even preparing one takes it).
     snapshot_taken: bool,
     /// In a read transaction, the event horizon once established: the newest seq below which no event
@@ -63,7 +64,7 @@ impl<'a> PgTx<'a> {
             write,
             trips_at_begin,
             pending: Vec::new(),
-            retry: false,
+            retry: None,
             snapshot_taken: false,
             horizon: None,
             late_horizon: false,
@@ -76,11 +77,12 @@ impl<'a> PgTx<'a> {
         tx
     }
 
-    /// Gives the buffered events their seqs and commits. Returns the outcome and whether a retry may help.
+    /// Gives the buffered events their seqs and commits. Returns the outcome and, when running the transaction
+    /// again may help, why.
     ///
     /// The buffered events, the queued writes and `COMMIT` go out in one round trip. If any of them
     /// fails, the server ends the transaction with a rollback instead of the commit.
-    pub(crate) fn commit(mut self) -> (Result<()>, bool) {
+    pub(crate) fn commit(mut self) -> (Result<()>, Option<Cause>) {
         let queued = self
             .flush_events()
             .and_then(|()| self.conn.queue_simple("commit", "COMMIT").map_err(|f| self.failed(f)));
@@ -90,7 +92,7 @@ impl<'a> PgTx<'a> {
         let flushed = self.conn.flush();
         self.conn.set_in_transaction(false);
         match flushed {
-            Ok(()) => (Ok(()), false),
+            Ok(()) => (Ok(()), None),
             Err(f) => {
                 let cause = self.conn.cause(f.cause);
                 // The failed COMMIT (or the statement before it) already ended the transaction; make sure.
@@ -98,24 +100,24 @@ impl<'a> PgTx<'a> {
                     let _ = self.conn.simple_query("roll back", "ROLLBACK");
                 }
                 match cause {
-                    Cause::LostRace | Cause::IdleTimeout => (Err(f.error), true),
+                    Cause::LostRace | Cause::IdleTimeout => (Err(f.error), Some(cause)),
                     // COMMIT went out and no answer came back: it may have been applied or not.
                     Cause::ConnectionLost => (
                         Err(Error::internal(format!(
                             "{}; the connection was lost while committing, so the change may or may not have been made: check with `baton changes` before you try again",
                             f.error
                         ))),
-                        false,
+                        None,
                     ),
-                    Cause::LockTimeout | Cause::StatementTimeout => (Err(crate::timed_out(f.error, cause)), false),
-                    Cause::Other => (Err(f.error), false),
+                    Cause::LockTimeout | Cause::StatementTimeout => (Err(crate::timed_out(f.error, cause)), None),
+                    Cause::Other => (Err(f.error), None),
                 }
             }
         }
     }
 
-    /// Rolls back. Returns whether the failure was a lost race that a retry may win.
-    pub(crate) fn rollback(self) -> bool {
+    /// Rolls back. Returns why running the transaction again may succeed, if it may.
+    pub(crate) fn rollback(self) -> Option<Cause> {
         self.conn.discard_queue();
         if self.conn.round_trips() != self.trips_at_begin {
             let _ = self.conn.simple_query("roll back", "ROLLBACK");
@@ -287,7 +289,7 @@ impl<'a> PgTx<'a> {
     /// left nothing behind, so the transaction may run again; a lock or statement timeout means busy.
     fn failed(&mut self, f: Failure) -> Error {
         match self.conn.cause(f.cause) {
-            Cause::LostRace | Cause::ConnectionLost | Cause::IdleTimeout => self.retry = true,
+            cause @ (Cause::LostRace | Cause::ConnectionLost | Cause::IdleTimeout) => self.retry = Some(cause),
             cause @ (Cause::LockTimeout | Cause::StatementTimeout) => return crate::timed_out(f.error, cause),
             Cause::Other => {}
         }
@@ -716,7 +718,7 @@ impl Tx for PgTx<'_> {
         if n == 0 {
             // A concurrent call with the same key committed first. Running this transaction again
             // replays that call's stored result instead of doing the work twice.
-            self.retry = true;
+            self.retry = Some(Cause::LostRace);
             return Err(Error::conflict(
                 format!(
                     "idempotency key '{}' was used by a concurrent request; retry to get its result",

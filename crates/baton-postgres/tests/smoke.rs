@@ -1147,3 +1147,59 @@ fn a_panic_inside_a_transaction_keeps_nothing_and_the_store_keeps_working() {
     assert_eq!(store::read(&store, |tx| tx.session("s1")).expect("read"), None);
     store::write(&store, |tx| tx.insert_session(&s)).expect("the next write works");
 }
+
+/// A schema of version 3 migrates its idempotency records to the caller scopes their results name.
+#[test]
+fn idempotency_records_of_version_three_get_their_callers() {
+    let db = test_db!();
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\";
+             CREATE TABLE baton_schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);",
+            db.schema
+        ))
+        .expect("an empty schema");
+    for (version, sql) in [
+        (1, include_str!("../migrations/0001_init.sql")),
+        (2, include_str!("../migrations/0002_event_seq_sequence.sql")),
+        (3, include_str!("../migrations/0003_indexes_of_open_rows.sql")),
+    ] {
+        client.batch_execute(sql).expect("an older migration");
+        client
+            .execute("INSERT INTO baton_schema_version VALUES ($1, 0)", &[&version])
+            .expect("record its version");
+    }
+    client
+        .batch_execute(
+            r#"INSERT INTO idempotency (project, key, command, request, result, created_at) VALUES
+               ('p', 'conversation-1', 'session start', '{}', '{"session_id":"s1","session":{"id":"s1","agent":"alice"}}', 1),
+               ('p', 'log-1', 'session log', '{}', '{"session_id":"s1","entry":{}}', 2),
+               ('p', 'end-1', 'session end', '{}', '{"session":{"id":"s2","agent":"bob"},"released":[]}', 3),
+               ('p', 'import:00ff', 'session import', '{}', '{"session_id":"s3"}', 4)"#,
+        )
+        .expect("records of an older baton");
+    let store = db.open();
+    let found = store::read(&store, |tx| {
+        [
+            ("agent:alice", "conversation-1"),
+            ("session:s1", "log-1"),
+            ("session:s2", "end-1"),
+            ("import", "import:00ff"),
+        ]
+        .iter()
+        .map(|(scope, key)| Ok(tx.idempotency("p", scope, key)?.map(|r| r.command)))
+        .collect::<baton_core::Result<Vec<_>>>()
+    })
+    .expect("read the records");
+    assert_eq!(
+        found,
+        [
+            Some("session start".to_string()),
+            Some("session log".to_string()),
+            Some("session end".to_string()),
+            Some("session import".to_string())
+        ]
+    );
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+}

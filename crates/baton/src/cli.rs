@@ -11,7 +11,9 @@ Examples:
   baton session end --summary \"auth done\" --handoff \"tests for refresh tokens next\"
   baton changes --since 2h
 
-Exit codes: 0 done, 1 internal or environment error, 2 bad input, 3 conflict, 4 not found.";
+Exit codes: 0 done, 1 internal or environment error, 2 bad input, 3 conflict, 4 not found.
+A call waits at most 10s for a lock held elsewhere (BATON_LOCK_TIMEOUT, or lock_timeout in the
+config), then exits 1 as busy, naming the holder and changing nothing.";
 
 /// Coordination for teams of AI coding agents: sessions that survive context resets,
 /// work claims that cannot be taken twice, and a log of everything that changed.

@@ -70,6 +70,7 @@ fn top_level_help_lists_the_commands_and_exit_codes() {
         "digest",
         "doctor",
         "Exit codes",
+        "BATON_LOCK_TIMEOUT",
     ] {
         assert!(r.stdout.contains(word), "--help lacks {word}:\n{}", r.stdout);
     }

@@ -2,9 +2,12 @@
 //! a lease is never shortened by the time spent waiting for a lock, and a baton stopped in the middle of
 //! its transaction leaves nothing half done.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Child, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -448,5 +451,101 @@ fn postgres_baton_stopped_mid_transaction_blocks_nothing_for_long_and_leaves_not
         env.run_as("bob", &["release", "issue", "2", "--status", "deferred"])
             .ok();
     }
+    drop_schema(&mut admin, &schema);
+}
+
+/// A loopback proxy to PostgreSQL. The first connection whose client sends `trigger` goes silent from then
+/// on: the proxy closes its server side (the server rolls back what it had) and keeps the client's socket
+/// open without a word, like a server lost behind a network partition. Later connections pass through.
+struct SilentProxy {
+    port: u16,
+    silenced: Arc<AtomicUsize>,
+}
+
+fn silent_proxy(upstream: String, trigger: &'static [u8]) -> SilentProxy {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+    let port = listener.local_addr().expect("proxy address").port();
+    let silenced = Arc::new(AtomicUsize::new(0));
+    let armed = Arc::new(AtomicBool::new(true));
+    let count = Arc::clone(&silenced);
+    thread::spawn(move || {
+        for client in listener.incoming().take(64).flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (mut from_client, mut to_server) =
+                (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+            let (mut from_server, mut to_client) = (server, client);
+            let (armed, count) = (Arc::clone(&armed), Arc::clone(&count));
+            thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                let mut silent = false;
+                while let Ok(n) = from_client.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if !silent && buf[..n].windows(trigger.len()).any(|w| w == trigger) && armed.swap(false, SeqCst) {
+                        silent = true;
+                        count.fetch_add(1, SeqCst);
+                        let _ = to_server.shutdown(Shutdown::Both);
+                    }
+                    if !silent && to_server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to_server.shutdown(Shutdown::Both);
+            });
+            thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n) = from_server.read(&mut buf) {
+                    if n == 0 || to_client.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                // A silenced connection's client hears nothing more, not even that it ended.
+            });
+        }
+    });
+    SilentProxy { port, silenced }
+}
+
+/// A server that stops answering in the middle of a claim's transaction: baton gives up on that connection
+/// after its answer timeout (the statement timeout and 5 s) instead of waiting forever, and, since nothing
+/// was committed, runs the claim again on a new connection: granted once.
+#[test]
+fn postgres_server_that_stops_answering_mid_transaction_is_left_behind() {
+    let Some((env, mut admin, schema)) = isolated_postgres() else {
+        return;
+    };
+    let Backend::Postgres(url) = &env.backend else {
+        return;
+    };
+    // postgres://USER@HOST:PORT/DB?...: the proxy stands in for HOST:PORT.
+    let (head, rest) = url.split_once('@').expect("a URL with a user");
+    let (hostport, tail) = rest.split_once('/').expect("a URL with a database");
+    let proxy = silent_proxy(hostport.to_string(), b"BEGIN ISOLATION LEVEL READ COMMITTED");
+    let via_proxy = format!("{head}@127.0.0.1:{}/{tail}", proxy.port);
+    let sid = env.start("alice", "auth");
+    let r = Run::from(
+        env.cmd(&["claim", "issue", "7", "--json"])
+            .env("BATON_DATABASE_URL", &via_proxy)
+            .env("BATON_AGENT", "alice")
+            .env("BATON_LOCK_TIMEOUT", "1s")
+            .output()
+            .expect("run baton"),
+    );
+    assert_eq!(
+        proxy.silenced.load(SeqCst),
+        1,
+        "the claim's first transaction met the silent server"
+    );
+    let j = {
+        r.ok();
+        r.json()
+    };
+    assert_eq!(j["claimed"], true, "{j}");
+    assert_eq!(j["claim"]["session_id"], sid.as_str());
+    let grants = env.all_events().iter().filter(|e| e["kind"] == "claim.granted").count();
+    assert_eq!(grants, 1, "granted once");
     drop_schema(&mut admin, &schema);
 }

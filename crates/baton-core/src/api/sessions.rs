@@ -122,8 +122,8 @@ impl Baton {
             parse::check_text("note", n)?;
         }
         store::write(self.store(), |tx| {
-            let now = self.now();
             let mut s = self.session_for_write(tx, caller, "checkpoint")?;
+            let now = self.now();
             let text = note.clone().unwrap_or_else(|| "checkpoint".to_string());
             let entry = self.add_entry(tx, &mut s, caller, now, EntryKind::Checkpoint, &text, None)?;
             tx.update_session(&s)?;
@@ -137,8 +137,8 @@ impl Baton {
     /// Counts a context compaction and checkpoints.
     pub fn record_compaction(&self, caller: &Caller) -> Result<Session> {
         store::write(self.store(), |tx| {
-            let now = self.now();
             let mut s = self.session_for_write(tx, caller, "checkpoint")?;
+            let now = self.now();
             s.compaction_count += 1;
             self.add_entry(
                 tx,
@@ -160,8 +160,8 @@ impl Baton {
             parse::check_text("note", n)?;
         }
         store::write(self.store(), |tx| {
-            let now = self.now();
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+            let now = self.now();
             transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
             self.refresh_git(&mut s, caller);
             if let Some(n) = &note {
@@ -189,8 +189,7 @@ impl Baton {
             parse::check_session_id(id)?;
         }
         store::write(self.store(), |tx| {
-            let now = self.now();
-            self.sweep_in(tx, &caller.project.key, now)?;
+            self.sweep_in(tx, &caller.project.key, self.now())?;
             let mut s = match id.or(caller.session.as_deref()) {
                 Some(id) => self.load_session(tx, id)?,
                 None => {
@@ -214,6 +213,7 @@ impl Baton {
                 SessionStatus::Active,
                 &[SessionStatus::Paused, SessionStatus::Active],
             )?;
+            let now = self.now();
             let was = s.status;
             s.status = SessionStatus::Active;
             s.updated_at = now;
@@ -262,7 +262,6 @@ impl Baton {
         let fingerprint = json!({"summary": req.summary, "handoff": handoff});
         const COMMAND: &str = "session end";
         store::write(self.store(), |tx| {
-            let now = self.now();
             let key = req.idempotency_key.as_deref();
             let mut s = match self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused]) {
                 Ok(s) => s,
@@ -274,6 +273,7 @@ impl Baton {
                 },
                 Err(e) => return Err(e),
             };
+            let now = self.now();
             let keyed = Keyed::new(caller, KeyScope::Session(s.id.clone()), key, COMMAND, &fingerprint);
             once(tx, keyed.as_ref(), now, |tx| {
                 transition(
@@ -294,8 +294,8 @@ impl Baton {
             parse::check_nonempty_text("reason", reason)?;
         }
         store::write(self.store(), |tx| {
-            let now = self.now();
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            let now = self.now();
             let from = [
                 SessionStatus::Drafting,
                 SessionStatus::Planned,
