@@ -147,11 +147,9 @@ fn hook(env: &Env, lock_timeout: &str, payload: &Value) -> Run {
     Run::from(child.wait_with_output().expect("wait for the hook"))
 }
 
-#[test]
-fn sqlite_lease_runs_from_when_the_write_lock_was_granted() {
-    let env = Env::new();
-    env.start("alice", "auth");
-    let (release, holder) = hold_sqlite_write_lock(&env);
+/// Claims with `--ttl 2s` while a lock it needs is held elsewhere, lets `release` go of the lock 3 s later
+/// (it returns the time it let go), and checks that the lease runs its full TTL from after that moment.
+fn assert_lease_runs_from_the_lock(env: &Env, release: impl FnOnce() -> i64) {
     let claim = env
         .cmd(&["claim", "task", "W1", "--ttl", "2s", "--json"])
         .env("BATON_AGENT", "alice")
@@ -161,8 +159,7 @@ fn sqlite_lease_runs_from_when_the_write_lock_was_granted() {
         .expect("spawn the claim");
     // The claim waits for the lock meanwhile (the lock timeout is 10 s).
     thread::sleep(Duration::from_secs(3));
-    release.send(()).expect("release");
-    let released = holder.join().expect("the holder thread");
+    let released = release();
     let r = Run::from(claim.wait_with_output().expect("wait for the claim"));
     let (granted_at, expires_at, ttl) = granted(&r);
     assert!(
@@ -170,6 +167,17 @@ fn sqlite_lease_runs_from_when_the_write_lock_was_granted() {
         "the lease starts once the lock is granted: granted {granted_at}, lock released {released}"
     );
     assert_eq!((ttl, expires_at - granted_at), (2, 2_000_000), "the full TTL");
+}
+
+#[test]
+fn sqlite_lease_runs_from_when_the_write_lock_was_granted() {
+    let env = Env::new();
+    env.start("alice", "auth");
+    let (release, holder) = hold_sqlite_write_lock(&env);
+    assert_lease_runs_from_the_lock(&env, || {
+        release.send(()).expect("release");
+        holder.join().expect("the holder thread")
+    });
 }
 
 // ---- PostgreSQL ----
@@ -259,38 +267,26 @@ fn postgres_lease_runs_from_when_the_locks_were_granted() {
         return;
     };
     env.start("alice", "auth");
+    let mut locker = client_in(&env);
     let (locked_tx, locked_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let holder = thread::spawn(move || {
-        let mut tx = admin.transaction().expect("begin");
+        let mut tx = locker.transaction().expect("begin");
         tx.batch_execute("LOCK TABLE claims IN ACCESS EXCLUSIVE MODE")
             .expect("lock the claims table");
         locked_tx.send(()).expect("report the lock");
         let _ = release_rx.recv_timeout(Duration::from_secs(60));
         let released = now_micros();
         tx.rollback().expect("let go of the table");
-        (admin, released)
+        released
     });
     locked_rx
         .recv_timeout(Duration::from_secs(30))
         .expect("the table is locked");
-    let claim = env
-        .cmd(&["claim", "task", "W1", "--ttl", "2s", "--json"])
-        .env("BATON_AGENT", "alice")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the claim");
-    thread::sleep(Duration::from_secs(3));
-    release_tx.send(()).expect("release");
-    let (mut admin, released) = holder.join().expect("the holder thread");
-    let r = Run::from(claim.wait_with_output().expect("wait for the claim"));
-    let (granted_at, expires_at, ttl) = granted(&r);
-    assert!(
-        granted_at >= released,
-        "the lease starts once the locks are granted: granted {granted_at}, table released {released}"
-    );
-    assert_eq!((ttl, expires_at - granted_at), (2, 2_000_000), "the full TTL");
+    assert_lease_runs_from_the_lock(&env, || {
+        release_tx.send(()).expect("release");
+        holder.join().expect("the holder thread")
+    });
     drop_schema(&mut admin, &schema);
 }
 
