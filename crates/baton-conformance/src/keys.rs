@@ -196,4 +196,12 @@ pub fn end_key_of_another_session_is_not_replayed(make: &MakeStore) {
     h.refused("a fresh end key with no open session", 4, &["alice"], || {
         h.baton.end_session(&alice, keyed_end("alice done", "end-2"))
     });
+
+    // A session started since is not what a late retry ends: the retry replays the end it repeats.
+    let later = h.start(&alice).session_id;
+    assert_eq!(ok(h.baton.end_session(&alice, keyed_end("alice done", "end-1"))), first);
+    assert_eq!(
+        ok(h.baton.view(&in_session("alice", &later), None)).session.status,
+        SessionStatus::Active
+    );
 }

@@ -21,6 +21,7 @@ mod events;
 mod harness;
 mod keys;
 mod sessions;
+mod told;
 
 pub use claims::*;
 pub use digest::*;
@@ -28,6 +29,7 @@ pub use events::*;
 pub use harness::{Harness, MakeStore, Snapshot};
 pub use keys::*;
 pub use sessions::*;
+pub use told::*;
 
 /// Expands to one `#[test]` per conformance case, each calling `$make` for a fresh store.
 ///
@@ -76,6 +78,10 @@ macro_rules! conformance_suite {
             log_key_of_another_session_is_not_replayed,
             start_key_of_another_agent_is_not_replayed,
             end_key_of_another_session_is_not_replayed,
+            second_active_session_of_an_agent_warns,
+            heartbeat_of_a_paused_session_says_it_resumed_it,
+            writes_without_a_session_name_the_paused_one,
+            resume_without_an_id_is_ambiguous_among_several,
             changes_oldest_first,
             changes_kind_filter,
             changes_agent_filter,

@@ -38,6 +38,7 @@ pub fn session_started() -> Arc<JsonObject> {
             ("last_summary", "string?"),
             ("last_handoff", "object?"),
             ("digest", "object"),
+            ("warnings", "array"),
         ],
         &["session_id", "session", "digest"],
     )
@@ -52,7 +53,7 @@ pub fn session_ended() -> Arc<JsonObject> {
 
 pub fn logged() -> Arc<JsonObject> {
     object(
-        &[("session_id", "string"), ("entry", "object")],
+        &[("session_id", "string"), ("entry", "object"), ("paused", "boolean")],
         &["session_id", "entry"],
     )
 }
@@ -117,6 +118,7 @@ pub fn heartbeat() -> Arc<JsonObject> {
         &[
             ("session_id", "string"),
             ("last_seen", "string"),
+            ("resumed", "boolean"),
             ("renewed", "array"),
             ("lost", "array"),
         ],

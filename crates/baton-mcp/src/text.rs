@@ -8,8 +8,9 @@ use baton_core::{
 };
 
 pub fn started(r: &SessionStarted, now: Timestamp) -> String {
+    let warnings: String = r.warnings.iter().map(|w| format!("Warning: {w}\n")).collect();
     format!(
-        "Session {} started for {} in {}; this connection now uses it.\n\n{}",
+        "Session {} started for {} in {}; this connection now uses it.\n{warnings}\n{}",
         r.session_id,
         r.session.agent,
         r.session.project,
@@ -22,7 +23,12 @@ pub fn ended(r: &SessionEnded) -> String {
 }
 
 pub fn logged(r: &Logged) -> String {
-    format!("Logged {} to session {}.", r.entry.kind, r.session_id)
+    let paused = if r.paused {
+        " The session is paused: resume it with session_resume."
+    } else {
+        ""
+    };
+    format!("Logged {} to session {}.{paused}", r.entry.kind, r.session_id)
 }
 
 pub fn checkpoint(r: &Logged) -> String {
@@ -111,6 +117,9 @@ pub fn released(r: &Released) -> String {
 
 pub fn heartbeat(r: &Heartbeat) -> String {
     let mut s = format!("Session {} renewed with {} claims.", r.session_id, r.renewed.len());
+    if r.resumed {
+        s.push_str(" It was paused and is active again.");
+    }
     for l in &r.lost {
         let by = l
             .taken_by

@@ -90,6 +90,31 @@ impl Cause {
     }
 }
 
+/// A statement run outside the queue failed: the driver's error, or no answer within the answer timeout.
+#[derive(Debug)]
+pub(crate) enum SqlError {
+    Pg(tokio_postgres::Error),
+    NoAnswer(Duration),
+}
+
+impl From<tokio_postgres::Error> for SqlError {
+    fn from(e: tokio_postgres::Error) -> SqlError {
+        SqlError::Pg(e)
+    }
+}
+
+impl crate::Described for SqlError {
+    fn described(&self) -> String {
+        match self {
+            SqlError::Pg(e) => e.described(),
+            SqlError::NoAnswer(d) => format!(
+                "no answer within {}; the server, or the network to it, is down or overloaded",
+                baton_core::time::human_wait(*d)
+            ),
+        }
+    }
+}
+
 /// A failed statement: the error to report, and why it failed.
 pub(crate) struct Failure {
     pub(crate) error: Error,
@@ -135,7 +160,16 @@ impl Conn {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the connection's runtime: {e}"))?;
-        let (client, connection) = rt.block_on(config.connect(NoTls)).map_err(|e| crate::describe(&e))?;
+        // The connect timeout covers the TCP connect only; the startup and authentication exchange that
+        // follows is bounded here.
+        let (client, connection) = bounded(&rt, answer_timeout, config.connect(NoTls))
+            .map_err(|_| {
+                format!(
+                    "no answer within {} while connecting",
+                    baton_core::time::human_wait(answer_timeout)
+                )
+            })?
+            .map_err(|e| crate::describe(&e))?;
         // The connection runs whenever this thread waits for an answer (every call below does). The error it
         // ends with (the server's reason for closing it, if it gave one) is kept: it tells whether an open
         // transaction was rolled back.
@@ -191,6 +225,11 @@ impl Conn {
         }
     }
 
+    /// Replaces the answer timeout (migrations may run long), returning the one it replaces.
+    pub(crate) fn set_answer_timeout(&mut self, within: Duration) -> Duration {
+        std::mem::replace(&mut self.answer_timeout, within)
+    }
+
     pub(crate) fn round_trips(&self) -> u64 {
         self.round_trips
     }
@@ -215,6 +254,16 @@ impl Conn {
     ) -> std::result::Result<(), Failure> {
         self.queue.push(Queued::Simple { what, sql: sql.into() });
         self.flush_if_full()
+    }
+
+    /// Queues `COMMIT` behind what waits, never sending it on its own account: the flush that sends it is the
+    /// transaction's last, whose failure alone may leave the outcome unknown (one over `MAX_QUEUED` keeps the
+    /// queue in order, see `send_all`).
+    pub(crate) fn queue_commit(&mut self) {
+        self.queue.push(Queued::Simple {
+            what: "commit",
+            sql: "COMMIT".to_string(),
+        });
     }
 
     /// Queues a prepared statement; `check` judges its row count when the answer arrives.
@@ -371,15 +420,30 @@ impl Conn {
         &mut self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
-    ) -> std::result::Result<Vec<Row>, tokio_postgres::Error> {
+    ) -> std::result::Result<Vec<Row>, SqlError> {
         debug_assert!(self.queue.is_empty());
-        self.rt.block_on(self.client.query(sql, params))
+        let answer = bounded(&self.rt, self.answer_timeout, self.client.query(sql, params));
+        self.unqueued(answer)
     }
 
     /// Runs statements separated by semicolons, outside the queue.
-    pub(crate) fn batch_sql(&mut self, sql: &str) -> std::result::Result<(), tokio_postgres::Error> {
+    pub(crate) fn batch_sql(&mut self, sql: &str) -> std::result::Result<(), SqlError> {
         debug_assert!(self.queue.is_empty());
-        self.rt.block_on(self.client.batch_execute(sql))
+        let answer = bounded(&self.rt, self.answer_timeout, self.client.batch_execute(sql));
+        self.unqueued(answer)
+    }
+
+    fn unqueued<T>(
+        &mut self,
+        answer: std::result::Result<std::result::Result<T, tokio_postgres::Error>, tokio::time::error::Elapsed>,
+    ) -> std::result::Result<T, SqlError> {
+        match answer {
+            Ok(r) => r.map_err(SqlError::Pg),
+            Err(_) => {
+                self.broken = true;
+                Err(SqlError::NoAnswer(self.answer_timeout))
+            }
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use baton_core::store::{Store, StoreOptions, Tx};
 use baton_core::{Error, Result, Timestamp};
 use serde_json::json;
 
-use crate::conn::{Cause, Conn};
+use crate::conn::{Cause, Conn, SqlError};
 use crate::tx::PgTx;
 
 /// Schema migrations, in order. Each runs once per schema, inside the migration transaction.
@@ -268,7 +268,7 @@ impl Holder {
 
 /// The oldest transactions, other than this connection's, that hold locks a baton call may wait for: on
 /// baton's tables in this connection's schema, or advisory ones (claims lock their items with those).
-fn lock_holders(conn: &mut Conn) -> std::result::Result<Vec<Holder>, tokio_postgres::Error> {
+fn lock_holders(conn: &mut Conn) -> std::result::Result<Vec<Holder>, SqlError> {
     let rows = conn.query_sql(
         "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.state, ''),
                 extract(epoch FROM now() - a.xact_start)::float8,
@@ -375,7 +375,7 @@ impl Store for PgStore {
     }
 }
 
-fn integrity_problems(conn: &mut Conn) -> std::result::Result<Vec<String>, tokio_postgres::Error> {
+fn integrity_problems(conn: &mut Conn) -> std::result::Result<Vec<String>, SqlError> {
     let mut problems = Vec::new();
 
     let version: Option<i32> = conn
@@ -487,18 +487,27 @@ fn migrate(conn: &mut Conn, schema: Option<&str>, options: &StoreOptions) -> Res
     }
     // A migration may rewrite big tables, and may wait for another process's migration to finish.
     let wait = options.lock_timeout.max(Duration::from_secs(60)).as_millis();
-    conn.batch_sql(&format!(
-        "BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = {wait}"
-    ))
-    .map_err(|e| pg_error("apply migrations", &e))?;
-    let applied = apply_migrations(conn, schema, latest);
-    let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    let ended = conn.batch_sql(end).map_err(|e| pg_error("apply migrations", &e));
-    applied.and(ended)
+    let usual = conn.set_answer_timeout(MIGRATION_ANSWER_TIMEOUT);
+    let migrated = conn
+        .batch_sql(&format!(
+            "BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = {wait}"
+        ))
+        .map_err(|e| pg_error("apply migrations", &e))
+        .and_then(|()| {
+            let applied = apply_migrations(conn, schema, latest);
+            let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            let ended = conn.batch_sql(end).map_err(|e| pg_error("apply migrations", &e));
+            applied.and(ended)
+        });
+    conn.set_answer_timeout(usual);
+    migrated
 }
 
+/// How long the client waits for a migration's statements: they may rewrite big tables.
+const MIGRATION_ANSWER_TIMEOUT: Duration = Duration::from_secs(3600);
+
 fn apply_migrations(conn: &mut Conn, schema: Option<&str>, latest: i32) -> Result<()> {
-    let fail = |e: tokio_postgres::Error| pg_error("apply migrations", &e);
+    let fail = |e: SqlError| pg_error("apply migrations", &e);
     conn.query_sql(
         "SELECT pg_advisory_xact_lock($1)",
         &[&sql::fnv1a(&[b"baton", b"migrate"])],
@@ -546,8 +555,19 @@ fn backoff(attempt: u32) {
 }
 
 /// An internal error saying which step failed and why.
-pub(crate) fn pg_error(what: &str, e: &tokio_postgres::Error) -> Error {
-    Error::internal(format!("PostgreSQL: cannot {what}: {}", describe(e)))
+pub(crate) fn pg_error(what: &str, e: &impl Described) -> Error {
+    Error::internal(format!("PostgreSQL: cannot {what}: {}", e.described()))
+}
+
+/// An error that can say what went wrong in words fit to show.
+pub(crate) trait Described {
+    fn described(&self) -> String;
+}
+
+impl Described for tokio_postgres::Error {
+    fn described(&self) -> String {
+        describe(self)
+    }
 }
 
 /// The server's message with its SQLSTATE, or the client error with its causes.

@@ -83,9 +83,7 @@ impl<'a> PgTx<'a> {
     /// The buffered events, the queued writes and `COMMIT` go out in one round trip. If any of them
     /// fails, the server ends the transaction with a rollback instead of the commit.
     pub(crate) fn commit(mut self) -> (Result<()>, Option<Cause>) {
-        let queued = self
-            .flush_events()
-            .and_then(|()| self.conn.queue_simple("commit", "COMMIT").map_err(|f| self.failed(f)));
+        let queued = self.flush_events().map(|()| self.conn.queue_commit());
         if let Err(e) = queued {
             return (Err(e), self.rollback());
         }

@@ -1176,7 +1176,9 @@ fn idempotency_records_of_version_three_get_their_callers() {
                ('p', 'conversation-1', 'session start', '{}', '{"session_id":"s1","session":{"id":"s1","agent":"alice"}}', 1),
                ('p', 'log-1', 'session log', '{}', '{"session_id":"s1","entry":{}}', 2),
                ('p', 'end-1', 'session end', '{}', '{"session":{"id":"s2","agent":"bob"},"released":[]}', 3),
-               ('p', 'import:00ff', 'session import', '{}', '{"session_id":"s3"}', 4)"#,
+               ('p', 'import:00ff', 'session import', '{}', '{"session_id":"s3"}', 4),
+               ('p', 'forced-1', 'release', '{"force":true}', '{"released":true,"claim":{"session_id":"victim"}}', 5),
+               ('p', 'torn-1', 'claim', '{}', 'not json', 6)"#,
         )
         .expect("records of an older baton");
     let store = db.open();
@@ -1186,6 +1188,8 @@ fn idempotency_records_of_version_three_get_their_callers() {
             ("session:s1", "log-1"),
             ("session:s2", "end-1"),
             ("import", "import:00ff"),
+            ("legacy", "forced-1"),
+            ("legacy", "torn-1"),
         ]
         .iter()
         .map(|(scope, key)| Ok(tx.idempotency("p", scope, key)?.map(|r| r.command)))
@@ -1198,7 +1202,9 @@ fn idempotency_records_of_version_three_get_their_callers() {
             Some("session start".to_string()),
             Some("session log".to_string()),
             Some("session end".to_string()),
-            Some("session import".to_string())
+            Some("session import".to_string()),
+            Some("release".to_string()),
+            Some("claim".to_string()),
         ]
     );
     assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());

@@ -40,7 +40,9 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
                      '{\"session_id\":\"019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\",\"session\":{\"id\":\"019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\",\"agent\":\"alice\"}}', 1),
                     ('acme/app', 'claim-7', 'claim', '{}',
                      '{\"claimed\":true,\"claim\":{\"session_id\":\"019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\"}}', 3),
-                    ('acme/app', 'import:00ff', 'session import', '{}', '{\"session_id\":\"x\"}', 4);",
+                    ('acme/app', 'import:00ff', 'session import', '{}', '{\"session_id\":\"x\"}', 4),
+                    ('acme/app', 'forced-1', 'release', '{\"force\":true}', '{\"claim\":{\"session_id\":\"victim\"}}', 5),
+                    ('acme/app', 'torn-1', 'claim', '{}', 'not json', 6);",
         )
         .expect("rows of an older baton");
     }
@@ -62,6 +64,8 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
             ("agent:alice", "conversation-1"),
             ("session:019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b", "claim-7"),
             ("import", "import:00ff"),
+            ("legacy", "forced-1"),
+            ("legacy", "torn-1"),
         ]
         .map(|(scope, key)| tx.idempotency("acme/app", scope, key).map(|r| r.map(|r| r.command))))
     })
@@ -72,7 +76,9 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
         [
             Some("session start".into()),
             Some("claim".into()),
-            Some("session import".into())
+            Some("session import".into()),
+            Some("release".into()),
+            Some("claim".into()),
         ]
     );
 

@@ -159,9 +159,14 @@ impl Baton {
             } else {
                 Some(self.session_for_write(tx, caller, "release for")?)
             };
-            let scope = match &session {
-                Some(s) => KeyScope::Session(s.id.clone()),
-                None => KeyScope::Agent(caller.agent.clone()),
+            // A forced release may be made outside any session, and whether the agent has one can change
+            // between a call and its retry: its key belongs to the session only when the call names it.
+            let scope = match (&session, req.force) {
+                (Some(s), false) => KeyScope::Session(s.id.clone()),
+                _ => match &caller.session {
+                    Some(id) => KeyScope::Session(id.clone()),
+                    None => KeyScope::Agent(caller.agent.clone()),
+                },
             };
             let keyed = Keyed::new(caller, scope, req.idempotency_key.as_deref(), "release", &fingerprint);
             if let Some(k) = &keyed
@@ -331,6 +336,7 @@ impl Baton {
             Ok(Heartbeat {
                 session_id: s.id.clone(),
                 last_seen: now,
+                resumed: was != SessionStatus::Active,
                 renewed,
                 lost,
             })

@@ -179,9 +179,28 @@ impl Baton {
         }
     }
 
-    /// The caller's session, which must be active or paused to take writes.
+    /// The caller's session, which must be active or paused to take writes. Without an explicit session,
+    /// the agent's only active one; when it has none but a paused one, the error says how to resume it.
     fn session_for_write(&self, tx: &mut dyn Tx, caller: &Caller, verb: &str) -> Result<Session> {
-        let s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+        let s = match self.resolve_session(tx, caller, &[SessionStatus::Active]) {
+            Err(Error::NotFound { message }) if caller.session.is_none() => {
+                let paused = tx.sessions(&SessionQuery {
+                    project: Some(caller.project.key.clone()),
+                    agent: Some(caller.agent.clone()),
+                    statuses: vec![SessionStatus::Paused],
+                    limit: Some(1),
+                    ..Default::default()
+                })?;
+                return Err(match paused.first() {
+                    Some(p) => Error::not_found(format!(
+                        "no active session of agent '{}' in project '{}': its session {} is paused; resume it with `baton session resume {}`, or pass --session {} to {verb} it while it is paused",
+                        caller.agent, caller.project.key, p.id, p.id, p.id
+                    )),
+                    None => Error::NotFound { message },
+                });
+            }
+            other => other?,
+        };
         if s.status.is_ended() {
             return Err(Error::bad_input(format!(
                 "cannot {verb} session {}: it is {}; start a new session with `baton session start`",

@@ -33,6 +33,7 @@ impl Baton {
             );
             once(tx, keyed.as_ref(), now, |tx| {
                 self.sweep_in(tx, &caller.project.key, now)?;
+                let warnings = self.others_active(tx, caller)?;
                 let git = caller.project.git.as_ref();
                 let session = Session {
                     id: uuid::Uuid::now_v7().to_string(),
@@ -75,6 +76,7 @@ impl Baton {
                     last_handoff: digest.last_handoff.clone(),
                     session,
                     digest,
+                    warnings,
                 })
             })
         })?;
@@ -111,6 +113,7 @@ impl Baton {
                 Ok(Logged {
                     session_id: s.id.clone(),
                     entry,
+                    paused: s.status == SessionStatus::Paused,
                 })
             })
         })
@@ -129,6 +132,7 @@ impl Baton {
             tx.update_session(&s)?;
             Ok(Logged {
                 session_id: s.id.clone(),
+                paused: s.status == SessionStatus::Paused,
                 entry,
             })
         })
@@ -190,23 +194,10 @@ impl Baton {
         }
         store::write(self.store(), |tx| {
             self.sweep_in(tx, &caller.project.key, self.now())?;
-            let mut s = match id.or(caller.session.as_deref()) {
+            let mut s = match id {
                 Some(id) => self.load_session(tx, id)?,
-                None => {
-                    let q = SessionQuery {
-                        project: Some(caller.project.key.clone()),
-                        agent: Some(caller.agent.clone()),
-                        statuses: vec![SessionStatus::Paused, SessionStatus::Active],
-                        limit: Some(1),
-                        ..Default::default()
-                    };
-                    tx.sessions(&q)?.into_iter().next().ok_or_else(|| {
-                        Error::not_found(format!(
-                            "no paused or active session of agent '{}' in project '{}' to resume: pass a session id, or start one with `baton session start`",
-                            caller.agent, caller.project.key
-                        ))
-                    })?
-                }
+                // Like every other command: the explicit session, else the agent's only candidate.
+                None => self.resolve_session(tx, caller, &[SessionStatus::Paused, SessionStatus::Active])?,
             };
             transition(
                 &s,
@@ -263,15 +254,16 @@ impl Baton {
         const COMMAND: &str = "session end";
         store::write(self.store(), |tx| {
             let key = req.idempotency_key.as_deref();
-            let mut s = match self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused]) {
-                Ok(s) => s,
-                // A retry of an end that went through finds no open session: the one it ended is the
-                // agent's latest ended session, with this key in its scope.
-                Err(e @ Error::NotFound { .. }) if caller.session.is_none() => match key {
-                    Some(k) => self.ended_with_key(tx, caller, k)?.ok_or(e)?,
-                    None => return Err(e),
-                },
-                Err(e) => return Err(e),
+            // A retry of an end that went through, naming no session, means the session that end completed:
+            // the agent's latest completed one, with this key in its scope. Looked for first, so that a session
+            // started since is never ended by the retry.
+            let retried = match (key, &caller.session) {
+                (Some(k), None) => self.ended_with_key(tx, caller, k)?,
+                _ => None,
+            };
+            let mut s = match retried {
+                Some(s) => s,
+                None => self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?,
             };
             let now = self.now();
             let keyed = Keyed::new(caller, KeyScope::Session(s.id.clone()), key, COMMAND, &fingerprint);
@@ -322,6 +314,40 @@ impl Baton {
                 }
             }
         })
+    }
+
+    /// A warning when the agent already has active sessions in this project: commands that name no session
+    /// will then ask which one is meant.
+    fn others_active(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<String>> {
+        let others = tx.sessions(&SessionQuery {
+            project: Some(caller.project.key.clone()),
+            agent: Some(caller.agent.clone()),
+            statuses: vec![SessionStatus::Active],
+            limit: Some(4),
+            ..Default::default()
+        })?;
+        if others.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = others
+            .iter()
+            .take(3)
+            .map(|s| match s.context.as_deref() {
+                Some(c) => format!("{} ({})", s.id, clip(c, 40)),
+                None => s.id.clone(),
+            })
+            .collect();
+        Ok(vec![format!(
+            "agent '{}' already has {} active session{} in this project: {}; commands that name no session will ask which one is meant: pass --session ID (or set BATON_SESSION), or end the other with `baton session end --session ID`",
+            caller.agent,
+            if others.len() > 3 {
+                "more than 3".to_string()
+            } else {
+                others.len().to_string()
+            },
+            if others.len() == 1 { "" } else { "s" },
+            list.join(", ")
+        )])
     }
 
     /// The agent's latest completed session in this project, if an end with this key completed it.

@@ -33,6 +33,9 @@ pub struct SessionStarted {
     pub last_summary: Option<String>,
     pub last_handoff: Option<LastHandoff>,
     pub digest: Digest,
+    /// What the agent should know about the start, like another active session of the same agent here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,6 +67,9 @@ pub struct LogRequest {
 pub struct Logged {
     pub session_id: String,
     pub entry: JournalEntry,
+    /// The session is paused: the entry is written, and the session stays paused until resumed.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// How `session close` ends a session.
@@ -177,6 +183,8 @@ pub struct LostLease {
 pub struct Heartbeat {
     pub session_id: String,
     pub last_seen: Timestamp,
+    /// The session was paused (by hand, by its conversation's end, or as stale) and is active again.
+    pub resumed: bool,
     pub renewed: Vec<Claim>,
     pub lost: Vec<LostLease>,
 }

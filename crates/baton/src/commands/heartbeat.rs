@@ -13,9 +13,14 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
         return Ok(code);
     }
     println_out(&format!(
-        "Session {} renewed with {} claims.",
+        "Session {} renewed with {} claims.{}",
         r.session_id,
-        r.renewed.len()
+        r.renewed.len(),
+        if r.resumed {
+            " It was paused and is active again."
+        } else {
+            ""
+        }
     ))?;
     for l in &r.lost {
         let by = l

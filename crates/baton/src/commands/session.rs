@@ -20,6 +20,9 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
                     idempotency_key: a.idempotency_key,
                 },
             )?;
+            for w in &r.warnings {
+                eprintln!("warning: {w}");
+            }
             if json {
                 print_json(&r)?;
             } else {
@@ -49,6 +52,12 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
                 print_json(&r)?;
             } else {
                 println_out(&format!("Logged {} to session {}.", r.entry.kind, r.session_id))?;
+                if r.paused {
+                    eprintln!(
+                        "note: session {} is paused; resume it with `baton session resume {}`",
+                        r.session_id, r.session_id
+                    );
+                }
             }
         }
         SessionCommand::Checkpoint(a) => {

@@ -1,0 +1,99 @@
+//! An agent is told what it must act on: a second active session of its own, a paused session it writes to
+//! or renews, and several sessions it could mean by "resume".
+
+use baton_core::{EntryKind, SessionStatus};
+
+use crate::harness::*;
+
+/// Starting a second active session of the same agent in a project warns, naming the first.
+pub fn second_active_session_of_an_agent_warns(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "second_active_session_of_an_agent_warns") else {
+        return;
+    };
+    let me = caller("alice");
+    let first = h.start_with(&me, "auth refactor");
+    assert_eq!(first.warnings, Vec::<String>::new(), "the first session starts quietly");
+    assert!(
+        h.start(&caller("bob")).warnings.is_empty(),
+        "another agent's session is no reason to warn"
+    );
+    let second = h.start(&me);
+    assert_eq!(second.warnings.len(), 1, "{:?}", second.warnings);
+    let w = &second.warnings[0];
+    for needle in [first.session_id.as_str(), "auth refactor", "--session", "alice"] {
+        assert!(w.contains(needle), "the warning names {needle:?}: {w}");
+    }
+    // The warning is no error: both sessions are there, active.
+    let listed = ok(h.baton.list_sessions(&me, Some(SessionStatus::Active), false, None));
+    assert_eq!(listed.sessions.len(), 3);
+}
+
+/// A heartbeat that brings a paused session back says so; on an active session it does not.
+pub fn heartbeat_of_a_paused_session_says_it_resumed_it(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "heartbeat_of_a_paused_session_says_it_resumed_it") else {
+        return;
+    };
+    let me = caller("alice");
+    let sid = h.start(&me).session_id;
+    assert!(!ok(h.baton.heartbeat(&me)).resumed);
+    ok(h.baton.pause(&me, None));
+    let beat = ok(h.baton.heartbeat(&in_session("alice", &sid)));
+    assert!(beat.resumed, "{beat:?}");
+    assert_eq!(ok(h.baton.view(&me, None)).session.status, SessionStatus::Active);
+    assert!(h.kinds_after(0).contains(&"session.resumed".to_string()));
+    assert!(!ok(h.baton.heartbeat(&me)).resumed);
+}
+
+/// With no active session but a paused one, a write that names no session says which session is paused and
+/// how to resume it; naming it writes to it, and the result says it is paused.
+pub fn writes_without_a_session_name_the_paused_one(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "writes_without_a_session_name_the_paused_one") else {
+        return;
+    };
+    let me = caller("alice");
+    let sid = h.start(&me).session_id;
+    ok(h.baton.pause(&me, None));
+    let resume = format!("baton session resume {sid}");
+    h.refused(
+        "log with the only session paused",
+        4,
+        &[&sid, &resume, "paused"],
+        || h.baton.log(&me, log_req(EntryKind::Progress, "p")),
+    );
+    h.refused("claim with the only session paused", 4, &[&sid, &resume], || {
+        h.baton.claim(&me, claim_req("issue", "1"))
+    });
+    let logged = ok(h
+        .baton
+        .log(&in_session("alice", &sid), log_req(EntryKind::Progress, "p")));
+    assert!(logged.paused, "{logged:?}");
+    assert_eq!(
+        ok(h.baton.view(&in_session("alice", &sid), None)).session.status,
+        SessionStatus::Paused
+    );
+    // An agent with no session at all is told to start one, as before.
+    h.refused("log with no session", 4, &["baton session start"], || {
+        h.baton.log(&caller("bob"), log_req(EntryKind::Progress, "p"))
+    });
+}
+
+/// `session resume` without an id resumes the agent's only candidate, and with several lists them.
+pub fn resume_without_an_id_is_ambiguous_among_several(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "resume_without_an_id_is_ambiguous_among_several") else {
+        return;
+    };
+    let me = caller("alice");
+    let a = h.start_with(&me, "auth").session_id;
+    ok(h.baton.pause(&me, None));
+    let b = h.start_with(&me, "billing").session_id;
+    ok(h.baton.pause(&me, None));
+    let err = h.refused("resume with two paused sessions", 2, &[&a, &b, "ambiguous"], || {
+        h.baton.resume(&me, None)
+    });
+    assert!(err.to_string().contains("--session"), "{err}");
+    let r = ok(h.baton.resume(&me, Some(&a)));
+    assert_eq!(r.session_id, a);
+    ok(h.baton.end_session(&in_session("alice", &a), Default::default()));
+    // One candidate left: it is the one resumed.
+    assert_eq!(ok(h.baton.resume(&me, None)).session_id, b);
+}
