@@ -235,6 +235,7 @@ fn claim_req(id: &str) -> ClaimRequest {
         repo: None,
         ttl: None,
         idempotency_key: None,
+        new_type: false,
     }
 }
 

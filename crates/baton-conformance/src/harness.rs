@@ -231,6 +231,7 @@ pub fn claim_req(item_type: &str, item_id: &str) -> ClaimRequest {
         repo: None,
         ttl: None,
         idempotency_key: None,
+        new_type: false,
     }
 }
 

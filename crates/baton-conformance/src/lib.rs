@@ -82,6 +82,7 @@ macro_rules! conformance_suite {
             heartbeat_of_a_paused_session_says_it_resumed_it,
             writes_without_a_session_name_the_paused_one,
             resume_without_an_id_is_ambiguous_among_several,
+            unknown_work_type_is_refused_with_a_suggestion,
             changes_oldest_first,
             changes_kind_filter,
             changes_agent_filter,

@@ -1,7 +1,8 @@
 //! An agent is told what it must act on: a second active session of its own, a paused session it writes to
-//! or renews, and several sessions it could mean by "resume".
+//! or renews, several sessions it could mean by "resume", and a work type it likely misspelled.
 
-use baton_core::{EntryKind, SessionStatus};
+use baton_core::config::Policy;
+use baton_core::{ClaimRequest, EntryKind, SessionStatus};
 
 use crate::harness::*;
 
@@ -96,4 +97,51 @@ pub fn resume_without_an_id_is_ambiguous_among_several(make: &MakeStore) {
     ok(h.baton.end_session(&in_session("alice", &a), Default::default()));
     // One candidate left: it is the one resumed.
     assert_eq!(ok(h.baton.resume(&me, None)).session_id, b);
+}
+
+/// A work type neither built in nor declared is refused, with the type it likely misspells; declared in the
+/// policy, or claimed as a new type, it is granted.
+pub fn unknown_work_type_is_refused_with_a_suggestion(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "unknown_work_type_is_refused_with_a_suggestion") else {
+        return;
+    };
+    let me = caller("alice");
+    h.start(&me);
+    h.refused(
+        "a misspelled type",
+        2,
+        &["'isue'", "did you mean 'issue'?", "types = [\"isue\"]", "--new-type"],
+        || h.baton.claim(&me, claim_req("isue", "15")),
+    );
+    let err = h.refused(
+        "a type nobody declared",
+        2,
+        &["'epic'", "issue, pr, qa, task, session"],
+        || h.baton.claim(&me, claim_req("epic", "1")),
+    );
+    assert!(
+        !err.to_string().contains("did you mean"),
+        "nothing is near 'epic': {err}"
+    );
+    let out = ok(h.baton.claim(
+        &me,
+        ClaimRequest {
+            new_type: true,
+            ..claim_req("epic", "1")
+        },
+    ));
+    assert!(out.claimed, "{out:?}");
+
+    let declared = Policy {
+        types: vec!["epic".into(), "spike".into()],
+        ..Policy::default()
+    };
+    let Some(h) = Harness::with_policy(make, "unknown_work_type_is_refused_with_a_suggestion", declared) else {
+        return;
+    };
+    h.start(&me);
+    assert!(h.claim(&me, "spike", "7").claimed, "a declared type needs no flag");
+    h.refused("a misspelled declared type", 2, &["did you mean 'spike'?"], || {
+        h.baton.claim(&me, claim_req("spkie", "7"))
+    });
 }

@@ -24,6 +24,8 @@ pub struct ConfigFile {
     pub digest_max_chars: Option<usize>,
     /// How long a call waits for a lock held by someone else before it gives up, like `10s`.
     pub lock_timeout: Option<String>,
+    /// Work types this project claims besides the built-in ones, like `["epic", "spike"]`.
+    pub types: Option<Vec<String>>,
     /// Session documents: `[docs] auto = true, layout = "agents"`.
     pub docs: Option<DocsConfig>,
 }
@@ -66,7 +68,7 @@ impl ConfigFile {
     pub fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
         let cfg: ConfigFile = toml::from_str(text).map_err(|e| {
             Error::bad_input(format!(
-                "invalid config file {origin}: {e}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, lock_timeout, and a [docs] table with auto and layout"
+                "invalid config file {origin}: {e}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, lock_timeout, types, and a [docs] table with auto and layout"
             ))
         })?;
         if let Some(layout) = cfg.docs.as_ref().and_then(|d| d.layout.as_deref())
@@ -90,6 +92,7 @@ impl ConfigFile {
             claim_ttl: other.claim_ttl.or(self.claim_ttl),
             digest_max_chars: other.digest_max_chars.or(self.digest_max_chars),
             lock_timeout: other.lock_timeout.or(self.lock_timeout),
+            types: other.types.or(self.types),
             docs: match (self.docs, other.docs) {
                 (Some(mine), Some(theirs)) => Some(mine.overlay(theirs)),
                 (mine, theirs) => theirs.or(mine),
@@ -125,6 +128,8 @@ pub struct Policy {
     pub stale_after_secs: i64,
     pub default_ttl_secs: i64,
     pub digest_max_chars: usize,
+    /// Work types claimed without `new_type` besides [`crate::parse::WORK_TYPES`].
+    pub types: Vec<String>,
 }
 
 impl Default for Policy {
@@ -133,6 +138,7 @@ impl Default for Policy {
             stale_after_secs: 2 * 3600,
             default_ttl_secs: 30 * 60,
             digest_max_chars: 8000,
+            types: Vec::new(),
         }
     }
 }
@@ -156,6 +162,10 @@ impl Policy {
                 )));
             }
             p.digest_max_chars = n;
+        }
+        for t in cfg.types.iter().flatten() {
+            crate::parse::check_type(t).map_err(|e| Error::bad_input(format!("config types: {e}")))?;
+            p.types.push(t.clone());
         }
         Ok(p)
     }

@@ -137,6 +137,35 @@ pub fn check_id(field: &str, value: &str) -> Result<()> {
 }
 
 /// Checks a work type: a lowercase word such as `issue`, `pr`, `qa`, `task`, `session`.
+/// The work types every project knows; others are declared in the config (`types`) or claimed as new.
+pub const WORK_TYPES: &[&str] = &["issue", "pr", "qa", "task", "session"];
+
+/// The known type `value` is most likely a misspelling of: at most two edits away, and closer than its length.
+pub fn likely_type<'a>(value: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (edits(value, k), k))
+        .filter(|(d, k)| *d <= 2 && *d < k.len().min(value.len()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance between two short words.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 pub fn check_type(value: &str) -> Result<()> {
     let ok = !value.is_empty()
         && value.len() <= MAX_TYPE_CHARS
@@ -181,6 +210,19 @@ pub fn check_limit(limit: u32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn likely_types() {
+        let known = || WORK_TYPES.iter().copied();
+        assert_eq!(likely_type("isue", known()), Some("issue"));
+        assert_eq!(likely_type("issues", known()), Some("issue"));
+        assert_eq!(likely_type("taks", known()), Some("task"));
+        assert_eq!(likely_type("p", known()), None, "one letter is no word to correct");
+        assert_eq!(likely_type("epic", known()), None);
+        assert_eq!(likely_type("sesion", known()), Some("session"));
+        assert_eq!(edits("kitten", "sitting"), 3);
+        assert_eq!(edits("", "abc"), 3);
+    }
 
     #[test]
     fn durations() {

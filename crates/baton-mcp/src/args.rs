@@ -144,7 +144,7 @@ pub struct ListArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimArgs {
-    /// issue, pr, qa, task, session or any lowercase word
+    /// issue, pr, qa, task, session, or a type in the config's types
     pub work_type: String,
     #[serde(deserialize_with = "string_or_integer")]
     #[schemars(schema_with = "work_id_schema")]
@@ -155,6 +155,9 @@ pub struct ClaimArgs {
     pub ttl: Option<String>,
     /// A retry with the same key returns the first result
     pub idempotency_key: Option<String>,
+    /// Claim a type not built in nor in the config's types
+    #[serde(default)]
+    pub new_type: bool,
     /// Default: this connection's session
     pub session_id: Option<String>,
 }

@@ -372,6 +372,7 @@ impl BatonTools {
             repo: a.repo,
             ttl: a.ttl,
             idempotency_key: a.idempotency_key,
+            new_type: a.new_type,
         };
         let r = self.run(self.caller(a.session_id), move |b, c| b.claim(c, req)).await;
         let now = self.now();

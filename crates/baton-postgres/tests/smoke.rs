@@ -135,6 +135,7 @@ fn claim_req(item_type: &str, id: &str) -> ClaimRequest {
         repo: None,
         ttl: None,
         idempotency_key: None,
+        new_type: false,
     }
 }
 

@@ -281,7 +281,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ClaimArgs {
-    /// Work type: issue, pr, qa, task, session or any lowercase word
+    /// Work type: issue, pr, qa, task, session, or one declared with `types` in the config
     #[arg(value_name = "TYPE")]
     pub item_type: String,
     /// Work item id, like 15
@@ -296,6 +296,9 @@ pub struct ClaimArgs {
     /// Makes a retried claim return the first claim's result
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// Claim a work type that is neither built in (issue, pr, qa, task, session) nor in the config's `types`
+    #[arg(long)]
+    pub new_type: bool,
 }
 
 #[derive(Debug, Args)]

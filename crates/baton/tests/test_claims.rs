@@ -333,6 +333,32 @@ fn another_sessions_idempotency_key_is_its_own_request() {
     assert_eq!(view.json()["progress"][0]["text"], "invoices render");
 }
 
+/// Work types beyond the built-in ones are declared in the config, or claimed with --new-type.
+#[test]
+fn declared_and_new_work_types() {
+    let env = Env::new();
+    env.start("alice", "g");
+    let r = env.run_as("alice", &["claim", "epic", "7"]);
+    r.code(2)
+        .stderr_has("unknown work type 'epic'")
+        .stderr_has("--new-type");
+    env.run_as("alice", &["claim", "epic", "7", "--new-type"]).ok();
+    std::fs::create_dir_all(env.repo.join(".baton")).expect("config dir");
+    std::fs::write(env.repo.join(".baton/config.toml"), "types = [\"spike\"]\n").expect("config");
+    env.run_as("alice", &["claim", "spike", "1"]).ok();
+    env.run_as("alice", &["claim", "spkie", "2"])
+        .code(2)
+        .stderr_has("did you mean 'spike'?");
+    let listed = env.run(&["claims", "--json"]).json();
+    let types: Vec<&str> = listed["claims"]
+        .as_array()
+        .expect("claims")
+        .iter()
+        .map(|c| c["item_type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, ["epic", "spike"]);
+}
+
 #[test]
 fn listing_claims() {
     let env = Env::new();

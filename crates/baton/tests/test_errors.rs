@@ -139,6 +139,7 @@ fn malformed_input_is_rejected_without_changing_anything() {
         case(&["claim", "issue", &long_id], 2, "201 characters"),
         case(&["claim", "issue", "a b"], 2, "'a b'"),
         case(&["claim", "Issue", "3"], 2, "'Issue'"),
+        case(&["claim", "isue", "3"], 2, "did you mean 'issue'?"),
         case(&["claim", "issue", "3", "--repo", "org app"], 2, "'org app'"),
         case(&["release", "ISSUE", "1", "--status", "completed"], 2, "'ISSUE'"),
         case(&["claims", "--type", "PR"], 2, "'PR'"),
@@ -250,6 +251,8 @@ fn malformed_input_is_rejected_without_changing_anything() {
     failures.extend(check(&env, &case(&["session", "log", "--progress", "x"], 2, "colour")));
     std::fs::write(cfg_dir.join("config.toml"), "claim_ttl = \"forever\"\n").unwrap();
     failures.extend(check(&env, &case(&["claim", "issue", "3"], 2, "'forever'")));
+    std::fs::write(cfg_dir.join("config.toml"), "types = [\"Bad Type\"]\n").unwrap();
+    failures.extend(check(&env, &case(&["claim", "issue", "3"], 2, "'Bad Type'")));
     std::fs::write(cfg_dir.join("config.toml"), "lock_timeout = \"0s\"\n").unwrap();
     failures.extend(check(&env, &case(&["claim", "issue", "3"], 2, "'0s'")));
     std::fs::write(cfg_dir.join("config.toml"), "database_url = \"mysql://db/x\"\n").unwrap();

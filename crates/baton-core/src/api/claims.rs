@@ -9,6 +9,9 @@ impl Baton {
     /// Claims a work item for the caller's session: atomically, as a lease with a fencing token.
     pub fn claim(&self, caller: &Caller, req: ClaimRequest) -> Result<ClaimOutcome> {
         let key = self.item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
+        if !req.new_type {
+            self.check_known_type(&req.item_type)?;
+        }
         let ttl = match &req.ttl {
             Some(t) => parse::parse_ttl(t)?,
             None => self.policy.default_ttl_secs,

@@ -86,6 +86,26 @@ impl Baton {
         })
     }
 
+    /// Refuses a work type that is neither built in nor declared, suggesting the one it likely misspells.
+    fn check_known_type(&self, item_type: &str) -> Result<()> {
+        let known = || {
+            parse::WORK_TYPES
+                .iter()
+                .copied()
+                .chain(self.policy.types.iter().map(String::as_str))
+        };
+        if known().any(|k| k == item_type) {
+            return Ok(());
+        }
+        let hint = parse::likely_type(item_type, known())
+            .map(|t| format!("did you mean '{t}'? "))
+            .unwrap_or_default();
+        Err(Error::bad_input(format!(
+            "unknown work type '{item_type}': {hint}known types are {}; declare new ones with types = [\"{item_type}\"] in .baton/config.toml, or claim it as a new type with --new-type",
+            known().collect::<Vec<_>>().join(", ")
+        )))
+    }
+
     /// Marks `stale` on a session read from the store.
     fn decorate(&self, mut s: Session, now: Timestamp) -> Session {
         s.stale = s.status == SessionStatus::Active && s.last_seen < now.minus_secs(self.policy.stale_after_secs);

@@ -109,6 +109,8 @@ pub struct ClaimRequest {
     pub repo: Option<String>,
     pub ttl: Option<String>,
     pub idempotency_key: Option<String>,
+    /// Claim a work type that is neither built in nor declared in the config (`types`).
+    pub new_type: bool,
 }
 
 /// Who holds an item someone else asked for.

@@ -15,6 +15,7 @@ pub fn run(ctx: &Context, json: bool, a: ClaimArgs) -> Result<i32> {
             repo: a.repo,
             ttl: a.ttl,
             idempotency_key: a.idempotency_key,
+            new_type: a.new_type,
         },
     )?;
     let code = if r.claimed { 0 } else { 3 };
