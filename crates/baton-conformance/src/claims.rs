@@ -650,7 +650,8 @@ pub fn heartbeat_reports_lost_lease_once(make: &MakeStore) {
         vec![LostLease {
             item: item("issue", "7"),
             your_token: 1,
-            taken_by: Some(taker)
+            taken_by: Some(taker),
+            forced_by: None,
         }]
     );
     let e = h.events().pop().expect("event");

@@ -2,7 +2,7 @@
 //! or renews, several sessions it could mean by "resume", and a work type it likely misspelled.
 
 use baton_core::config::Policy;
-use baton_core::{ClaimRequest, EntryKind, SessionStatus};
+use baton_core::{ClaimRequest, EntryKind, ReleaseRequest, ReleaseStatus, SessionStatus};
 
 use crate::harness::*;
 
@@ -144,4 +144,62 @@ pub fn unknown_work_type_is_refused_with_a_suggestion(make: &MakeStore) {
     h.refused("a misspelled declared type", 2, &["did you mean 'spike'?"], || {
         h.baton.claim(&me, claim_req("spkie", "7"))
     });
+}
+
+/// A claim released over its holder by force is reported to the holder like a lease lost to a takeover:
+/// once by its heartbeat, and by its own release of it; claims it released itself report nothing.
+pub fn forced_release_is_reported_to_the_holder_like_a_lost_lease(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "forced_release_is_reported_to_the_holder_like_a_lost_lease") else {
+        return;
+    };
+    let alice = caller("alice");
+    h.start(&alice);
+    h.grant(&alice, "issue", "1");
+    h.grant(&alice, "issue", "2");
+    ok(h.baton
+        .release(&alice, release_req("issue", "2", ReleaseStatus::Completed)));
+    let bob = caller("bob");
+    h.start(&bob);
+    ok(h.baton.release(
+        &bob,
+        ReleaseRequest {
+            force: true,
+            reason: Some("alice is away".into()),
+            ..release_req("issue", "1", ReleaseStatus::Deferred)
+        },
+    ));
+
+    let beat = ok(h.baton.heartbeat(&alice));
+    assert_eq!(beat.lost.len(), 1, "only the forced release is a loss: {:?}", beat.lost);
+    let lost = &beat.lost[0];
+    assert_eq!((lost.item.item_id.as_str(), lost.your_token), ("1", 1));
+    assert_eq!(lost.forced_by.as_deref(), Some("bob"));
+    assert_eq!(lost.taken_by, None);
+    assert!(
+        lost.how().contains("agent 'bob' released it by force"),
+        "{}",
+        lost.how()
+    );
+    assert!(ok(h.baton.heartbeat(&alice)).lost.is_empty(), "reported once");
+
+    h.refused(
+        "the holder's own release after the force",
+        3,
+        &["lease lost", "by force", "'bob'"],
+        || {
+            h.baton
+                .release(&alice, release_req("issue", "1", ReleaseStatus::Completed))
+        },
+    );
+    // Claimed again since, the message names the new holder too.
+    h.grant(&bob, "issue", "1");
+    h.refused(
+        "and after someone claimed it again",
+        3,
+        &["by force", "claimed it since"],
+        || {
+            h.baton
+                .release(&alice, release_req("issue", "1", ReleaseStatus::Completed))
+        },
+    );
 }

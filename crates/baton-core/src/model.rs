@@ -195,9 +195,13 @@ pub struct Claim {
     pub ended_at: Option<Timestamp>,
     pub release_status: Option<ReleaseStatus>,
     pub notes: Option<String>,
-    /// For a taken-over grant: whether its holder has been told (by heartbeat) that the lease is lost.
+    /// For a grant taken over or released by force: whether its holder has been told (by heartbeat) that
+    /// the lease is lost.
     #[serde(skip)]
     pub loss_reported: bool,
+    /// The agent that released this grant by force, overriding its holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced_by: Option<String>,
 }
 
 impl Claim {

@@ -51,7 +51,7 @@ pub struct ClaimQuery {
     pub states: Vec<ClaimState>,
     /// Only claims whose lease ran out before this time.
     pub expires_before: Option<Timestamp>,
-    /// Only taken-over grants whose loss has not been reported yet.
+    /// Only grants lost to a takeover or a forced release whose holder has not been told yet.
     pub loss_unreported: bool,
     pub limit: Option<u32>,
 }

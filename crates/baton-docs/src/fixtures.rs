@@ -119,6 +119,7 @@ pub fn rich() -> DocumentSource {
         release_status: None,
         notes: None,
         loss_reported: false,
+        forced_by: None,
     }];
     DocumentSource {
         context: SessionContext {

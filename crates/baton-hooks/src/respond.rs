@@ -281,7 +281,15 @@ fn notice(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Resu
     let mut candidates: Vec<(String, String)> = Vec::new();
     for v in &list.claims {
         let c = &v.claim;
-        if c.state == ClaimState::TakenOver {
+        if let Some(agent) = &c.forced_by {
+            candidates.push((
+                format!("lost:{}", c.id),
+                format!(
+                    "baton: agent '{agent}' released your claim on {} by force; claim it again before working on it.",
+                    c.key().label()
+                ),
+            ));
+        } else if c.state == ClaimState::TakenOver {
             candidates.push((
                 format!("lost:{}", c.id),
                 format!(

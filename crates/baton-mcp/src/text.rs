@@ -121,15 +121,11 @@ pub fn heartbeat(r: &Heartbeat) -> String {
         s.push_str(" It was paused and is active again.");
     }
     for l in &r.lost {
-        let by = l
-            .taken_by
-            .as_ref()
-            .map(|h| format!(" by agent '{}' (session {})", h.agent, h.session))
-            .unwrap_or_default();
         s.push_str(&format!(
-            "\nLease lost on {} (your token {}): it expired and was taken over{by}. Stop working on it.",
+            "\nLease lost on {} (your token {}): {}. Stop working on it.",
             l.item.label(),
-            l.your_token
+            l.your_token,
+            l.how()
         ));
     }
     s

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../migrations/0002_event_seq_sequence.sql")),
     (3, include_str!("../migrations/0003_indexes_of_open_rows.sql")),
     (4, include_str!("../migrations/0004_idempotency_by_caller.sql")),
+    (5, include_str!("../migrations/0005_forced_releases.sql")),
 ];
 
 /// How many times `write` runs a transaction that keeps losing races before giving up.

@@ -2,9 +2,7 @@
 
 use std::str::FromStr;
 
-use baton_core::model::{
-    Claim, ClaimState, Event, Handoff, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session,
-};
+use baton_core::model::{Claim, Event, Handoff, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
 use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Tx};
 use baton_core::{Error, Result, Timestamp};
 use serde_json::json;
@@ -19,7 +17,7 @@ use crate::sql::{Params, Where, fnv1a, like_prefix};
 const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, \
      worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
 const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, \
-     granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported";
+     granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by";
 const ENTRY_COLS: &str = "e.id, e.session_id, e.kind, e.text, e.rationale, e.created_at";
 const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
 
@@ -372,8 +370,8 @@ impl Tx for PgTx<'_> {
         self.defer(
             "record a claim",
             "INSERT INTO claims (id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs,
-                 granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                 granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             vec![
                 Box::new(c.id.clone()),
                 Box::new(c.project.clone()),
@@ -392,6 +390,7 @@ impl Tx for PgTx<'_> {
                 Box::new(c.release_status.map(|r| r.as_str())),
                 Box::new(c.notes.clone()),
                 Box::new(c.loss_reported),
+                Box::new(c.forced_by.clone()),
             ],
             Box::new(move |outcome| match outcome {
                 Ok(_) => Ok(()),
@@ -414,7 +413,7 @@ impl Tx for PgTx<'_> {
         self.defer(
             "update a claim",
             "UPDATE claims SET state = $2, ttl_secs = $3, renewed_at = $4, expires_at = $5, ended_at = $6,
-                 release_status = $7, notes = $8, loss_reported = $9
+                 release_status = $7, notes = $8, loss_reported = $9, forced_by = $10
              WHERE id = $1",
             vec![
                 Box::new(c.id.clone()),
@@ -426,6 +425,7 @@ impl Tx for PgTx<'_> {
                 Box::new(c.release_status.map(|r| r.as_str())),
                 Box::new(c.notes.clone()),
                 Box::new(c.loss_reported),
+                Box::new(c.forced_by.clone()),
             ],
             Box::new(move |outcome| match outcome {
                 Ok(0) => Err(Error::not_found(format!("no claim with id '{id}' to update"))),
@@ -454,8 +454,7 @@ impl Tx for PgTx<'_> {
             w.and(format!("expires_at < {}", p.push(t.micros())));
         }
         if q.loss_unreported {
-            let taken_over = p.push(ClaimState::TakenOver.as_str().to_string());
-            w.and(format!("state = {taken_over} AND NOT loss_reported"));
+            w.and("(state = 'taken_over' OR forced_by IS NOT NULL) AND NOT loss_reported".to_string());
         }
         let mut sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id", w.sql());
         if let Some(l) = q.limit {
@@ -923,6 +922,7 @@ fn claim_from_row(row: &Row) -> Result<Claim> {
             .transpose()?,
         notes: col(row, 15)?,
         loss_reported: col(row, 16)?,
+        forced_by: col(row, 17)?,
     })
 }
 

@@ -1072,6 +1072,7 @@ fn held_claim(item_id: &str, token: i64, session_id: &str) -> Claim {
         release_status: None,
         notes: None,
         loss_reported: false,
+        forced_by: None,
     }
 }
 

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_claims_by_item.sql"),
     include_str!("../migrations/0003_idempotency_by_caller.sql"),
+    include_str!("../migrations/0004_forced_releases.sql"),
 ];
 /// WAL size past which a closing store checkpoints it back into the database (see `trim_wal`).
 ///
@@ -357,7 +358,7 @@ impl Filter {
 }
 
 const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
-const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported";
+const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by";
 const ENTRY_COLS: &str = "id, session_id, kind, text, rationale, created_at";
 const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
 
@@ -419,6 +420,7 @@ fn claim_row(r: &Row) -> rusqlite::Result<Claim> {
         release_status: r.get::<_, Option<String>>(14)?.map(|s| parse_col(14, s)).transpose()?,
         notes: r.get(15)?,
         loss_reported: r.get(16)?,
+        forced_by: r.get(17)?,
     })
 }
 
@@ -611,11 +613,12 @@ impl Tx for SqliteTx<'_> {
 
     fn insert_claim(&mut self, c: &Claim) -> Result<()> {
         self.exec(
-            &format!("INSERT INTO claims ({CLAIM_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"),
+            &format!("INSERT INTO claims ({CLAIM_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
                 c.id, c.project, c.item_type, c.repo, c.item_id, c.token, c.session_id, c.agent,
                 c.state.as_str(), c.ttl_secs, c.granted_at.0, c.renewed_at.0, c.expires_at.0,
-                c.ended_at.map(|t| t.0), c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported
+                c.ended_at.map(|t| t.0), c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported,
+                c.forced_by
             ],
         )?;
         Ok(())
@@ -623,12 +626,12 @@ impl Tx for SqliteTx<'_> {
 
     fn update_claim(&mut self, c: &Claim) -> Result<()> {
         let n = self.exec(
-            "UPDATE claims SET state = ?6, ttl_secs = ?7, renewed_at = ?8, expires_at = ?9, ended_at = ?10, release_status = ?11, notes = ?12, loss_reported = ?13
+            "UPDATE claims SET state = ?6, ttl_secs = ?7, renewed_at = ?8, expires_at = ?9, ended_at = ?10, release_status = ?11, notes = ?12, loss_reported = ?13, forced_by = ?14
              WHERE project = ?1 AND item_type = ?2 AND repo = ?3 AND item_id = ?4 AND token = ?5",
             params![
                 c.project, c.item_type, c.repo, c.item_id, c.token,
                 c.state.as_str(), c.ttl_secs, c.renewed_at.0, c.expires_at.0, c.ended_at.map(|t| t.0),
-                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported
+                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported, c.forced_by
             ],
         )?;
         if n == 0 {
@@ -659,7 +662,7 @@ impl Tx for SqliteTx<'_> {
             f.raw(format!("expires_at < {p}"));
         }
         if q.loss_unreported {
-            f.raw("loss_reported = 0".to_string());
+            f.raw("(state = 'taken_over' OR forced_by IS NOT NULL) AND loss_reported = 0".to_string());
         }
         // Without statistics the planner would walk a project's whole history through the primary key (it
         // starts with the project too); live claims are found through the indexes made for them.

@@ -147,6 +147,16 @@ fn forced_release_needs_a_reason_and_is_logged() {
     assert_eq!(ev[0]["session_id"], b.as_str());
     assert_eq!(ev[0]["data"]["holder"]["session"], a.as_str());
     assert_eq!(env.run(&["claims", "--json"]).json()["claims"], serde_json::json!([]));
+
+    // The holder learns it like a lost lease: its heartbeat exits 3 once, and so does its own release.
+    let beat = env.run_as("alice", &["heartbeat"]);
+    beat.code(3)
+        .stderr_has("lease lost on")
+        .stderr_has("agent 'bob' released it by force");
+    env.run_as("alice", &["heartbeat"]).ok();
+    env.run_as("alice", &["release", "issue", "15", "--status", "completed"])
+        .code(3)
+        .stderr_has("released by force by agent 'bob'");
 }
 
 /// The label baton gives an issue of this environment's project, like `issue org/app#15`.

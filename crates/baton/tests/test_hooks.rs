@@ -461,6 +461,34 @@ fn a_claim_about_to_expire_is_noticed_exactly_once() {
     }
 }
 
+#[test]
+fn a_claim_released_over_the_holder_is_noticed_exactly_once() {
+    for client in CLIENTS {
+        let env = Env::new();
+        let ev = events(client);
+        hook(&env, client, &payload(&env, client, ev.start));
+        let id = only_session(&env)["id"].as_str().expect("id").to_string();
+        in_session(&env, &id, &["claim", "issue", "9"]);
+        env.start("bob", "triage");
+        env.run_as(
+            "bob",
+            &[
+                "release", "issue", "9", "--status", "deferred", "--force", "--reason", "stuck",
+            ],
+        )
+        .ok();
+        let prompt = payload(&env, client, ev.prompt);
+        let notices: Vec<Answer> = (0..2).map(|_| hook(&env, client, &prompt)).collect();
+        let first = notices[0].clone().context();
+        assert_one_line("forced release notice", &first);
+        assert!(
+            first.contains("#9") && first.contains("agent 'bob'") && first.contains("by force"),
+            "{client}: {first}"
+        );
+        assert_eq!(notices[1], Answer::Nothing, "{client}: the same notice twice");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // PreCompact, Stop, SessionEnd
 

@@ -102,6 +102,7 @@ impl Baton {
                     release_status: None,
                     notes: None,
                     loss_reported: false,
+                    forced_by: None,
                 };
                 tx.insert_claim(&c)?;
                 match &outcome.taken_over_from {
@@ -201,7 +202,7 @@ impl Baton {
                     .ok_or_else(|| Error::internal("release without a session"))?;
                 if !mine || !active {
                     if let Some(mine_before) = tx.session_claim_on(&key, &s.id)?
-                        && mine_before.state == ClaimState::TakenOver
+                        && (mine_before.state == ClaimState::TakenOver || mine_before.forced_by.is_some())
                     {
                         let by = (latest.session_id != s.id).then(|| Holder::of(&latest));
                         return Err(lease_lost(&key, &mine_before, by));
@@ -230,13 +231,15 @@ impl Baton {
                     key.label()
                 )));
             }
+            let forced = req.force && !mine;
             let mut c = latest.clone();
             c.state = ClaimState::Released;
             c.release_status = Some(req.status);
             c.notes = req.notes.clone();
             c.ended_at = Some(now);
+            // A holder released over is told, like one whose lease was taken over.
+            c.forced_by = forced.then(|| session.as_ref().map_or(&caller.agent, |s| &s.agent).clone());
             tx.update_claim(&c)?;
-            let forced = req.force && !mine;
             let (agent, sid) = match &session {
                 Some(s) => (s.agent.clone(), Some(s.id.clone())),
                 None => (caller.agent.clone(), None),
@@ -287,7 +290,7 @@ impl Baton {
             })?;
             let taken = tx.claims(&ClaimQuery {
                 session_id: Some(s.id.clone()),
-                states: vec![ClaimState::TakenOver],
+                states: vec![ClaimState::TakenOver, ClaimState::Released],
                 loss_unreported: true,
                 ..Default::default()
             })?;
@@ -323,6 +326,7 @@ impl Baton {
                     item: key,
                     your_token: c.token,
                     taken_by,
+                    forced_by: c.forced_by.clone(),
                 });
             }
             event(
@@ -455,22 +459,30 @@ impl Baton {
 }
 
 fn lease_lost(key: &ItemKey, mine: &Claim, by: Option<Holder>) -> Error {
+    let how = match &mine.forced_by {
+        Some(agent) => format!("was released by force by agent '{agent}'"),
+        None => format!("expired at {}", mine.expires_at.short()),
+    };
     let who = by
         .as_ref()
         .map(|h| {
+            let verb = if mine.forced_by.is_some() {
+                "claimed it since"
+            } else {
+                "took it over"
+            };
             format!(
-                " and agent '{}' (session {}) took it over with token {}",
+                " and agent '{}' (session {}) {verb} with token {}",
                 h.agent, h.session, h.token
             )
         })
         .unwrap_or_default();
     Error::conflict(
         format!(
-            "lease lost: your claim on {} (token {}) expired at {}{who}",
+            "lease lost: your claim on {} (token {}) {how}{who}",
             key.label(),
             mine.token,
-            mine.expires_at.short()
         ),
-        json!({"item": key, "your_token": mine.token, "taken_by": by}),
+        json!({"item": key, "your_token": mine.token, "taken_by": by, "forced_by": mine.forced_by}),
     )
 }

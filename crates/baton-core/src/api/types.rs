@@ -173,12 +173,29 @@ pub struct Released {
     pub forced: bool,
 }
 
-/// A lease the session lost: it expired and another session took the item.
+/// A lease the session lost: it expired and another session took the item, or another agent released it by force.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LostLease {
     pub item: ItemKey,
     pub your_token: i64,
     pub taken_by: Option<Holder>,
+    /// The agent that released the claim by force, overriding this session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced_by: Option<String>,
+}
+
+impl LostLease {
+    /// How the lease was lost, as a clause: "it expired and was taken over by agent 'codex' (session …)".
+    pub fn how(&self) -> String {
+        match (&self.forced_by, &self.taken_by) {
+            (Some(agent), _) => format!("agent '{agent}' released it by force"),
+            (None, Some(h)) => format!(
+                "it expired and was taken over by agent '{}' (session {})",
+                h.agent, h.session
+            ),
+            (None, None) => "it expired and was taken over".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,15 +23,11 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
         }
     ))?;
     for l in &r.lost {
-        let by = l
-            .taken_by
-            .as_ref()
-            .map(|h| format!(" by agent '{}' (session {})", h.agent, h.session))
-            .unwrap_or_default();
         eprintln!(
-            "error: lease lost on {} (your token {}): it expired and was taken over{by}",
+            "error: lease lost on {} (your token {}): {}",
             l.item.label(),
-            l.your_token
+            l.your_token,
+            l.how()
         );
     }
     Ok(code)
