@@ -106,8 +106,11 @@ impl Planned {
     fn commit(self) -> Result<FileChange> {
         let path = &self.change.path;
         match (self.change.action, &self.text) {
-            ("deleted", _) => std::fs::remove_file(path)
-                .map_err(|e| Error::internal(format!("cannot remove {}: {e}", path.display())))?,
+            ("deleted", _) => {
+                std::fs::remove_file(path)
+                    .map_err(|e| Error::internal(format!("cannot remove {}: {e}", path.display())))?;
+                remove_client_dir_if_empty(path);
+            }
             (_, Some(text)) => write_atomic(path, text)?,
             _ => {}
         }
@@ -169,6 +172,23 @@ fn edit_json(path: &Path, edit: impl FnOnce(&mut Map<String, Value>) -> Result<S
         },
         text: Some(text),
     })
+}
+
+/// The folders setup creates for a client's settings.
+const CLIENT_DIRS: &[&str] = &[".claude", ".codex", ".gemini"];
+
+/// Once setup took out the last file of a client's settings folder, the folder goes too (never the
+/// repository or the home folder itself, and never a folder with anything left in it).
+fn remove_client_dir_if_empty(file: &Path) {
+    let Some(dir) = file.parent() else { return };
+    let ours = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| CLIENT_DIRS.contains(&n));
+    if ours {
+        // Fails, and leaves it, when anything is still inside.
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<()> {

@@ -111,7 +111,7 @@ pub enum Command {
 pub enum SessionCommand {
     /// Start a session; prints its id, the last handoff and a digest
     #[command(
-        after_help = "Example:\n  baton session start --agent claude-code --context \"auth refactor\" --task 15\n\nThen: export BATON_SESSION=<printed id> (or rely on this agent having one active session)."
+        after_help = "Examples:\n  baton session start --agent claude-code --context \"auth refactor\" --task 15\n  eval \"$(baton session start --context \"auth refactor\" --print-env)\"   (sets BATON_SESSION and BATON_AGENT)\n\nThen: export BATON_SESSION=<printed id> (or rely on this agent having one active session)."
     )]
     Start(StartArgs),
     /// Add to the session's journal: progress, a decision, a discovery, a blocker, a next step...
@@ -167,6 +167,10 @@ pub struct StartArgs {
     /// Makes a retried start return the first start's result
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// Print only `export BATON_SESSION=… BATON_AGENT=…` lines (the digest goes to stderr), for
+    /// `eval "$(baton session start --print-env)"`
+    #[arg(long)]
+    pub print_env: bool,
 }
 
 #[derive(Debug, Args)]

@@ -995,6 +995,14 @@ fn setup_creates_files_and_remove_deletes_them() {
     for p in paths {
         assert!(!env.repo.join(p).exists(), "{p} removed");
     }
+    for dir in [".claude", ".codex", ".gemini"] {
+        assert!(!env.repo.join(dir).exists(), "{dir}/ that setup created is removed too");
+    }
+    // A folder that holds something else of the user's stays.
+    write(&env.repo.join(".claude/commands/review.md"), "review the diff\n");
+    setup(&env, &["claude"]).ok();
+    setup(&env, &["claude", "--remove"]).ok();
+    assert!(env.repo.join(".claude/commands/review.md").is_file());
 }
 
 #[test]

@@ -495,3 +495,39 @@ fn every_command_prints_one_json_object() {
         "{v}"
     );
 }
+
+/// `eval "$(baton session start --print-env)"` sets the session and agent for the commands that follow.
+#[test]
+fn print_env_is_fit_for_eval() {
+    let env = crate::common::Env::new();
+    let bin = crate::common::baton_bin();
+    let script = format!(
+        "eval \"$('{0}' session start --agent alice --context 'auth refactor' --print-env)\" && '{0}' session log --progress 'first step' --json && echo \"agent=$BATON_AGENT\"",
+        bin.display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&env.repo)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", env.home.path())
+        .env("BATON_HOME", env.baton_home())
+        .env("USER", "tester")
+        .output()
+        .expect("run sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stderr.contains("digest for alice"),
+        "the digest goes to stderr: {stderr}"
+    );
+    let logged: serde_json::Value =
+        serde_json::from_str(stdout.lines().next().unwrap_or_default()).expect("the log's JSON");
+    let listed = env.run_as("alice", &["session", "list", "--json"]).json();
+    assert_eq!(
+        listed["sessions"][0]["id"], logged["session_id"],
+        "logged to the session it started"
+    );
+    assert!(stdout.contains("agent=alice"), "{stdout}");
+}

@@ -23,7 +23,15 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
             for w in &r.warnings {
                 eprintln!("warning: {w}");
             }
-            if json {
+            if a.print_env {
+                // Only shell lines on stdout: `eval "$(baton session start --print-env)"`.
+                println_out(&format!(
+                    "export BATON_SESSION={}\nexport BATON_AGENT={}",
+                    shell_quote(&r.session_id),
+                    shell_quote(&r.session.agent)
+                ))?;
+                eprintln!("{}", render_digest(&r.digest, b.now()));
+            } else if json {
                 print_json(&r)?;
             } else {
                 let now = b.now();
@@ -183,4 +191,16 @@ fn entry_of(a: &LogArgs) -> (EntryKind, String) {
         .into_iter()
         .find_map(|(k, v)| v.clone().map(|t| (k, t)))
         .unwrap_or((EntryKind::Note, String::new()))
+}
+
+/// A value fit for a POSIX shell: left bare when it is made of safe characters, else single-quoted.
+fn shell_quote(v: &str) -> String {
+    let safe = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '@' | '+'));
+    if safe {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
 }
