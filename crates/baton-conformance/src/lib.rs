@@ -84,6 +84,7 @@ macro_rules! conformance_suite {
             resume_without_an_id_is_ambiguous_among_several,
             unknown_work_type_is_refused_with_a_suggestion,
             forced_release_is_reported_to_the_holder_like_a_lost_lease,
+            a_session_without_a_goal_takes_the_first_given,
             changes_oldest_first,
             changes_kind_filter,
             changes_agent_filter,

@@ -203,3 +203,35 @@ pub fn forced_release_is_reported_to_the_holder_like_a_lost_lease(make: &MakeSto
         },
     );
 }
+
+/// A session started without a goal takes the first one given, once, with a `session.goal_set` event; a
+/// session that has one keeps it.
+pub fn a_session_without_a_goal_takes_the_first_given(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "a_session_without_a_goal_takes_the_first_given") else {
+        return;
+    };
+    let me = caller("alice");
+    let sid = h.start(&me).session_id;
+    let before = h.last_seq();
+    let s = ok(h.baton.set_goal_if_none(&me, "make the login test pass"));
+    assert_eq!(s.context.as_deref(), Some("make the login test pass"));
+    assert_eq!(h.kinds_after(before), ["session.goal_set"]);
+    let e = h.events().pop().expect("event");
+    assert_eq!(
+        (e.target.as_str(), e.data["context"].as_str()),
+        (sid.as_str(), Some("make the login test pass"))
+    );
+    let before = h.snapshot();
+    let s = ok(h.baton.set_goal_if_none(&me, "something else"));
+    assert_eq!(
+        s.context.as_deref(),
+        Some("make the login test pass"),
+        "the first goal stays"
+    );
+    h.assert_unchanged(&before, "a second goal");
+    assert_eq!(
+        ok(h.baton.view(&me, None)).session.context.as_deref(),
+        Some("make the login test pass")
+    );
+    h.refused("an empty goal", 2, &["goal"], || h.baton.set_goal_if_none(&me, "  "));
+}

@@ -254,6 +254,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "session.checkpoint",
     "session.heartbeat",
     "session.imported",
+    "session.goal_set",
     "journal.progress",
     "journal.decision",
     "journal.discovery",

@@ -76,6 +76,13 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             let (s, started_text) = ensure(baton, caller, &base)?;
             answer.session_id = Some(s.id.clone());
             answer.started = started_text.is_some();
+            // A conversation's first real prompt is its session's goal, unless one was given.
+            if s.context.is_none()
+                && !asks_to_continue(prompt)
+                && let Some(goal) = goal_of(prompt)
+            {
+                baton.set_goal_if_none(&with_session(caller, &s), &goal)?;
+            }
             match started_text {
                 Some(t) => Reply::Context(t),
                 None if asks_to_continue(prompt) => {
@@ -214,6 +221,12 @@ fn export_session(client: Client, id: &str) {
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
         let _ = writeln!(f, "export BATON_SESSION={id}");
     }
+}
+
+/// What of a prompt names a goal: its first non-empty line, at most 200 characters.
+fn goal_of(prompt: &str) -> Option<String> {
+    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(baton_core::clip(line, 200))
 }
 
 /// Whether a prompt asks to pick up earlier work.

@@ -105,6 +105,21 @@ pub enum Command {
     /// Check the store's health; --sweep pauses stale sessions and expires run-out claims
     #[command(after_help = "Examples:\n  baton doctor\n  baton doctor --sweep")]
     Doctor(DoctorArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell
+    #[command(
+        after_help = "Examples:\n  baton completions bash > ~/.local/share/bash-completion/completions/baton\n  baton completions zsh > \"${fpath[1]}/_baton\"\n  baton completions fish > ~/.config/fish/completions/baton.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print baton's man page (roff)
+    #[command(after_help = "Example:\n  baton man > ~/.local/share/man/man1/baton.1 && man baton")]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]

@@ -85,3 +85,40 @@ fn version() {
         assert_eq!(r.stdout.trim(), format!("baton {}", env!("CARGO_PKG_VERSION")));
     }
 }
+
+/// Completion scripts and the man page come from the same definitions as the parser, and are well formed.
+#[test]
+fn completions_and_man_page() {
+    let env = Env::new();
+    let bash = env.run(&["completions", "bash"]);
+    bash.ok();
+    for word in [
+        "_baton()",
+        "heartbeat",
+        "--idempotency-key",
+        "--new-type",
+        "complete -F _baton",
+    ] {
+        assert!(bash.stdout.contains(word), "the bash script lacks {word}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("baton.bash");
+    std::fs::write(&script, &bash.stdout).expect("write the script");
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("run bash -n");
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let r = env.run(&["completions", shell]);
+        r.ok();
+        assert!(r.stdout.contains("claim"), "{shell}");
+    }
+    env.run(&["completions", "tcsh"]).code(2).stderr_has("'tcsh'");
+    let man = env.run(&["man"]);
+    man.ok();
+    for word in [".TH baton 1", ".SH NAME", "session", "BATON_DATABASE_URL"] {
+        assert!(man.stdout.contains(word), "the man page lacks {word}");
+    }
+}

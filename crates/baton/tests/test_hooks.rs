@@ -462,6 +462,34 @@ fn a_claim_about_to_expire_is_noticed_exactly_once() {
 }
 
 #[test]
+fn a_conversations_first_prompt_becomes_its_goal() {
+    for client in CLIENTS {
+        let env = Env::new();
+        let ev = events(client);
+        hook(&env, client, &payload(&env, client, ev.start));
+        assert_eq!(only_session(&env)["context"], Value::Null, "{client}");
+        let mut prompt = payload(&env, client, ev.prompt);
+        prompt["prompt"] = json!("continue where we left off");
+        hook(&env, client, &prompt);
+        assert_eq!(
+            only_session(&env)["context"],
+            Value::Null,
+            "{client}: a continuation is no goal"
+        );
+        prompt["prompt"] = json!("\n  Make the login test pass\nthen tidy up");
+        hook(&env, client, &prompt);
+        assert_eq!(only_session(&env)["context"], "Make the login test pass", "{client}");
+        prompt["prompt"] = json!("now the logout test");
+        hook(&env, client, &prompt);
+        assert_eq!(
+            only_session(&env)["context"],
+            "Make the login test pass",
+            "{client}: the first stays"
+        );
+    }
+}
+
+#[test]
 fn a_claim_released_over_the_holder_is_noticed_exactly_once() {
     for client in CLIENTS {
         let env = Env::new();

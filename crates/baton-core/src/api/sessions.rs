@@ -138,6 +138,24 @@ impl Baton {
         })
     }
 
+    /// Gives the caller's session `goal` as its context when it has none yet (a conversation's first prompt
+    /// becomes its goal). Returns the session, changed or not.
+    pub fn set_goal_if_none(&self, caller: &Caller, goal: &str) -> Result<Session> {
+        parse::check_nonempty_text("goal", goal)?;
+        store::write(self.store(), |tx| {
+            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            if s.context.is_some() || s.status.is_ended() {
+                return Ok(s);
+            }
+            let now = self.now();
+            s.context = Some(goal.to_string());
+            s.updated_at = now;
+            tx.update_session(&s)?;
+            event(tx, &s, now, "session.goal_set", s.id.clone(), json!({"context": goal}))?;
+            Ok(self.decorate(s, now))
+        })
+    }
+
     /// Counts a context compaction and checkpoints.
     pub fn record_compaction(&self, caller: &Caller) -> Result<Session> {
         store::write(self.store(), |tx| {

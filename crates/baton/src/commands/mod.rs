@@ -13,6 +13,7 @@ pub mod mcp;
 pub mod release;
 pub mod session;
 pub mod setup;
+pub mod shell;
 
 use baton_core::Result;
 
@@ -25,6 +26,9 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         // Hooks and setup resolve their own settings: hooks from the client's payload, setup needs no store.
         Command::Hook(a) => return hook::run(global, a),
         Command::Setup(a) => return setup::run(global, a),
+        // Generated from the argument definitions alone: no store.
+        Command::Completions(a) => return shell::completions(a),
+        Command::Man => return shell::man(),
         other => other,
     };
     let ctx = settings::load(global)?;
@@ -41,7 +45,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Doctor(a) => doctor::run(&ctx, json, a),
         Command::Doc(c) => doc::run(&ctx, json, c),
         Command::Mcp(a) => return mcp::run(ctx, a),
-        Command::Hook(_) | Command::Setup(_) => Ok(0),
+        Command::Hook(_) | Command::Setup(_) | Command::Completions(_) | Command::Man => Ok(0),
     };
     doc::auto_render(&ctx, docs, &result);
     result
