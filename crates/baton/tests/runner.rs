@@ -11,5 +11,6 @@ mod test_hooks;
 mod test_locks;
 mod test_mcp;
 mod test_race;
+mod test_readme;
 mod test_session;
 mod test_storage;
