@@ -131,14 +131,25 @@ impl Baton {
             .ok_or_else(|| Error::not_found(format!("no session '{id}': see `baton session list`")))
     }
 
-    fn only_active_session(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Option<Session>> {
-        let found = tx.sessions(&SessionQuery {
+    /// The caller's agent's sessions in this project with one of `statuses`, newest first, at most `limit`.
+    fn agent_sessions(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        statuses: &[SessionStatus],
+        limit: u32,
+    ) -> Result<Vec<Session>> {
+        tx.sessions(&SessionQuery {
             project: Some(caller.project.key.clone()),
             agent: Some(caller.agent.clone()),
-            statuses: vec![SessionStatus::Active],
-            limit: Some(2),
+            statuses: statuses.to_vec(),
+            limit: Some(limit),
             ..Default::default()
-        })?;
+        })
+    }
+
+    fn only_active_session(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Option<Session>> {
+        let found = self.agent_sessions(tx, caller, &[SessionStatus::Active], 2)?;
         Ok(if found.len() == 1 {
             found.into_iter().next()
         } else {
@@ -158,13 +169,7 @@ impl Baton {
         if let Some(id) = caller.session.as_deref() {
             return self.load_session(tx, id);
         }
-        let found = tx.sessions(&SessionQuery {
-            project: Some(caller.project.key.clone()),
-            agent: Some(caller.agent.clone()),
-            statuses: statuses.to_vec(),
-            limit: Some(6),
-            ..Default::default()
-        })?;
+        let found = self.agent_sessions(tx, caller, statuses, 6)?;
         let wanted = statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ");
         match found.len() {
             0 => Err(Error::not_found(format!(
@@ -204,13 +209,7 @@ impl Baton {
     fn session_for_write(&self, tx: &mut dyn Tx, caller: &Caller, verb: &str) -> Result<Session> {
         let s = match self.resolve_session(tx, caller, &[SessionStatus::Active]) {
             Err(Error::NotFound { message }) if caller.session.is_none() => {
-                let paused = tx.sessions(&SessionQuery {
-                    project: Some(caller.project.key.clone()),
-                    agent: Some(caller.agent.clone()),
-                    statuses: vec![SessionStatus::Paused],
-                    limit: Some(1),
-                    ..Default::default()
-                })?;
+                let paused = self.agent_sessions(tx, caller, &[SessionStatus::Paused], 1)?;
                 return Err(match paused.first() {
                     Some(p) => Error::not_found(format!(
                         "no active session of agent '{}' in project '{}': its session {} is paused; resume it with `baton session resume {}`, or pass --session {} to {verb} it while it is paused",

@@ -337,13 +337,7 @@ impl Baton {
     /// A warning when the agent already has active sessions in this project: commands that name no session
     /// will then ask which one is meant.
     fn others_active(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<String>> {
-        let others = tx.sessions(&SessionQuery {
-            project: Some(caller.project.key.clone()),
-            agent: Some(caller.agent.clone()),
-            statuses: vec![SessionStatus::Active],
-            limit: Some(4),
-            ..Default::default()
-        })?;
+        let others = self.agent_sessions(tx, caller, &[SessionStatus::Active], 4)?;
         if others.is_empty() {
             return Ok(Vec::new());
         }
@@ -370,13 +364,7 @@ impl Baton {
 
     /// The agent's latest completed session in this project, if an end with this key completed it.
     fn ended_with_key(&self, tx: &mut dyn Tx, caller: &Caller, key: &str) -> Result<Option<Session>> {
-        let latest = tx.sessions(&SessionQuery {
-            project: Some(caller.project.key.clone()),
-            agent: Some(caller.agent.clone()),
-            statuses: vec![SessionStatus::Completed],
-            limit: Some(1),
-            ..Default::default()
-        })?;
+        let latest = self.agent_sessions(tx, caller, &[SessionStatus::Completed], 1)?;
         let Some(s) = latest.into_iter().next() else {
             return Ok(None);
         };
