@@ -75,6 +75,21 @@ fn compact_data(v: &serde_json::Value) -> String {
 
 /// The digest as text, for people and for agents' context windows.
 pub fn render_digest(d: &Digest, now: Timestamp) -> String {
+    digest_beside(d, now, None)
+}
+
+/// A session's context followed by the digest, without what the context already shows: the session's
+/// claims ("Claims held") and its blockers appear once.
+pub fn render_context_and_digest(c: &SessionContext, d: &Digest, now: Timestamp) -> String {
+    format!(
+        "{}\n\n{}",
+        render_context(c, now, None),
+        digest_beside(d, now, Some(&c.session.id))
+    )
+}
+
+/// The digest; beside the context of session `shown`, without that session's claims and blockers.
+fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Project {} — digest for {}", d.project, d.agent);
     match &d.last_handoff {
@@ -131,7 +146,7 @@ pub fn render_digest(d: &Digest, now: Timestamp) -> String {
             );
         }
     }
-    if !d.my_claims.is_empty() {
+    if !d.my_claims.is_empty() && d.my_claims.iter().any(|c| Some(c.session_id.as_str()) != shown) {
         let _ = writeln!(s, "\nYour claims:");
         for c in &d.my_claims {
             let _ = writeln!(s, "  {}", claim_line(c, now));
@@ -143,9 +158,14 @@ pub fn render_digest(d: &Digest, now: Timestamp) -> String {
             let _ = writeln!(s, "  {}", claim_line(c, now));
         }
     }
-    if !d.blockers.is_empty() {
+    let blockers: Vec<_> = d
+        .blockers
+        .iter()
+        .filter(|b| Some(b.session_id.as_str()) != shown)
+        .collect();
+    if !blockers.is_empty() {
         let _ = writeln!(s, "\nBlockers:");
-        for b in &d.blockers {
+        for b in blockers {
             let _ = writeln!(
                 s,
                 "  {} ({}, {}): {}",

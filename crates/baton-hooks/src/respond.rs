@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use baton_core::render::{rel, render_context, render_digest};
+use baton_core::render::{rel, render_context, render_context_and_digest, render_digest};
 use baton_core::{Baton, Caller, ClaimState, ClaimsRequest, Error, Result, Session, SessionStatus, StartRequest, clip};
 use serde_json::{Value, json};
 
@@ -56,9 +56,10 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
                     let now = baton.now();
-                    let digest = render_digest(&baton.digest(&me)?, now);
-                    let full = render_context(&ctx, now, None);
+                    let digest_of = baton.digest(&me)?;
                     if source == "compact" {
+                        let digest = render_digest(&digest_of, now);
+                        let full = render_context(&ctx, now, None);
                         // What must survive a compaction goes first: the output cap may only cut the journal.
                         format!(
                             "baton session {} continues (compact).\n\n{}\n\n{digest}\n\nFull session context:\n{full}",
@@ -66,7 +67,11 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                             essentials(&ctx)
                         )
                     } else {
-                        format!("baton session {} continues ({source}).\n\n{full}\n\n{digest}", s.id)
+                        format!(
+                            "baton session {} continues ({source}).\n\n{}",
+                            s.id,
+                            render_context_and_digest(&ctx, &digest_of, now)
+                        )
                     }
                 }
             };

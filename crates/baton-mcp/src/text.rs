@@ -1,7 +1,9 @@
 //! The short text that goes with each structured result. Many clients show the model only the
 //! text, so it carries what an agent acts on (ids, holders, the digest) and nothing more.
 
-use baton_core::render::{claim_line, event_row, rel, render_context, render_digest, session_ended};
+use baton_core::render::{
+    claim_line, event_row, rel, render_context, render_context_and_digest, render_digest, session_ended,
+};
 use baton_core::{
     ChangesPage, ClaimList, ClaimOutcome, Heartbeat, Logged, Released, Resumed, Session, SessionContext, SessionEnded,
     SessionList, SessionStarted, Timestamp, clip,
@@ -41,10 +43,9 @@ pub fn paused(s: &Session) -> String {
 
 pub fn resumed(r: &Resumed, now: Timestamp) -> String {
     format!(
-        "Resumed session {}; this connection now uses it.\n\n{}\n\n{}",
+        "Resumed session {}; this connection now uses it.\n\n{}",
         r.session_id,
-        render_context(&r.context, now, None),
-        render_digest(&r.digest, now)
+        render_context_and_digest(&r.context, &r.digest, now)
     )
 }
 

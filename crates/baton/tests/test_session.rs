@@ -531,3 +531,23 @@ fn print_env_is_fit_for_eval() {
     );
     assert!(stdout.contains("agent=alice"), "{stdout}");
 }
+
+/// `session resume` shows the session's claims and blockers once: the digest after its context leaves
+/// out what the context already shows, and keeps what it does not (another session's blocker).
+#[test]
+fn resume_shows_each_section_once() {
+    let env = crate::common::Env::new();
+    env.start("alice", "auth");
+    env.run_as("alice", &["claim", "issue", "15"]).ok();
+    env.run_as("alice", &["session", "log", "--blocker", "staging DB is down"]).ok();
+    env.start("bob", "billing");
+    env.run_as("bob", &["session", "log", "--blocker", "waiting for keys"]).ok();
+    env.run_as("alice", &["session", "pause"]).ok();
+    let r = env.run_as("alice", &["session", "resume"]);
+    r.ok();
+    let out = &r.stdout;
+    assert_eq!(out.matches("staging DB is down").count(), 1, "{out}");
+    assert_eq!(out.matches("#15").count(), 1, "{out}");
+    assert!(!out.contains("Your claims"), "{out}");
+    assert_eq!(out.matches("waiting for keys").count(), 1, "another session's blocker stays: {out}");
+}

@@ -3,7 +3,9 @@
 use baton_core::{CloseAs, EndRequest, EntryKind, LogRequest, Result, SessionStatus, StartRequest};
 
 use crate::cli::{LogArgs, SessionCommand};
-use crate::output::{print_json, println_out, render_context, render_digest, session_ended, session_header};
+use crate::output::{
+    print_json, println_out, render_context, render_context_and_digest, render_digest, session_ended, session_header,
+};
 use crate::settings::Context;
 
 pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
@@ -94,10 +96,9 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
             } else {
                 let now = b.now();
                 println_out(&format!(
-                    "Resumed.\nexport BATON_SESSION={}\n\n{}\n\n{}",
+                    "Resumed.\nexport BATON_SESSION={}\n\n{}",
                     r.session_id,
-                    render_context(&r.context, now, None),
-                    render_digest(&r.digest, now)
+                    render_context_and_digest(&r.context, &r.digest, now)
                 ))?;
             }
         }
