@@ -539,9 +539,11 @@ fn resume_shows_each_section_once() {
     let env = crate::common::Env::new();
     env.start("alice", "auth");
     env.run_as("alice", &["claim", "issue", "15"]).ok();
-    env.run_as("alice", &["session", "log", "--blocker", "staging DB is down"]).ok();
+    env.run_as("alice", &["session", "log", "--blocker", "staging DB is down"])
+        .ok();
     env.start("bob", "billing");
-    env.run_as("bob", &["session", "log", "--blocker", "waiting for keys"]).ok();
+    env.run_as("bob", &["session", "log", "--blocker", "waiting for keys"])
+        .ok();
     env.run_as("alice", &["session", "pause"]).ok();
     let r = env.run_as("alice", &["session", "resume"]);
     r.ok();
@@ -549,5 +551,9 @@ fn resume_shows_each_section_once() {
     assert_eq!(out.matches("staging DB is down").count(), 1, "{out}");
     assert_eq!(out.matches("#15").count(), 1, "{out}");
     assert!(!out.contains("Your claims"), "{out}");
-    assert_eq!(out.matches("waiting for keys").count(), 1, "another session's blocker stays: {out}");
+    assert_eq!(
+        out.matches("waiting for keys").count(),
+        1,
+        "another session's blocker stays: {out}"
+    );
 }
