@@ -117,7 +117,7 @@ pub fn session_start_shows_last_handoff(make: &MakeStore) {
     assert_eq!(second.digest.last_handoff.as_ref(), Some(&expected));
     assert!(!second.digest.first_session);
 
-    // The newest ended session is the one whose handoff shows, abandoned ones included.
+    // An abandoned session never replaces the last real handoff.
     h.advance(60);
     ok(h.baton.close(
         &caller("codex"),
@@ -126,12 +126,11 @@ pub fn session_start_shows_last_handoff(make: &MakeStore) {
         },
     ));
     let third = h.start(&caller("gemini"));
-    assert_eq!(third.last_summary.as_deref(), Some("abandoned: wrong approach"));
-    assert_eq!(third.handoff_notes, None);
-    let last = third.last_handoff.expect("the abandoned session left a handoff");
-    assert_eq!(last.session_id, second.session_id);
-    assert_eq!(last.agent, "codex");
-    assert_eq!(last.status, SessionStatus::Abandoned);
+    assert_eq!(third.last_summary.as_deref(), Some("parser done"));
+    assert_eq!(third.handoff_notes.as_deref(), Some("tests still pending"));
+    let last = third.last_handoff.expect("the real handoff still shows");
+    assert_eq!(last.session_id, first.session_id);
+    assert_eq!(last.status, SessionStatus::Completed);
 
     // Sessions are listed most recently updated first, filtered by status, up to the limit.
     let me = caller("observer");

@@ -235,3 +235,92 @@ pub fn a_session_without_a_goal_takes_the_first_given(make: &MakeStore) {
     );
     h.refused("an empty goal", 2, &["goal"], || h.baton.set_goal_if_none(&me, "  "));
 }
+
+/// A new conversation continues the agent's paused session (bound to it from then on); a fresh active
+/// session of the agent, which may be another window's, is not taken.
+pub fn a_new_conversation_continues_the_paused_session(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "a_new_conversation_continues_the_paused_session") else {
+        return;
+    };
+    let me = caller("claude-code");
+    let one = ok(h.baton.open_conversation(&me, "claude:one", true));
+    assert!(matches!(one.how, baton_core::Bound::Started(_)), "{:?}", one.how);
+    let sid = one.session.id.clone();
+    let mine = crate::harness::in_session("claude-code", &sid);
+    ok(h.baton.log(&mine, log_req(EntryKind::Next, "wire the router")));
+    // Another window, while the first is live: a session of its own.
+    let window = ok(h.baton.open_conversation(&me, "claude:window", true));
+    assert_ne!(window.session.id, sid);
+    assert!(
+        ok(h.baton
+            .end_conversation(&crate::harness::in_session("claude-code", &window.session.id)))
+        .expect("ended")
+        .folded
+    );
+    let ended = ok(h.baton.end_conversation(&mine)).expect("ended");
+    assert!(!ended.folded);
+    assert_eq!(ended.session.status, SessionStatus::Paused);
+
+    let two = ok(h.baton.open_conversation(&me, "claude:two", true));
+    assert_eq!(two.session.id, sid, "the paused session is continued");
+    assert_eq!(two.session.status, SessionStatus::Active);
+    assert!(matches!(
+        two.how,
+        baton_core::Bound::Continued {
+            was: SessionStatus::Paused
+        }
+    ));
+    // Bound from then on: the conversation's session without looking again.
+    let again = ok(h.baton.conversation_session(&me, "claude:two")).expect("bound");
+    assert_eq!(again.id, sid);
+    let same = ok(h.baton.open_conversation(&me, "claude:two", true));
+    assert_eq!(same.how, baton_core::Bound::Existing);
+}
+
+/// A conversation that recorded nothing is closed when it ends, and never continued.
+pub fn an_empty_conversation_leaves_no_session(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "an_empty_conversation_leaves_no_session") else {
+        return;
+    };
+    let me = caller("codex");
+    let one = ok(h.baton.open_conversation(&me, "codex:one", true));
+    ok(h.baton
+        .pause(&crate::harness::in_session("codex", &one.session.id), None));
+    let two = ok(h.baton.open_conversation(&me, "codex:two", true));
+    assert_ne!(
+        two.session.id, one.session.id,
+        "an empty paused session is not continued"
+    );
+    assert_eq!(two.folded, vec![one.session.id.clone()]);
+    let listed = ok(h.baton.list_sessions(&me, Some(SessionStatus::Abandoned), false, None));
+    assert_eq!(listed.sessions.len(), 1);
+}
+
+/// The handoff a session is shown is its line of work's: this agent's, not a newer unrelated one of another.
+pub fn the_handoff_shown_is_of_this_line_of_work(make: &MakeStore) {
+    let Some(h) = Harness::open(make, "the_handoff_shown_is_of_this_line_of_work") else {
+        return;
+    };
+    let end = |agent: &str, summary: &str| {
+        let c = caller(agent);
+        h.start(&c);
+        ok(h.baton.end_session(
+            &c,
+            baton_core::EndRequest {
+                summary: Some(summary.into()),
+                ..Default::default()
+            },
+        ));
+        h.advance(10);
+    };
+    end("alice", "alice's parser");
+    end("bob", "bob's unrelated docs");
+    assert_eq!(
+        h.start(&caller("alice")).last_summary.as_deref(),
+        Some("alice's parser")
+    );
+    assert_eq!(
+        h.start(&caller("carol")).last_summary.as_deref(),
+        Some("bob's unrelated docs")
+    );
+}

@@ -100,7 +100,7 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
             );
         }
         None => {
-            let _ = writeln!(s, "No session of this project has ended yet, so there is no handoff.");
+            let _ = writeln!(s, "No session of this project has left a handoff yet.");
         }
         Some(h) => {
             let when = h.ended_at.map(|t| rel(t, now)).unwrap_or_default();
@@ -131,9 +131,14 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
     }
     if !d.active_sessions.is_empty() {
         let _ = writeln!(s, "\nOther open sessions:");
+        // Sessions with no goal say nothing one by one: they are counted instead of listed.
+        let mut unnamed = 0;
         for a in &d.active_sessions {
+            let Some(what) = a.context.as_deref().or(a.name.as_deref()) else {
+                unnamed += 1;
+                continue;
+            };
             let stale = if a.stale { " STALE" } else { "" };
-            let what = a.context.as_deref().or(a.name.as_deref()).unwrap_or("(no context)");
             let branch = a.git_branch.as_deref().map(|b| format!(" on {b}")).unwrap_or_default();
             let _ = writeln!(
                 s,
@@ -143,6 +148,14 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
                 what,
                 rel(a.last_seen, now),
                 a.session_id
+            );
+        }
+        if unnamed > 0 {
+            let _ = writeln!(
+                s,
+                "  {}{unnamed} {} with no goal (see `baton session list`)",
+                if unnamed == d.active_sessions.len() { "" } else { "and " },
+                if unnamed == 1 { "session" } else { "sessions" }
             );
         }
     }

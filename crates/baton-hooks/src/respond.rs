@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use baton_core::render::{rel, render_context, render_context_and_digest, render_digest};
-use baton_core::{Baton, Caller, ClaimState, ClaimsRequest, Error, Result, Session, SessionStatus, StartRequest, clip};
+use baton_core::{Baton, Bound, Caller, ClaimState, ClaimsRequest, Result, Session, SessionStatus, clip};
 use serde_json::{Value, json};
 
 use crate::input::{Client, HookEvent, HookInput};
@@ -49,7 +49,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             let (s, started_text) = ensure(baton, caller, &base)?;
             answer.session_id = Some(s.id.clone());
             answer.started = started_text.is_some();
-            export_session(input.client, &s.id);
+            export_session(input.client, &s.id, &s.agent);
             let text = match started_text {
                 Some(t) => t,
                 None => {
@@ -90,6 +90,21 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             }
             match started_text {
                 Some(t) => Reply::Context(t),
+                None if asks_to_continue(prompt)
+                    && let Some(to) = named_session(prompt).filter(|to| *to != s.id) =>
+                {
+                    let conv = baton.switch_conversation(caller, &base, &to)?;
+                    answer.session_id = Some(conv.session.id.clone());
+                    let me = with_session(caller, &conv.session);
+                    let ctx = baton.view(&me, Some(&conv.session.id))?;
+                    let digest = baton.digest(&me)?;
+                    Reply::Context(format!(
+                        "baton: this conversation now continues session {}. {}\n\n{}",
+                        conv.session.id,
+                        commands(&conv.session.id),
+                        render_context_and_digest(&ctx, &digest, baton.now())
+                    ))
+                }
                 None if asks_to_continue(prompt) => {
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
@@ -147,7 +162,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             if let Some(s) = lookup(baton, caller, &base)?.0 {
                 answer.session_id = Some(s.id.clone());
                 if s.status == SessionStatus::Active {
-                    baton.pause(&with_session(caller, &s), None)?;
+                    baton.end_conversation(&with_session(caller, &s))?;
                 }
             }
             Reply::Nothing
@@ -165,57 +180,84 @@ fn with_session(caller: &Caller, s: &Session) -> Caller {
     }
 }
 
-/// The baton session mapped to this conversation (not ended), and the key a new one would use.
-/// A conversation whose session ended gets a fresh session under the next key (`key#2`, ...).
+/// The baton session this conversation is bound to, unless it ended.
 fn lookup(baton: &Baton, caller: &Caller, base: &str) -> Result<(Option<Session>, String)> {
-    for n in 1..=50 {
-        let key = if n == 1 {
-            base.to_string()
-        } else {
-            format!("{base}#{n}")
-        };
-        match baton.session_for_key(caller, &key)? {
-            None => return Ok((None, key)),
-            Some(s) if !s.status.is_ended() => return Ok((Some(s), key)),
-            Some(_) => {}
-        }
-    }
-    Err(Error::internal(format!(
-        "conversation '{base}' has ended more than 50 baton sessions"
-    )))
+    let found = baton.conversation_session(caller, base)?;
+    Ok((found.filter(|s| !s.status.is_ended()), base.to_string()))
 }
 
-/// The conversation's session, started or resumed as needed. Returns the start text when it started one.
+/// The commands the agent runs, naming its session so that they work as printed from any client's shell.
+fn commands(id: &str) -> String {
+    format!(
+        "Log with `baton session log --session {id} --progress TEXT` (or --decision, --next, --blocker), claim work with `baton claim TYPE ID --session {id}`, and end with `baton session end --session {id} --summary TEXT --handoff TEXT`; baton's MCP tools take session_id {id}."
+    )
+}
+
+/// The conversation's session: its own, else the agent's latest unfinished one here, else a new one.
+/// Returns the text to show when the conversation did not have an active session already.
 fn ensure(baton: &Baton, caller: &Caller, base: &str) -> Result<(Session, Option<String>)> {
-    let (found, key) = lookup(baton, caller, base)?;
-    match found {
-        Some(s) if s.status == SessionStatus::Active => Ok((s, None)),
-        Some(s) => {
-            let r = baton.resume(&with_session(caller, &s), Some(&s.id))?;
-            Ok((r.context.session, None))
-        }
-        None => {
-            let started = baton.start_session(
-                caller,
-                StartRequest {
-                    idempotency_key: Some(key),
-                    ..Default::default()
-                },
-            )?;
-            let text = format!(
-                "baton session {} started for {} in {}. Log progress with `baton session log --progress TEXT`, claim work with `baton claim TYPE ID`, and end with `baton session end --summary TEXT --handoff TEXT`.\n\n{}",
-                started.session_id,
-                started.session.agent,
-                started.session.project,
-                render_digest(&started.digest, baton.now())
-            );
-            Ok((started.session, Some(text)))
-        }
+    let (found, _) = lookup(baton, caller, base)?;
+    if let Some(s) = found.filter(|s| s.status == SessionStatus::Active) {
+        return Ok((s, None));
     }
+    let conv = baton.open_conversation(caller, base, true)?;
+    let now = baton.now();
+    let id = conv.session.id.clone();
+    let text = match &conv.how {
+        Bound::Existing | Bound::Resumed => None,
+        Bound::Started(started) => Some(format!(
+            "baton session {id} started for {} in {}. {}\n\n{}",
+            started.session.agent,
+            started.session.project,
+            commands(&id),
+            render_digest(&started.digest, now)
+        )),
+        Bound::Continued { was } => {
+            let me = with_session(caller, &conv.session);
+            let ctx = baton.view(&me, Some(&id))?;
+            let digest = baton.digest(&me)?;
+            let mut t = format!(
+                "baton session {id} continues: this conversation picks up {}'s unfinished session (it was {was}). {}\n\n{}",
+                conv.session.agent,
+                commands(&id),
+                render_context_and_digest(&ctx, &digest, now)
+            );
+            if !conv.others.is_empty() {
+                t.push_str("\n\nOther unfinished sessions of this agent here:");
+                for o in conv.others.iter().take(5) {
+                    t.push_str(&format!(
+                        "\n  {} ({}, {}, last active {})",
+                        o.id,
+                        o.context
+                            .as_deref()
+                            .map(|c| clip(c, 60))
+                            .unwrap_or_else(|| "no goal".into()),
+                        o.status,
+                        rel(o.updated_at, now)
+                    ));
+                }
+                t.push_str("\nTo continue one of those instead, say \"continue <session id>\".");
+            }
+            Some(t)
+        }
+    };
+    Ok((conv.session, text))
+}
+
+/// A session id named in a prompt (`continue 0193…`).
+fn named_session(prompt: &str) -> Option<String> {
+    prompt
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .find(|w| w.len() == 36 && uuid_like(w))
+        .map(str::to_string)
+}
+
+fn uuid_like(w: &str) -> bool {
+    baton_core::parse::check_session_id(w).is_ok()
 }
 
 /// Claude Code runs later shell commands with what SessionStart appends to `$CLAUDE_ENV_FILE`.
-fn export_session(client: Client, id: &str) {
+fn export_session(client: Client, id: &str, agent: &str) {
     if client != Client::Claude {
         return;
     }
@@ -224,7 +266,7 @@ fn export_session(client: Client, id: &str) {
     };
     use std::io::Write;
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-        let _ = writeln!(f, "export BATON_SESSION={id}");
+        let _ = writeln!(f, "export BATON_SESSION={id}\nexport BATON_AGENT={agent}");
     }
 }
 
@@ -322,9 +364,10 @@ fn notice(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Resu
             candidates.push((
                 format!("expiring:{}:{}", c.id, c.expires_at.micros()),
                 format!(
-                    "baton: your claim on {} expires {}; run `baton heartbeat` to keep it.",
+                    "baton: your claim on {} expires {}; run `baton heartbeat --session {}` to keep it.",
                     c.key().label(),
-                    rel(c.expires_at, now)
+                    rel(c.expires_at, now),
+                    s.id
                 ),
             ));
         }
@@ -372,16 +415,19 @@ fn stop_reminder(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) 
         (
             format!("stop:claims:{}", labels.join(",")),
             format!(
-                "baton: this session still holds {} claim(s): {}. Release finished work with `baton release TYPE ID --status completed`.",
+                "baton: this session still holds {} claim(s): {}. Release finished work with `baton release TYPE ID --status completed --session {}`.",
                 labels.len(),
-                clip(&labels.join(", "), 300)
+                clip(&labels.join(", "), 300),
+                s.id
             ),
         )
     } else if s.handoff.as_ref().is_none_or(|h| h.is_empty()) {
         (
             "stop:no-handoff".to_string(),
-            "baton: no handoff notes yet; before leaving, run `baton session end --summary TEXT --handoff TEXT`."
-                .to_string(),
+            format!(
+                "baton: no handoff notes yet; before leaving, run `baton session end --session {} --summary TEXT --handoff TEXT`.",
+                s.id
+            ),
         )
     } else {
         return Ok(None);

@@ -29,12 +29,15 @@ pub fn load(global: &GlobalArgs) -> Result<Context> {
     load_in(global, &cwd, None, None)
 }
 
-/// Like [`load`], for a given directory and with a fallback agent name used before `$USER`
-/// (hooks name sessions after their client), waiting at most `max_wait` for a lock (hooks have a deadline).
+/// Like [`load`], for a given directory, waiting at most `max_wait` for a lock (hooks have a deadline).
+///
+/// `client_agent` is the agent name of a coding client's hooks: only `--agent` overrides it, so that the
+/// hooks, the MCP server `baton setup` installs (`--agent <client>`) and the agent's own commands (which
+/// name the session, whose agent they then take) agree on one name whatever the config says.
 pub fn load_in(
     global: &GlobalArgs,
     cwd: &Path,
-    fallback_agent: Option<&str>,
+    client_agent: Option<&str>,
     max_wait: Option<Duration>,
 ) -> Result<Context> {
     let cwd = cwd.to_path_buf();
@@ -61,12 +64,13 @@ pub fn load_in(
         )));
     }
     let project = Project::resolve(&cwd, git, project_key.as_deref());
-    let agent = global
-        .agent
+    let explicit_agent = match client_agent {
+        Some(client) => Some(global.agent.clone().unwrap_or_else(|| client.to_string())),
+        None => global.agent.clone().or_else(|| env("BATON_AGENT")),
+    };
+    let agent = explicit_agent
         .clone()
-        .or_else(|| env("BATON_AGENT"))
         .or(cfg.agent.clone())
-        .or_else(|| fallback_agent.map(str::to_string))
         .or_else(|| env("USER"))
         .unwrap_or_else(|| "user".to_string());
     baton_core::parse::check_id("agent", &agent)?;
@@ -88,8 +92,14 @@ pub fn load_in(
         options.lock_timeout = options.lock_timeout.min(cap);
     }
     let store = open_store(url.as_deref(), &options)?;
+    let baton = Baton::new(store, policy);
+    // A command that names its session acts as that session's agent unless told otherwise.
+    let agent = match (&explicit_agent, &session) {
+        (None, Some(id)) => baton.session_agent(id)?.unwrap_or(agent),
+        _ => agent,
+    };
     Ok(Context {
-        baton: Baton::new(store, policy),
+        baton,
         docs: cfg.docs.clone().unwrap_or_default(),
         caller: Caller {
             project,

@@ -351,7 +351,7 @@ fn claude_start_resume_compact_and_clear_continue_one_session() {
     );
     // Every start exports the session to the client's later shell commands.
     let exported = std::fs::read_to_string(&env_file).expect("CLAUDE_ENV_FILE written");
-    let want = format!("export BATON_SESSION={}\n", ids[0]);
+    let want = format!("export BATON_SESSION={}\nexport BATON_AGENT=claude-code\n", ids[0]);
     assert_eq!(exported, want.repeat(4));
 
     // Without CLAUDE_ENV_FILE the hook still answers.
@@ -601,6 +601,10 @@ fn session_end_pauses_within_the_budget() {
         hook(&env, client, &payload(&env, client, ev.start));
         let before = only_session(&env);
         let id = before["id"].as_str().expect("id").to_string();
+        // A session that recorded something is paused for the next conversation; see
+        // `session_end_folds_an_empty_session` for one that did not.
+        env.run(&["session", "log", "--session", &id, "--progress", "p"]).ok();
+        let before = view(&env, &id)["session"].clone();
         std::thread::sleep(Duration::from_millis(20));
         let (r, took) = hook_run(
             &env,
@@ -630,6 +634,7 @@ fn explicit_event_argument_works_without_hook_event_name() {
     let env = Env::new();
     hook(&env, "claude", &payload(&env, "claude", "SessionStart.startup"));
     let id = only_session(&env)["id"].as_str().expect("id").to_string();
+    env.run(&["session", "log", "--session", &id, "--progress", "p"]).ok();
     let mut p = payload(&env, "claude", "SessionEnd");
     p.as_object_mut().expect("object").remove("hook_event_name");
 
@@ -1289,4 +1294,182 @@ fn hooks_keep_session_documents_up_to_date_when_auto_is_on() {
     );
     let (_, ended) = env.only_agents_document();
     assert!(!ended.contains("  status: in_progress\n"), "{ended}");
+}
+
+/// The README's promise in its most common case: a conversation logs, claims and ends; the next conversation
+/// of the same client (a new conversation id) continues that session and shows what it left, in all three
+/// clients, and the commands it suggests work as printed.
+#[test]
+fn a_new_conversation_continues_the_unfinished_session() {
+    for client in CLIENTS {
+        let env = Env::new();
+        let ev = events(client);
+        let one = with(payload(&env, client, ev.start), "session_id", "conversation-one");
+        let ctx = hook(&env, client, &one).context();
+        let id = only_session(&env)["id"].as_str().expect("id").to_string();
+        // The suggested commands name the session, so they work from any client's shell as printed.
+        assert!(
+            ctx.contains(&format!("baton session log --session {id} --progress TEXT")),
+            "{client}: {ctx}"
+        );
+        for args in [
+            vec![
+                "session",
+                "log",
+                "--session",
+                &id,
+                "--next",
+                "wire the limiter into the router",
+            ],
+            vec![
+                "session",
+                "log",
+                "--session",
+                &id,
+                "--blocker",
+                "need the Redis URL for staging",
+            ],
+            vec![
+                "session",
+                "log",
+                "--session",
+                &id,
+                "--decision",
+                "token bucket per API key",
+            ],
+            vec!["claim", "issue", "42", "--session", &id],
+        ] {
+            env.run(&args).ok();
+        }
+        // The claim is the session's agent's, whatever name the shell had.
+        let claims = env.run(&["claims", "--json"]).json();
+        assert_eq!(claims["claims"][0]["agent"], ev.agent, "{client}: {claims}");
+        if let Some(end) = ev.end {
+            hook(
+                &env,
+                client,
+                &with(payload(&env, client, end), "session_id", "conversation-one"),
+            );
+            assert_eq!(view(&env, &id)["session"]["status"], "paused", "{client}");
+        } else {
+            // Codex sends no SessionEnd: a session active within the last 15 minutes may belong to a
+            // conversation still open in another window, so it is continued only once paused or quiet.
+            let two = with(payload(&env, client, ev.start), "session_id", "window-two");
+            let ctx = hook(&env, client, &two).context();
+            assert!(ctx.contains("started for"), "{client}: {ctx}");
+            let other = sessions(&env)
+                .into_iter()
+                .find(|s| s["id"] != id.as_str())
+                .expect("window two");
+            let other = other["id"].as_str().expect("id").to_string();
+            env.run(&[
+                "session",
+                "close",
+                "--session",
+                &other,
+                "--abandon",
+                "--reason",
+                "unused",
+            ])
+            .ok();
+            env.run(&["session", "pause", "--session", &id]).ok();
+        }
+
+        let two = with(payload(&env, client, ev.start), "session_id", "conversation-two");
+        let ctx = hook(&env, client, &two).context();
+        assert!(
+            ctx.contains(&format!("baton session {id} continues")),
+            "{client}: {ctx}"
+        );
+        for want in [
+            "wire the limiter into the router",
+            "need the Redis URL for staging",
+            "token bucket per API key",
+            "issue org/app#42",
+        ] {
+            assert!(ctx.contains(want), "{client}: {want} missing from {ctx}");
+        }
+        assert!(
+            !ctx.contains("Claimed by others"),
+            "{client}: own claim shown as others': {ctx}"
+        );
+        let active = || -> Vec<Value> { sessions(&env).into_iter().filter(|s| s["status"] == "active").collect() };
+        assert_eq!(
+            active().len(),
+            1,
+            "{client}: one session, continued: {:?}",
+            sessions(&env)
+        );
+        assert_eq!(active()[0]["id"], id.as_str(), "{client}");
+        // The prompt hook of conversation two acts on the same session.
+        let p = with(payload(&env, client, ev.prompt), "session_id", "conversation-two");
+        let ctx = hook(&env, client, &with(p, "prompt", "continue where we left off")).context();
+        assert!(ctx.contains("need the Redis URL for staging"), "{client}: {ctx}");
+        assert_eq!(active().len(), 1, "{client}");
+    }
+}
+
+/// A conversation that recorded nothing leaves no session behind, and two windows open at once are two
+/// sessions whose own commands are never ambiguous.
+#[test]
+fn empty_conversations_fold_and_two_windows_stay_apart() {
+    let env = Env::new();
+    let start = |conv: &str| with(payload(&env, "claude", "SessionStart.startup"), "session_id", conv);
+    hook(&env, "claude", &start("empty"));
+    let empty = only_session(&env)["id"].as_str().expect("id").to_string();
+    hook(
+        &env,
+        "claude",
+        &with(payload(&env, "claude", "SessionEnd"), "session_id", "empty"),
+    );
+    assert_eq!(view(&env, &empty)["session"]["status"], "abandoned");
+
+    // The next conversation does not pick up the empty one: it starts afresh, and the digest does not list it.
+    let ctx = hook(&env, "claude", &start("window-a")).context();
+    assert!(ctx.contains("started for claude-code"), "{ctx}");
+    assert!(!ctx.contains(&empty), "{ctx}");
+    let a = sessions(&env)
+        .into_iter()
+        .find(|s| s["status"] == "active")
+        .expect("window a")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    env.run(&["session", "log", "--session", &a, "--progress", "a works"])
+        .ok();
+    // A second window while the first is live: its own session, not the first one's.
+    let ctx = hook(&env, "claude", &start("window-b")).context();
+    assert!(ctx.contains("started for claude-code"), "{ctx}");
+    let b = sessions(&env)
+        .into_iter()
+        .find(|s| s["status"] == "active" && s["id"] != a.as_str())
+        .expect("window b")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    env.run(&["session", "log", "--session", &b, "--progress", "b works"])
+        .ok();
+    assert_eq!(view(&env, &a)["progress"].as_array().map(Vec::len), Some(1));
+    assert_eq!(view(&env, &b)["progress"].as_array().map(Vec::len), Some(1));
+}
+
+/// `agent = "alice"` in the repository's config does not split the hooks' session from the agent's commands.
+#[test]
+fn config_agent_does_not_split_hooks_and_commands() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo.join(".baton")).expect("dir");
+    std::fs::write(env.repo.join(".baton/config.toml"), "agent = \"alice\"\n").expect("config");
+    hook(&env, "claude", &payload(&env, "claude", "SessionStart.startup"));
+    let s = only_session(&env);
+    assert_eq!(s["agent"], "claude-code");
+    let id = s["id"].as_str().expect("id");
+    // A command naming the session acts as its agent, without BATON_AGENT.
+    let r = env
+        .cmd(&["claim", "issue", "7", "--session", id, "--json"])
+        .env_remove("BATON_AGENT")
+        .output()
+        .expect("run");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let j: Value = serde_json::from_slice(&r.stdout).expect("json");
+    assert_eq!(j["claim"]["agent"], "claude-code", "{j}");
 }

@@ -5,6 +5,8 @@ use super::*;
 const CHANGES_COUNT_CAP: u32 = 1_000;
 const DIGEST_LIST_CAP: u32 = 20;
 const DIGEST_NEWEST: u32 = 10;
+/// How many of the newest completed sessions the digest looks through for the handoff of this line of work.
+const HANDOFF_LOOKBACK: u32 = 50;
 const DIGEST_NOISE: &[&str] = &["session.heartbeat"];
 
 impl Baton {
@@ -89,15 +91,29 @@ impl Baton {
         let mut omitted = Vec::new();
         let my_id = me.map(|s| s.id.clone());
 
-        let last = tx
-            .sessions(&SessionQuery {
-                project: Some(project.clone()),
-                statuses: vec![SessionStatus::Completed, SessionStatus::Abandoned],
-                limit: Some(1),
-                ..Default::default()
-            })?
+        // The handoff of this line of work: the newest real handoff (a completed session that left a summary or
+        // notes) of a session with the same name, else sharing a task, else of this agent, else of anyone.
+        // Abandoned sessions and sessions that recorded nothing never hide it.
+        let ended = tx.sessions(&SessionQuery {
+            project: Some(project.clone()),
+            statuses: vec![SessionStatus::Completed],
+            exclude_id: my_id.clone(),
+            limit: Some(HANDOFF_LOOKBACK),
+            ..Default::default()
+        })?;
+        let real: Vec<Session> = ended
             .into_iter()
-            .next();
+            .filter(|s| s.summary.is_some() || s.handoff.as_ref().is_some_and(|h| !h.is_empty()))
+            .collect();
+        let rank = |s: &Session| -> u8 {
+            match me {
+                Some(m) if m.name.is_some() && m.name == s.name => 0,
+                Some(m) if m.task_ids.iter().any(|t| s.task_ids.contains(t)) => 1,
+                _ if s.agent == caller.agent => 2,
+                _ => 3,
+            }
+        };
+        let last = real.iter().min_by_key(|s| rank(s)).cloned();
         let last_handoff = last.map(|s| LastHandoff {
             session_id: s.id,
             agent: s.agent,

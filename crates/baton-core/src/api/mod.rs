@@ -4,6 +4,7 @@
 //! (with leases and sweeps) and `history` (changes and the digest). Rules shared by them live here.
 
 mod claims;
+mod conversations;
 mod history;
 mod sessions;
 mod types;
@@ -22,6 +23,7 @@ use crate::project::Project;
 use crate::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, Tx};
 use crate::time::Timestamp;
 
+pub use conversations::{Bound, CONTINUE_IDLE_SECS, Conversation, ConversationEnded};
 pub use types::*;
 
 /// Who is calling, from where.

@@ -31,56 +31,65 @@ impl Baton {
                 "session start",
                 &fingerprint,
             );
-            once(tx, keyed.as_ref(), now, |tx| {
-                self.sweep_in(tx, &caller.project.key, now)?;
-                let warnings = self.others_active(tx, caller)?;
-                let git = caller.project.git.as_ref();
-                let session = Session {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    project: caller.project.key.clone(),
-                    agent: caller.agent.clone(),
-                    name: req.name.clone(),
-                    role: req.role.clone(),
-                    context: req.context.clone(),
-                    task_ids: req.task_ids.clone(),
-                    status: SessionStatus::Active,
-                    stale: false,
-                    git_branch: git.and_then(|g| g.branch.clone()),
-                    git_commit: git.and_then(|g| g.commit.clone()),
-                    worktree: git.map(|g| g.worktree.display().to_string()),
-                    created_at: now,
-                    updated_at: now,
-                    last_seen: now,
-                    ended_at: None,
-                    compaction_count: 0,
-                    summary: None,
-                    handoff: None,
-                };
-                tx.insert_session(&session)?;
-                event(
-                    tx,
-                    &session,
-                    now,
-                    "session.started",
-                    session.id.clone(),
-                    json!({
-                        "context": session.context, "name": session.name, "task_ids": session.task_ids,
-                        "role": session.role, "git_branch": session.git_branch,
-                    }),
-                )?;
-                let digest = self.digest_in(tx, caller, Some(&session), now)?;
-                Ok(SessionStarted {
-                    session_id: session.id.clone(),
-                    handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
-                    last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
-                    last_handoff: digest.last_handoff.clone(),
-                    session,
-                    digest,
-                    warnings,
-                })
-            })
+            once(tx, keyed.as_ref(), now, |tx| self.start_in(tx, caller, &req, now))
         })?;
         Ok(started)
+    }
+
+    /// Starts a session inside a write transaction.
+    pub(super) fn start_in(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        req: &StartRequest,
+        now: Timestamp,
+    ) -> Result<SessionStarted> {
+        self.sweep_in(tx, &caller.project.key, now)?;
+        let warnings = self.others_active(tx, caller)?;
+        let git = caller.project.git.as_ref();
+        let session = Session {
+            id: uuid::Uuid::now_v7().to_string(),
+            project: caller.project.key.clone(),
+            agent: caller.agent.clone(),
+            name: req.name.clone(),
+            role: req.role.clone(),
+            context: req.context.clone(),
+            task_ids: req.task_ids.clone(),
+            status: SessionStatus::Active,
+            stale: false,
+            git_branch: git.and_then(|g| g.branch.clone()),
+            git_commit: git.and_then(|g| g.commit.clone()),
+            worktree: git.map(|g| g.worktree.display().to_string()),
+            created_at: now,
+            updated_at: now,
+            last_seen: now,
+            ended_at: None,
+            compaction_count: 0,
+            summary: None,
+            handoff: None,
+        };
+        tx.insert_session(&session)?;
+        event(
+            tx,
+            &session,
+            now,
+            "session.started",
+            session.id.clone(),
+            json!({
+                "context": session.context, "name": session.name, "task_ids": session.task_ids,
+                "role": session.role, "git_branch": session.git_branch,
+            }),
+        )?;
+        let digest = self.digest_in(tx, caller, Some(&session), now)?;
+        Ok(SessionStarted {
+            session_id: session.id.clone(),
+            handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
+            last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
+            last_handoff: digest.last_handoff.clone(),
+            session,
+            digest,
+            warnings,
+        })
     }
 
     /// Adds a journal entry to the caller's session.
@@ -432,6 +441,12 @@ impl Baton {
         })
     }
 
+    /// The agent of session `id`, if there is such a session.
+    pub fn session_agent(&self, id: &str) -> Result<Option<String>> {
+        parse::check_session_id(id)?;
+        store::read(self.store(), |tx| Ok(tx.session(id)?.map(|s| s.agent)))
+    }
+
     /// The session that a `session start` with this idempotency key created, if any.
     /// Hooks use it to map a client's conversation id to one baton session.
     pub fn session_for_key(&self, caller: &Caller, key: &str) -> Result<Option<Session>> {
@@ -442,16 +457,10 @@ impl Baton {
             let Some(rec) = tx.idempotency(&caller.project.key, &scope, key)? else {
                 return Ok(None);
             };
-            if rec.command != "session start" {
-                return Ok(None);
-            }
-            let started: Value = serde_json::from_str(&rec.result).map_err(|e| {
-                Error::internal(format!("stored result for idempotency key '{key}' is unreadable: {e}"))
-            })?;
-            let Some(id) = started.get("session_id").and_then(Value::as_str) else {
+            let Some(id) = conversations::bound_session_id(&rec) else {
                 return Ok(None);
             };
-            Ok(tx.session(id)?.map(|s| self.decorate(s, now)))
+            Ok(tx.session(&id)?.map(|s| self.decorate(s, now)))
         })
     }
 

@@ -1,0 +1,378 @@
+//! Conversations: a client's conversation (Claude Code, Codex, Gemini CLI) bound to one baton session.
+//!
+//! A conversation is named by a key such as `claude:<conversation id>`. Its bindings are stored as
+//! idempotency records in the agent's scope under `key`, `key#2`, `key#3`, ...; the latest binding names the
+//! conversation's session. A new conversation continues the agent's latest unfinished session here instead
+//! of starting an empty one beside it, and a conversation that recorded nothing leaves no session behind.
+
+use super::*;
+
+/// How long an active session must have been quiet before a new conversation may continue it: an active
+/// session seen more recently most likely belongs to a conversation that is still open in another window.
+pub const CONTINUE_IDLE_SECS: i64 = 15 * 60;
+
+/// The most bindings one conversation may have.
+const MAX_BINDINGS: u32 = 50;
+
+/// The command stored with a binding record.
+const BIND_COMMAND: &str = "conversation";
+
+/// A conversation's session and how it came to be.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Conversation {
+    pub session: Session,
+    pub how: Bound,
+    /// Other unfinished sessions of the agent here that the conversation could continue instead.
+    pub others: Vec<Session>,
+    /// Sessions closed on the way because they recorded nothing.
+    pub folded: Vec<String>,
+}
+
+/// How a conversation got its session.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// The conversation already had this session, active.
+    Existing,
+    /// The conversation's own session was paused and is active again.
+    Resumed,
+    /// The conversation took over an unfinished session of the agent (`was` its status before).
+    Continued { was: SessionStatus },
+    /// A new session, with what an agent gets when it starts one.
+    Started(Box<SessionStarted>),
+}
+
+/// What happened to a conversation's session when the conversation ended.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ConversationEnded {
+    pub session: Session,
+    /// True when the session recorded nothing and was closed instead of paused.
+    pub folded: bool,
+}
+
+impl Baton {
+    /// The session the conversation `key` is bound to now, if any (ended sessions included).
+    pub fn conversation_session(&self, caller: &Caller, key: &str) -> Result<Option<Session>> {
+        parse::check_id("conversation key", key)?;
+        let now = self.now();
+        store::read(self.store(), |tx| {
+            let (found, _) = self.latest_binding(tx, caller, key)?;
+            Ok(found.map(|s| self.decorate(s, now)))
+        })
+    }
+
+    /// The conversation's session, made active: its own one if it has one that has not ended; else, when
+    /// `continue_unfinished`, the agent's latest unfinished session in this project (and worktree); else a
+    /// new session. Unfinished sessions that recorded nothing are closed on the way instead of continued.
+    pub fn open_conversation(&self, caller: &Caller, key: &str, continue_unfinished: bool) -> Result<Conversation> {
+        parse::check_id("conversation key", key)?;
+        check_caller(caller)?;
+        store::write(self.store(), |tx| {
+            let now = self.now();
+            let (found, next_key) = self.latest_binding(tx, caller, key)?;
+            if let Some(s) = found.filter(|s| !s.status.is_ended()) {
+                let how = if s.status == SessionStatus::Active {
+                    Bound::Existing
+                } else {
+                    Bound::Resumed
+                };
+                let session = self.activate(tx, s, caller, now)?;
+                return Ok(Conversation {
+                    session,
+                    how,
+                    others: Vec::new(),
+                    folded: Vec::new(),
+                });
+            }
+            let mut folded = Vec::new();
+            let mut candidates = Vec::new();
+            if continue_unfinished {
+                self.sweep_in(tx, &caller.project.key, now)?;
+                for s in self.unfinished(tx, caller, None, now)? {
+                    if self.recorded_nothing(tx, &s)? {
+                        self.fold(tx, s.clone(), caller, now, "it recorded nothing")?;
+                        folded.push(s.id);
+                    } else {
+                        candidates.push(s);
+                    }
+                }
+            }
+            if candidates.is_empty() {
+                let req = StartRequest::default();
+                let started = self.start_in(tx, caller, &req, now)?;
+                // Recorded like `session start --idempotency-key KEY`, which older hooks used.
+                let fingerprint = json!({"context": req.context, "name": req.name, "task_ids": req.task_ids, "role": req.role, "agent": caller.agent});
+                if let Some(k) = Keyed::new(
+                    caller,
+                    KeyScope::Agent(caller.agent.clone()),
+                    Some(&next_key),
+                    "session start",
+                    &fingerprint,
+                ) {
+                    k.remember(tx, &started, now)?;
+                }
+                return Ok(Conversation {
+                    session: started.session.clone(),
+                    how: Bound::Started(Box::new(started)),
+                    others: Vec::new(),
+                    folded,
+                });
+            }
+            let pick = candidates.remove(0);
+            let was = pick.status;
+            self.bind(tx, caller, &next_key, &pick.id, now)?;
+            let session = self.activate(tx, pick, caller, now)?;
+            Ok(Conversation {
+                session,
+                how: Bound::Continued { was },
+                others: candidates,
+                folded,
+            })
+        })
+    }
+
+    /// Binds the conversation to another unfinished session of the agent in this project (`to`). The session it
+    /// leaves is paused, or closed when it recorded nothing.
+    pub fn switch_conversation(&self, caller: &Caller, key: &str, to: &str) -> Result<Conversation> {
+        parse::check_id("conversation key", key)?;
+        parse::check_session_id(to)?;
+        store::write(self.store(), |tx| {
+            let now = self.now();
+            let target = self.load_session(tx, to)?;
+            if target.project != caller.project.key || target.agent != caller.agent {
+                return Err(Error::bad_input(format!(
+                    "session {to} is not a session of agent '{}' in project '{}': it belongs to '{}' in '{}'",
+                    caller.agent, caller.project.key, target.agent, target.project
+                )));
+            }
+            if target.status.is_ended() {
+                return Err(Error::bad_input(format!(
+                    "session {to} is {}: only an active or paused session can be continued",
+                    target.status
+                )));
+            }
+            let (found, next_key) = self.latest_binding(tx, caller, key)?;
+            let mut folded = Vec::new();
+            if let Some(cur) = found.filter(|s| !s.status.is_ended() && s.id != target.id) {
+                if self.recorded_nothing(tx, &cur)? {
+                    folded.push(cur.id.clone());
+                    self.fold(
+                        tx,
+                        cur,
+                        caller,
+                        now,
+                        &format!("its conversation continued session {to}"),
+                    )?;
+                } else if cur.status == SessionStatus::Active {
+                    self.pause_in(tx, cur, caller, now, "its conversation continued another session")?;
+                }
+            }
+            self.bind(tx, caller, &next_key, &target.id, now)?;
+            let was = target.status;
+            let session = self.activate(tx, target, caller, now)?;
+            Ok(Conversation {
+                session,
+                how: Bound::Continued { was },
+                others: Vec::new(),
+                folded,
+            })
+        })
+    }
+
+    /// Ends a conversation: its session (the caller's) is paused for a later conversation to continue, or
+    /// closed as abandoned when it recorded nothing. An ended or paused session is left as it is.
+    pub fn end_conversation(&self, caller: &Caller) -> Result<Option<ConversationEnded>> {
+        store::write(self.store(), |tx| {
+            let s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+            if s.status != SessionStatus::Active {
+                return Ok(None);
+            }
+            let now = self.now();
+            if self.recorded_nothing(tx, &s)? {
+                let ended = self.fold(tx, s, caller, now, "its conversation ended with nothing recorded")?;
+                return Ok(Some(ConversationEnded {
+                    session: ended,
+                    folded: true,
+                }));
+            }
+            let session = self.pause_in(tx, s, caller, now, "its conversation ended")?;
+            Ok(Some(ConversationEnded { session, folded: false }))
+        })
+    }
+
+    /// The agent's unfinished sessions in this project that a new conversation may continue, most recently
+    /// active first: paused ones, and active ones quiet for [`CONTINUE_IDLE_SECS`]. Sessions of another
+    /// worktree of the repository are left out.
+    pub fn continue_candidates(&self, caller: &Caller) -> Result<Vec<Session>> {
+        let now = self.now();
+        store::read(self.store(), |tx| self.unfinished(tx, caller, None, now))
+    }
+
+    fn unfinished(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        except: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<Session>> {
+        let worktree = caller.project.git.as_ref().map(|g| g.worktree.display().to_string());
+        let quiet_since = now.minus_secs(CONTINUE_IDLE_SECS);
+        let mut list: Vec<Session> = self
+            .agent_sessions(tx, caller, &[SessionStatus::Paused, SessionStatus::Active], 20)?
+            .into_iter()
+            .filter(|s| Some(s.id.as_str()) != except)
+            .filter(|s| s.status == SessionStatus::Paused || s.last_seen < quiet_since)
+            .filter(|s| match (&worktree, &s.worktree) {
+                (Some(mine), Some(theirs)) => mine == theirs,
+                _ => true,
+            })
+            .map(|s| self.decorate(s, now))
+            .collect();
+        list.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
+        Ok(list)
+    }
+
+    /// True when a session holds no journal entry the agent wrote, never claimed anything and left no handoff.
+    fn recorded_nothing(&self, tx: &mut dyn Tx, s: &Session) -> Result<bool> {
+        if s.summary.is_some() || s.handoff.as_ref().is_some_and(|h| !h.is_empty()) {
+            return Ok(false);
+        }
+        let entries = tx.entries(&EntryQuery {
+            session_id: Some(s.id.clone()),
+            kinds: vec![
+                EntryKind::Progress,
+                EntryKind::Decision,
+                EntryKind::Discovery,
+                EntryKind::Blocker,
+                EntryKind::Next,
+                EntryKind::Done,
+                EntryKind::Note,
+            ],
+            limit: Some(1),
+            ..Default::default()
+        })?;
+        if !entries.is_empty() {
+            return Ok(false);
+        }
+        let claims = tx.claims(&ClaimQuery {
+            session_id: Some(s.id.clone()),
+            limit: Some(1),
+            ..Default::default()
+        })?;
+        Ok(claims.is_empty())
+    }
+
+    /// Closes a session that recorded nothing, as abandoned with `why`.
+    fn fold(&self, tx: &mut dyn Tx, mut s: Session, caller: &Caller, now: Timestamp, why: &str) -> Result<Session> {
+        let reason = format!("closed: {why}");
+        s.summary = None;
+        Ok(self
+            .finish(
+                tx,
+                s,
+                caller,
+                now,
+                SessionStatus::Abandoned,
+                "session.abandoned",
+                Some(&reason),
+            )?
+            .session)
+    }
+
+    /// The conversation's latest binding and the key its next one takes.
+    fn latest_binding(&self, tx: &mut dyn Tx, caller: &Caller, key: &str) -> Result<(Option<Session>, String)> {
+        let scope = KeyScope::Agent(caller.agent.clone()).as_stored();
+        let mut latest = None;
+        for n in 1..=MAX_BINDINGS {
+            let k = binding_key(key, n);
+            let Some(rec) = tx.idempotency(&caller.project.key, &scope, &k)? else {
+                return Ok((latest, k));
+            };
+            if let Some(id) = bound_session_id(&rec) {
+                latest = tx.session(&id)?;
+            }
+        }
+        Err(Error::internal(format!(
+            "conversation '{key}' has been bound to more than {MAX_BINDINGS} baton sessions"
+        )))
+    }
+
+    fn bind(&self, tx: &mut dyn Tx, caller: &Caller, next_key: &str, session_id: &str, now: Timestamp) -> Result<()> {
+        tx.put_idempotency(&IdempotencyRecord {
+            project: caller.project.key.clone(),
+            scope: KeyScope::Agent(caller.agent.clone()).as_stored(),
+            key: next_key.to_string(),
+            command: BIND_COMMAND.to_string(),
+            request: json!({"bind": session_id}).to_string(),
+            result: json!({"session_id": session_id}).to_string(),
+            created_at: now,
+        })
+    }
+
+    /// Makes a paused session active again (event `session.resumed`); an active one is only seen.
+    fn activate(&self, tx: &mut dyn Tx, mut s: Session, caller: &Caller, now: Timestamp) -> Result<Session> {
+        let was = s.status;
+        transition(
+            &s,
+            SessionStatus::Active,
+            &[SessionStatus::Paused, SessionStatus::Active],
+        )?;
+        s.status = SessionStatus::Active;
+        s.last_seen = now;
+        if was != SessionStatus::Active {
+            s.updated_at = now;
+            self.refresh_git(&mut s, caller);
+        }
+        tx.update_session(&s)?;
+        if was != SessionStatus::Active {
+            event(
+                tx,
+                &s,
+                now,
+                "session.resumed",
+                s.id.clone(),
+                json!({"by_agent": caller.agent}),
+            )?;
+        }
+        Ok(self.decorate(s, now))
+    }
+
+    /// Pauses an active session inside a transaction (event `session.paused` with `reason`).
+    pub(super) fn pause_in(
+        &self,
+        tx: &mut dyn Tx,
+        mut s: Session,
+        caller: &Caller,
+        now: Timestamp,
+        reason: &str,
+    ) -> Result<Session> {
+        transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
+        self.refresh_git(&mut s, caller);
+        s.status = SessionStatus::Paused;
+        s.updated_at = now;
+        s.last_seen = now;
+        tx.update_session(&s)?;
+        event(
+            tx,
+            &s,
+            now,
+            "session.paused",
+            s.id.clone(),
+            json!({"note": null, "reason": reason}),
+        )?;
+        Ok(self.decorate(s, now))
+    }
+}
+
+fn binding_key(key: &str, n: u32) -> String {
+    if n == 1 { key.to_string() } else { format!("{key}#{n}") }
+}
+
+/// The session a binding (or a `session start` record) names.
+pub(super) fn bound_session_id(rec: &IdempotencyRecord) -> Option<String> {
+    if rec.command != "session start" && rec.command != BIND_COMMAND {
+        return None;
+    }
+    let v: Value = serde_json::from_str(&rec.result).ok()?;
+    v.get("session_id").and_then(Value::as_str).map(str::to_string)
+}
