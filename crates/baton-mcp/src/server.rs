@@ -196,7 +196,7 @@ fn for_tools(message: &str) -> String {
 #[tool_router]
 impl BatonTools {
     #[tool(
-        description = "Start your work session; call this first. Returns session_id, the last handoff and a digest of what others did. Later calls on this connection use this session.",
+        description = "Start your work session; call this first unless your context already names a baton session (the client's hooks start one per conversation: pass its session_id to the other tools instead). Returns session_id, the last handoff and a digest of what others did. Pass session_id to later calls.",
         input_schema = input_schema::<StartArgs>(),
         output_schema = schema::session_started()
     )]

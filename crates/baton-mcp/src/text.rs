@@ -12,10 +12,11 @@ use baton_core::{
 pub fn started(r: &SessionStarted, now: Timestamp) -> String {
     let warnings: String = r.warnings.iter().map(|w| format!("Warning: {w}\n")).collect();
     format!(
-        "Session {} started for {} in {}; this connection now uses it.\n{warnings}\n{}",
+        "Session {} started for {} in {}. Pass session_id {} to later calls: a client without MCP sessions (stateless HTTP) keeps no default between them.\n{warnings}\n{}",
         r.session_id,
         r.session.agent,
         r.session.project,
+        r.session_id,
         render_digest(&r.digest, now)
     )
 }
@@ -43,7 +44,8 @@ pub fn paused(s: &Session) -> String {
 
 pub fn resumed(r: &Resumed, now: Timestamp) -> String {
     format!(
-        "Resumed session {}; this connection now uses it.\n\n{}",
+        "Resumed session {}. Pass session_id {} to later calls.\n\n{}",
+        r.session_id,
         r.session_id,
         render_context_and_digest(&r.context, &r.digest, now)
     )
