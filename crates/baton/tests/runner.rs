@@ -3,6 +3,7 @@
 mod common;
 mod test_changes;
 mod test_claims;
+mod test_claude_cli;
 mod test_crash;
 mod test_docs;
 mod test_errors;
