@@ -331,3 +331,177 @@ pub fn session_ended(r: &SessionEnded, what: &str) -> String {
     }
     s
 }
+
+/// At most this many characters of one journal entry (or rationale) in a bounded context.
+const ENTRY_CLIP: usize = 500;
+
+/// A session's context in at most `max_chars` characters, for context windows with a cap.
+///
+/// Every entry is clipped to a few hundred characters, so one long entry cannot eat the budget. When the whole
+/// still does not fit, entries are left out in this order: the oldest progress (the newest three stay), notes,
+/// discoveries, done, the rest of the progress but the newest, the oldest decisions, next steps and blockers
+/// (the newest three of each stay), then the oldest claims. A last line says what was left out and where to read it.
+pub fn render_context_within(c: &SessionContext, now: Timestamp, max_chars: usize) -> String {
+    let mut c = c.clone();
+    for list in [
+        &mut c.progress,
+        &mut c.decisions,
+        &mut c.discoveries,
+        &mut c.blockers,
+        &mut c.next_steps,
+        &mut c.done,
+        &mut c.notes,
+    ] {
+        for e in list.iter_mut() {
+            e.text = crate::clip(&e.text, ENTRY_CLIP);
+            e.rationale = e.rationale.as_deref().map(|r| crate::clip(r, ENTRY_CLIP));
+        }
+    }
+    c.session.summary = c.session.summary.as_deref().map(|s| crate::clip(s, 2 * ENTRY_CLIP));
+    if let Some(h) = c.session.handoff.as_mut() {
+        h.notes = h.notes.as_deref().map(|n| crate::clip(n, 2 * ENTRY_CLIP));
+    }
+    // Counts of what was left out, by section.
+    let mut left = [0usize; 8];
+    const WHAT: [&str; 8] = [
+        "older progress",
+        "notes",
+        "discoveries",
+        "done",
+        "decisions",
+        "next steps",
+        "blockers",
+        "claims",
+    ];
+    // No more entries than could ever fit are rendered, so the loop below stays short.
+    let most = max_chars / 40 + 1;
+    for (i, list) in [
+        (0, &mut c.progress),
+        (1, &mut c.notes),
+        (2, &mut c.discoveries),
+        (3, &mut c.done),
+        (4, &mut c.decisions),
+        (5, &mut c.next_steps),
+        (6, &mut c.blockers),
+    ] {
+        if list.len() > most {
+            left[i] += list.len() - most;
+            list.drain(..list.len() - most);
+        }
+    }
+    let render = |c: &SessionContext, left: &[usize; 8]| {
+        let mut s = render_context(c, now, None);
+        let parts: Vec<String> = left
+            .iter()
+            .zip(WHAT)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, w)| format!("{n} {w}"))
+            .collect();
+        if !parts.is_empty() {
+            let _ = write!(
+                s,
+                "\n\nLeft out to keep this short: {} (see `baton session view {}`).",
+                parts.join(", "),
+                c.session.id
+            );
+        }
+        s
+    };
+    loop {
+        let s = render(&c, &left);
+        let excess = s.chars().count().saturating_sub(max_chars);
+        if excess == 0 {
+            return s;
+        }
+        // The first section that may still give up entries, oldest first, down to the entries it keeps.
+        let (i, floor) = if c.progress.len() > 3 {
+            (0, 3)
+        } else if !c.notes.is_empty() {
+            (1, 0)
+        } else if !c.discoveries.is_empty() {
+            (2, 0)
+        } else if !c.done.is_empty() {
+            (3, 0)
+        } else if c.progress.len() > 1 {
+            (0, 1)
+        } else if c.decisions.len() > 3 {
+            (4, 3)
+        } else if c.next_steps.len() > 3 {
+            (5, 3)
+        } else if c.blockers.len() > 3 {
+            (6, 3)
+        } else if c.claims.len() > 3 {
+            (7, 3)
+        } else if !c.progress.is_empty() {
+            (0, 0)
+        } else if !c.decisions.is_empty() {
+            (4, 0)
+        } else {
+            // Only the newest next steps, blockers and claims are left: the cap cuts the text itself.
+            return s.chars().take(max_chars).collect();
+        };
+        // Drop about as many characters as are over, at least one entry.
+        let mut dropped = 0;
+        if i == 7 {
+            while c.claims.len() > floor && dropped < excess {
+                dropped += claim_line(&c.claims[0], now).chars().count() + 3;
+                c.claims.remove(0);
+                left[7] += 1;
+            }
+            continue;
+        }
+        let list = match i {
+            0 => &mut c.progress,
+            1 => &mut c.notes,
+            2 => &mut c.discoveries,
+            3 => &mut c.done,
+            4 => &mut c.decisions,
+            5 => &mut c.next_steps,
+            _ => &mut c.blockers,
+        };
+        let mut n = 0;
+        while list.len() - n > floor && dropped < excess {
+            let e = &list[n];
+            dropped += e.text.chars().count() + e.rationale.as_deref().map_or(0, |r| r.chars().count() + 14) + 16;
+            n += 1;
+        }
+        list.drain(..n);
+        left[i] += n;
+    }
+}
+
+/// [`render_context_and_digest`] in at most `max_chars` characters: the session's context comes first and gets
+/// the larger share; the digest keeps its first lines (handoff, open sessions, claims, blockers) and says what
+/// it left out.
+pub fn render_context_and_digest_within(c: &SessionContext, d: &Digest, now: Timestamp, max_chars: usize) -> String {
+    let digest = digest_beside(d, now, Some(&c.session.id));
+    let digest_len = digest.chars().count();
+    let context_room = max_chars.saturating_sub(digest_len.min(max_chars * 2 / 5) + 2);
+    let context = render_context_within(c, now, context_room);
+    let room = max_chars.saturating_sub(context.chars().count() + 2);
+    format!("{context}\n\n{}", fit_lines(&digest, room, "baton digest"))
+}
+
+/// `text` in at most `max_chars` characters, cut at a line and saying so (`run` names the command for the rest).
+pub fn fit_lines(text: &str, max_chars: usize, run: &str) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut kept = String::new();
+    let mut used = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let note = format!("[{} more lines left out: run `{run}`]", lines.len() - i);
+        let n = line.chars().count() + 1;
+        if used + n + note.chars().count() > max_chars {
+            if max_chars >= used + note.chars().count() {
+                kept.push_str(&note);
+            }
+            return kept;
+        }
+        kept.push_str(line);
+        kept.push('\n');
+        used += n;
+    }
+    kept
+}

@@ -42,6 +42,59 @@ impl Seen {
     }
 }
 
+/// What the model is to be told with the next prompt, for events whose answer the client shows only to the
+/// person (Stop, PreCompact, PostCompact): kept in `<session>.pending` beside the notices.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    /// The conversation was compacted and no SessionStart has given the context back yet.
+    #[serde(default)]
+    pub compacted: bool,
+    /// The situation of the last Stop reminder shown to the person, passed on while it still holds.
+    #[serde(default)]
+    pub stop: Option<String>,
+}
+
+impl Pending {
+    fn path(dir: &Path, session_id: &str) -> PathBuf {
+        dir.join(format!("{session_id}.pending"))
+    }
+
+    /// What is waiting for `session_id`; a missing or unreadable file is nothing.
+    pub fn load(dir: &Path, session_id: &str) -> Pending {
+        std::fs::read_to_string(Self::path(dir, session_id))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    /// Takes what is waiting, leaving nothing behind.
+    pub fn take(dir: &Path, session_id: &str) -> Pending {
+        let p = Self::load(dir, session_id);
+        let _ = std::fs::remove_file(Self::path(dir, session_id));
+        p
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.compacted && self.stop.is_none()
+    }
+
+    /// Writes it whole (to a temporary file renamed into place); losing it only loses a reminder.
+    pub fn save(&self, dir: &Path, session_id: &str) {
+        let path = Self::path(dir, session_id);
+        if self.is_empty() {
+            let _ = std::fs::remove_file(path);
+            return;
+        }
+        let _ = std::fs::create_dir_all(dir);
+        let tmp = dir.join(format!("{session_id}.pending.{}", std::process::id()));
+        if let Ok(text) = serde_json::to_string(self)
+            && std::fs::write(&tmp, text).is_ok()
+        {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +110,20 @@ mod tests {
         assert!(s2.contains("a"));
         assert_eq!(std::fs::read_to_string(dir.path().join("s1.seen")).unwrap(), "a\n");
         assert!(!Seen::load(dir.path(), "s2").contains("a"));
+    }
+
+    #[test]
+    fn pending_is_kept_until_taken_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Pending::load(dir.path(), "s1");
+        assert!(p.is_empty());
+        p.stop = Some("stop:claims:x".into());
+        p.compacted = true;
+        p.save(dir.path(), "s1");
+        assert_eq!(Pending::load(dir.path(), "s1"), p);
+        let got = Pending::take(dir.path(), "s1");
+        assert_eq!(got, p);
+        assert!(Pending::take(dir.path(), "s1").is_empty());
+        assert!(!dir.path().join("s1.pending").exists());
     }
 }

@@ -2,15 +2,18 @@
 
 use std::path::Path;
 
-use baton_core::render::{rel, render_context, render_context_and_digest, render_digest};
+use baton_core::render::{fit_lines, rel, render_context_and_digest_within, render_context_within, render_digest};
 use baton_core::{Baton, Bound, Caller, ClaimState, ClaimsRequest, Result, Session, SessionStatus, clip};
 use serde_json::{Value, json};
 
 use crate::input::{Client, HookEvent, HookInput};
-use crate::notices::Seen;
+use crate::notices::{Pending, Seen};
 
 /// Claude Code reads at most this many characters of a hook's output; the other clients get the same cap.
 pub const MAX_OUTPUT_CHARS: usize = 10_000;
+/// The most characters of session context and digest in one answer: the cap less room for the lines around
+/// them and the JSON escapes of the text.
+const BODY_CHARS: usize = MAX_OUTPUT_CHARS - 1_800;
 /// A claim this close to expiry earns a notice.
 const EXPIRY_NOTICE_SECS: i64 = 5 * 60;
 
@@ -50,29 +53,24 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             answer.session_id = Some(s.id.clone());
             answer.started = started_text.is_some();
             export_session(input.client, &s.id, &s.agent);
+            // This answer carries the whole context: a compaction has nothing left to pass on.
+            let mut pending = Pending::load(state_dir, &s.id);
+            if pending.compacted {
+                pending.compacted = false;
+                pending.save(state_dir, &s.id);
+            }
             let text = match started_text {
                 Some(t) => t,
                 None => {
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
-                    let now = baton.now();
-                    let digest_of = baton.digest(&me)?;
-                    if source == "compact" {
-                        let digest = render_digest(&digest_of, now);
-                        let full = render_context(&ctx, now, None);
-                        // What must survive a compaction goes first: the output cap may only cut the journal.
-                        format!(
-                            "baton session {} continues (compact).\n\n{}\n\n{digest}\n\nFull session context:\n{full}",
-                            s.id,
-                            essentials(&ctx)
-                        )
-                    } else {
-                        format!(
-                            "baton session {} continues ({source}).\n\n{}",
-                            s.id,
-                            render_context_and_digest(&ctx, &digest_of, now)
-                        )
-                    }
+                    let digest = baton.digest(&me)?;
+                    format!(
+                        "baton session {} continues ({source}). {}\n\n{}",
+                        s.id,
+                        commands(&s.id),
+                        render_context_and_digest_within(&ctx, &digest, baton.now(), BODY_CHARS)
+                    )
                 }
             };
             Reply::Context(text)
@@ -81,6 +79,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             let (s, started_text) = ensure(baton, caller, &base)?;
             answer.session_id = Some(s.id.clone());
             answer.started = started_text.is_some();
+            let pending = Pending::take(state_dir, &s.id);
             // A conversation's first real prompt is its session's goal, unless one was given.
             if s.context.is_none()
                 && !asks_to_continue(prompt)
@@ -88,8 +87,9 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             {
                 baton.set_goal_if_none(&with_session(caller, &s), &goal)?;
             }
-            match started_text {
-                Some(t) => Reply::Context(t),
+            // The text, and whether it holds the session's whole context.
+            let (text, whole) = match started_text {
+                Some(t) => (Some(t), true),
                 None if asks_to_continue(prompt)
                     && let Some(to) = named_session(prompt).filter(|to| *to != s.id) =>
                 {
@@ -98,53 +98,74 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     let me = with_session(caller, &conv.session);
                     let ctx = baton.view(&me, Some(&conv.session.id))?;
                     let digest = baton.digest(&me)?;
-                    Reply::Context(format!(
+                    let t = format!(
                         "baton: this conversation now continues session {}. {}\n\n{}",
                         conv.session.id,
                         commands(&conv.session.id),
-                        render_context_and_digest(&ctx, &digest, baton.now())
-                    ))
+                        render_context_and_digest_within(&ctx, &digest, baton.now(), BODY_CHARS)
+                    );
+                    (Some(t), true)
                 }
                 None if asks_to_continue(prompt) => {
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
-                    Reply::Context(format!(
-                        "baton: context of session {}:\n\n{}",
+                    let t = format!(
+                        "baton: context of session {}. {}\n\n{}",
                         s.id,
-                        render_context(&ctx, baton.now(), None)
-                    ))
+                        commands(&s.id),
+                        render_context_within(&ctx, baton.now(), BODY_CHARS)
+                    );
+                    (Some(t), true)
                 }
-                None => match notice(baton, caller, &s, state_dir)? {
-                    Some(line) => Reply::Context(line),
-                    None => Reply::Nothing,
-                },
+                None => (notice(baton, caller, &s, state_dir)?, false),
+            };
+            let mut parts = Vec::new();
+            // What the person was shown at the end of the last turn, while it still holds.
+            if let Some(key) = &pending.stop
+                && let Some((now_key, line)) = stop_situation(baton, caller, &s)?
+                && *key == now_key
+            {
+                parts.push(format!("{line} (said at the end of your last turn)"));
+            }
+            if pending.compacted && !whole {
+                let ctx = baton.view(&with_session(caller, &s), Some(&s.id))?;
+                parts.push(format!(
+                    "baton: the conversation was compacted; session {} continues. {}\n\n{}",
+                    s.id,
+                    commands(&s.id),
+                    render_context_within(&ctx, baton.now(), BODY_CHARS)
+                ));
+            }
+            parts.extend(text);
+            if parts.is_empty() {
+                Reply::Nothing
+            } else {
+                Reply::Context(parts.join("\n\n"))
             }
         }
         HookEvent::PreCompact => match lookup(baton, caller, &base)?.0 {
             Some(s) => {
                 answer.session_id = Some(s.id.clone());
-                let me = with_session(caller, &s);
-                let after = baton.record_compaction(&me)?;
-                let ctx = baton.view(&me, Some(&s.id))?;
+                let after = baton.record_compaction(&with_session(caller, &s))?;
+                let mut pending = Pending::load(state_dir, &s.id);
+                pending.compacted = true;
+                pending.save(state_dir, &s.id);
+                // No client passes a PreCompact answer to the model: this line is for the person.
                 Reply::Message(format!(
-                    "baton: checkpointed session {} before compaction #{}.\n{}",
-                    s.id,
-                    after.compaction_count,
-                    essentials(&ctx)
+                    "baton: checkpointed session {} before compaction #{}; the agent gets its context back right after.",
+                    s.id, after.compaction_count
                 ))
             }
             None => Reply::Nothing,
         },
-        // Codex takes no context from PostCompact (only `systemMessage`); SessionStart(compact) brings it back.
+        // Codex passes nothing of a PostCompact answer to the model; the next prompt carries the context.
         HookEvent::PostCompact => match lookup(baton, caller, &base)?.0 {
             Some(s) => {
                 answer.session_id = Some(s.id.clone());
-                let ctx = baton.view(&with_session(caller, &s), Some(&s.id))?;
-                Reply::Message(format!(
-                    "baton session {} after compaction:\n{}",
-                    s.id,
-                    essentials(&ctx)
-                ))
+                let mut pending = Pending::load(state_dir, &s.id);
+                pending.compacted = true;
+                pending.save(state_dir, &s.id);
+                Reply::Nothing
             }
             None => Reply::Nothing,
         },
@@ -210,7 +231,7 @@ fn ensure(baton: &Baton, caller: &Caller, base: &str) -> Result<(Session, Option
             started.session.agent,
             started.session.project,
             commands(&id),
-            render_digest(&started.digest, now)
+            fit_lines(&render_digest(&started.digest, now), BODY_CHARS, "baton digest")
         )),
         Bound::Continued { was } => {
             let me = with_session(caller, &conv.session);
@@ -220,7 +241,7 @@ fn ensure(baton: &Baton, caller: &Caller, base: &str) -> Result<(Session, Option
                 "baton session {id} continues: this conversation picks up {}'s unfinished session (it was {was}). {}\n\n{}",
                 conv.session.agent,
                 commands(&id),
-                render_context_and_digest(&ctx, &digest, now)
+                render_context_and_digest_within(&ctx, &digest, now, BODY_CHARS)
             );
             if !conv.others.is_empty() {
                 t.push_str("\n\nOther unfinished sessions of this agent here:");
@@ -302,29 +323,6 @@ pub fn asks_to_continue(prompt: &str) -> bool {
     words.first() == Some(&"continue") && words.len() <= 4
 }
 
-/// TL;DR, progress and next steps: what must survive a compaction.
-fn essentials(ctx: &baton_core::SessionContext) -> String {
-    let mut s = format!("TL;DR: {}", ctx.tldr);
-    let recent = |list: &[baton_core::JournalEntry], n: usize| {
-        list.iter()
-            .rev()
-            .take(n)
-            .rev()
-            .map(|e| format!("\n  - {}", clip(&e.text, 300)))
-            .collect::<String>()
-    };
-    if !ctx.progress.is_empty() {
-        s.push_str(&format!("\nProgress:{}", recent(&ctx.progress, 10)));
-    }
-    if !ctx.next_steps.is_empty() {
-        s.push_str(&format!("\nNext steps:{}", recent(&ctx.next_steps, 10)));
-    }
-    if !ctx.blockers.is_empty() {
-        s.push_str(&format!("\nBlockers:{}", recent(&ctx.blockers, 5)));
-    }
-    s
-}
-
 /// At most one new, relevant line: a claim about to expire, a lease lost, a fresh handoff.
 fn notice(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Result<Option<String>> {
     let me = with_session(caller, s);
@@ -399,8 +397,9 @@ fn notice(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Resu
     Ok(None)
 }
 
-/// A reminder when the agent stops while holding claims or before leaving a handoff; once per situation.
-fn stop_reminder(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Result<Option<String>> {
+/// What the agent should hear when it stops: the claims this session still holds, else that it has left no
+/// next steps or handoff. Returns the situation's key and the line.
+fn stop_situation(baton: &Baton, caller: &Caller, s: &Session) -> Result<Option<(String, String)>> {
     let me = with_session(caller, s);
     let held = baton.claims(
         &me,
@@ -409,33 +408,49 @@ fn stop_reminder(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) 
             ..Default::default()
         },
     )?;
-    let mut seen = Seen::load(state_dir, &s.id);
-    let (key, line) = if !held.claims.is_empty() {
+    if !held.claims.is_empty() {
         let labels: Vec<String> = held.claims.iter().map(|v| v.claim.key().label()).collect();
-        (
+        return Ok(Some((
             format!("stop:claims:{}", labels.join(",")),
             format!(
-                "baton: this session still holds {} claim(s): {}. Release finished work with `baton release TYPE ID --status completed --session {}`.",
+                "baton: this session still holds {} claim(s): {}. Release finished work with `baton release TYPE ID --status completed --session {}`; for work that goes on, log what is left with `baton session log --session {} --next TEXT`.",
                 labels.len(),
                 clip(&labels.join(", "), 300),
+                s.id,
                 s.id
             ),
-        )
-    } else if s.handoff.as_ref().is_none_or(|h| h.is_empty()) {
-        (
-            "stop:no-handoff".to_string(),
-            format!(
-                "baton: no handoff notes yet; before leaving, run `baton session end --session {} --summary TEXT --handoff TEXT`.",
-                s.id
-            ),
-        )
-    } else {
+        )));
+    }
+    if s.handoff.as_ref().is_none_or(|h| h.is_empty()) {
+        let ctx = baton.view(&me, Some(&s.id))?;
+        let recorded = ctx.progress.len() + ctx.done.len() + ctx.decisions.len() + ctx.discoveries.len();
+        if recorded > 0 && ctx.next_steps.is_empty() {
+            return Ok(Some((
+                "stop:no-next".to_string(),
+                format!(
+                    "baton: session {} has no next steps or handoff yet; log what is left with `baton session log --session {} --next TEXT` so the next conversation can pick it up, or end it with `baton session end --session {} --summary TEXT --handoff TEXT` when the work is done.",
+                    s.id, s.id, s.id
+                ),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// The Stop reminder, once per situation: shown to the person now and passed to the agent with the next prompt
+/// while it still holds (no client passes a Stop answer to the model except as a reason to keep going).
+fn stop_reminder(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Result<Option<String>> {
+    let Some((key, line)) = stop_situation(baton, caller, s)? else {
         return Ok(None);
     };
+    let mut seen = Seen::load(state_dir, &s.id);
     if seen.contains(&key) {
         return Ok(None);
     }
     seen.mark(&key);
+    let mut pending = Pending::load(state_dir, &s.id);
+    pending.stop = Some(key);
+    pending.save(state_dir, &s.id);
     Ok(Some(line))
 }
 

@@ -281,27 +281,51 @@ fn lifecycle(env: &Env, client: &str) {
     );
     in_session(env, &id, &["session", "log", "--next", "cover unicode escapes"]);
 
+    // PreCompact's answer reaches only the person; the context comes back after the compaction.
     let m = hook(env, client, &payload(env, client, ev.pre_compact)).message();
-    for want in ["TL;DR", "taught the tokenizer escaped quotes", "cover unicode escapes"] {
-        assert!(m.contains(want), "{client} {}: lacks {want:?}: {m}", ev.pre_compact);
-    }
+    assert!(
+        m.contains("checkpointed") && m.contains(&id),
+        "{client} {}: {m}",
+        ev.pre_compact
+    );
     assert_eq!(view(env, &id)["session"]["compaction_count"], 1, "{client}");
-
     if client == "codex" {
-        // Codex accepts only systemMessage from PostCompact; the context comes back via SessionStart(compact).
-        let m = hook(env, client, &payload(env, client, "PostCompact")).message();
-        assert!(m.contains("TL;DR"), "{client} PostCompact: {m}");
+        // Codex passes nothing of PostCompact to the model: the next prompt carries the context.
+        assert_eq!(
+            hook(env, client, &payload(env, client, "PostCompact")),
+            Answer::Nothing,
+            "{client}"
+        );
+    }
+    if client == "claude" {
+        // Claude Code starts again with source "compact"; that answer carries the context.
         let ctx = hook(env, client, &with(payload(env, client, ev.start), "source", "compact")).context();
         assert!(
             ctx.contains("cover unicode escapes"),
             "{client} SessionStart(compact): {ctx}"
         );
+    } else {
+        let ctx = hook(env, client, &payload(env, client, ev.prompt)).context();
+        for want in [
+            "compacted",
+            "TL;DR",
+            "taught the tokenizer escaped quotes",
+            "cover unicode escapes",
+        ] {
+            assert!(
+                ctx.contains(want),
+                "{client}: the prompt after compaction lacks {want:?}: {ctx}"
+            );
+        }
     }
+    // Given once: the prompt after that gets nothing.
+    assert_eq!(
+        hook(env, client, &payload(env, client, ev.prompt)),
+        Answer::Nothing,
+        "{client}"
+    );
 
-    // No claims but no handoff either: one reminder, once.
-    let m = hook(env, client, &payload(env, client, ev.stop)).message();
-    assert_one_line("stop reminder", &m);
-    assert!(m.contains("handoff"), "{client} {}: {m}", ev.stop);
+    // Next steps are logged and nothing is claimed: stopping needs no reminder.
     assert_eq!(
         hook(env, client, &payload(env, client, ev.stop)),
         Answer::Nothing,
@@ -531,10 +555,8 @@ fn pre_compact_checkpoints_and_counts_compactions() {
         in_session(&env, &id, &["session", "log", "--next", "merge the lexer branch"]);
         for n in 1..=2 {
             let m = hook(&env, client, &payload(&env, client, ev.pre_compact)).message();
+            assert_one_line("pre-compact", &m);
             assert!(m.contains(&format!("compaction #{n}")), "{client}: {m}");
-            for want in ["TL;DR", "split the lexer", "merge the lexer branch"] {
-                assert!(m.contains(want), "{client}: lacks {want:?}: {m}");
-            }
             let v = view(&env, &id);
             assert_eq!(v["session"]["compaction_count"], n, "{client}");
             assert_eq!(v["checkpoints"].as_array().map(Vec::len), Some(n), "{client}: {v}");
@@ -572,6 +594,49 @@ fn stop_with_a_held_claim_reminds_once() {
         // The claim is still held: a reminder never blocks or releases anything.
         let claims = env.run(&["claims", "--json"]).json();
         assert_eq!(claims["claims"].as_array().map(Vec::len), Some(1), "{client}");
+    }
+}
+
+#[test]
+fn stop_reminders_reach_the_model_with_the_next_prompt() {
+    for client in CLIENTS {
+        let env = Env::new();
+        let ev = events(client);
+        hook(&env, client, &payload(&env, client, ev.start));
+        let id = only_session(&env)["id"].as_str().expect("id").to_string();
+        let stop = payload(&env, client, ev.stop);
+        let prompt = payload(&env, client, ev.prompt);
+        // Nothing recorded yet: nothing to remind.
+        assert_eq!(hook(&env, client, &stop), Answer::Nothing, "{client}");
+
+        // Progress but no next step: the person sees the reminder now, the agent with the next prompt.
+        in_session(&env, &id, &["session", "log", "--progress", "split the lexer"]);
+        let m = hook(&env, client, &stop).message();
+        assert!(
+            m.contains("no next steps") && m.contains(&format!("--session {id} --next")),
+            "{client}: {m}"
+        );
+        let ctx = hook(&env, client, &prompt).context();
+        assert!(
+            ctx.contains(&m) && ctx.contains("end of your last turn"),
+            "{client}: {ctx}"
+        );
+        assert_eq!(
+            hook(&env, client, &prompt),
+            Answer::Nothing,
+            "{client}: passed on twice"
+        );
+
+        // A claim: reminded; released before the next prompt, the reminder no longer holds and is not passed on.
+        in_session(&env, &id, &["claim", "issue", "15"]);
+        let m = hook(&env, client, &stop).message();
+        assert!(m.contains("#15"), "{client}: {m}");
+        in_session(&env, &id, &["release", "issue", "15", "--status", "completed"]);
+        assert_eq!(
+            hook(&env, client, &prompt),
+            Answer::Nothing,
+            "{client}: a stale reminder"
+        );
     }
 }
 
@@ -652,7 +717,7 @@ fn explicit_event_argument_works_without_hook_event_name() {
     let (r, _) = hook_run(&env, &["gemini", "SessionStart"], gp.to_string().as_bytes(), &[]);
     answer("gemini", "SessionStart", &r).context();
     let (r, _) = hook_run(&env, &["gemini", "PreCompress"], gp.to_string().as_bytes(), &[]);
-    assert!(answer("gemini", "PreCompress", &r).message().contains("TL;DR"));
+    assert!(answer("gemini", "PreCompress", &r).message().contains("checkpointed"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -817,16 +882,73 @@ fn long_output_is_capped_and_says_what_it_cut() {
             contexts.push(ctx);
         }
         for ctx in contexts {
+            // The newest progress and the next step stay; the oldest progress goes, and the text says so.
+            for want in [
+                "Next steps",
+                "ship the parser",
+                "step 29:",
+                "older progress",
+                "baton session view",
+            ] {
+                assert!(ctx.contains(want), "{client}: lacks {want:?}: {ctx}");
+            }
+            assert!(!ctx.contains("step 0:"), "{client}: kept the oldest progress");
+            // No section twice: the TL;DR, the claims and the blockers appear once.
+            assert_eq!(ctx.matches("TL;DR").count(), 1, "{client}: {ctx}");
+        }
+        // After a compaction the next prompt (or SessionStart(compact)) brings it back within the cap too.
+        hook(&env, client, &payload(&env, client, ev.pre_compact)).message();
+        if client != "claude" {
+            let ctx = hook(&env, client, &payload(&env, client, ev.prompt)).context();
             assert!(
-                ctx.contains("[baton: cut "),
-                "{client}: {}",
-                &ctx[ctx.len().saturating_sub(300)..]
+                ctx.contains("ship the parser") && ctx.contains("step 29:"),
+                "{client}: {ctx}"
             );
         }
-        // PreCompact keeps only what must survive; it fits without cutting.
-        let m = hook(&env, client, &payload(&env, client, ev.pre_compact)).message();
-        assert!(m.contains("ship the parser"), "{client}: {m}");
     }
+}
+
+#[test]
+fn one_long_entry_cannot_eat_the_budget() {
+    let env = Env::new();
+    let client = "claude";
+    let ev = events(client);
+    hook(&env, client, &payload(&env, client, ev.start));
+    let id = only_session(&env)["id"].as_str().expect("id").to_string();
+    in_session(&env, &id, &["claim", "issue", "7"]);
+    in_session(
+        &env,
+        &id,
+        &["session", "log", "--decision", "keep the lexer hand-written"],
+    );
+    in_session(&env, &id, &["session", "log", "--blocker", "CI runner has no network"]);
+    in_session(
+        &env,
+        &id,
+        &["session", "log", "--progress", &"wall of text ".repeat(2_000)],
+    );
+    in_session(&env, &id, &["session", "log", "--next", "ship the parser"]);
+    let ctx = hook(
+        &env,
+        client,
+        &with(payload(&env, client, ev.prompt), "prompt", "continue"),
+    )
+    .context();
+    for want in [
+        "ship the parser",
+        "CI runner has no network",
+        "keep the lexer hand-written",
+        "issue",
+        "#7",
+        "wall of text",
+    ] {
+        assert!(ctx.contains(want), "lacks {want:?}: {ctx}");
+    }
+    assert!(
+        ctx.chars().count() < 4_000,
+        "a 26,000-character entry was not clipped: {} chars",
+        ctx.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
