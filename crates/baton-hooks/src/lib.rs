@@ -4,6 +4,7 @@
 //! Every rule is in `baton_core::Baton`; this crate maps client events to it and formats answers.
 
 pub mod input;
+pub mod link;
 pub mod notices;
 pub mod respond;
 pub mod setup;

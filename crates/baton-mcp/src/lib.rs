@@ -15,12 +15,13 @@ use baton_core::{Baton, Caller, Error, Result};
 use rmcp::ServiceExt;
 
 pub use http::HttpOptions;
-pub use server::AfterCall;
+pub use server::{AfterCall, Linked};
 use server::{BatonTools, Shared};
 
-/// Serves MCP on stdin/stdout until the client closes stdin. `after_call` runs after each successful tool call.
-pub fn serve_stdio(baton: Baton, caller: Caller, after_call: Option<AfterCall>) -> Result<()> {
-    let shared = Arc::new(Shared::new(baton, caller, after_call));
+/// Serves MCP on stdin/stdout until the client closes stdin. `after_call` runs after each successful tool call;
+/// `linked` names the session the client's hooks bound the client's conversation to, if any.
+pub fn serve_stdio(baton: Baton, caller: Caller, after_call: Option<AfterCall>, linked: Option<Linked>) -> Result<()> {
+    let shared = Arc::new(Shared::new(baton, caller, after_call).with_linked(linked));
     let rt = runtime()?;
     let result = rt.block_on(async {
         let running = BatonTools::new(shared.clone())

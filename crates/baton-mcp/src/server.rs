@@ -19,6 +19,10 @@ use crate::{schema, text};
 /// keeps session documents up to date with it.
 pub type AfterCall = Arc<dyn Fn(&Baton, &Caller) + Send + Sync>;
 
+/// The session the client's hooks bound the client's current conversation to, for an agent name; asked on
+/// each call that names no session, so a conversation that moved to another session is followed.
+pub type Linked = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// What every connection shares: the store, the project resolved at start, the server's identity.
 pub struct Shared {
     baton: Baton,
@@ -29,6 +33,7 @@ pub struct Shared {
     session: Option<String>,
     router: ToolRouter<BatonTools>,
     after_call: Option<AfterCall>,
+    linked: Option<Linked>,
 }
 
 impl Shared {
@@ -40,7 +45,15 @@ impl Shared {
             session: caller.session,
             router: BatonTools::tool_router(),
             after_call,
+            linked: None,
         }
+    }
+
+    /// Follows the session the client's hooks started for its conversation (stdio only: over HTTP the
+    /// server is nobody's child).
+    pub fn with_linked(mut self, linked: Option<Linked>) -> Shared {
+        self.linked = linked;
+        self
     }
 
     pub fn agent(&self) -> &str {
@@ -56,7 +69,7 @@ impl Shared {
 /// session, or a single request when the client keeps no session.
 struct Connection {
     agent: String,
-    /// The default session: the one this connection started or resumed.
+    /// The session this connection started or resumed, which wins over the hooks' and the startup one.
     session: Option<String>,
     /// The default session was ended or closed through this connection.
     session_ended: bool,
@@ -74,7 +87,7 @@ impl BatonTools {
     pub fn new(shared: Arc<Shared>) -> BatonTools {
         let conn = Connection {
             agent: shared.agent.clone(),
-            session: shared.session.clone(),
+            session: None,
             session_ended: false,
         };
         BatonTools {
@@ -88,14 +101,25 @@ impl BatonTools {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The caller for a tool call: an explicit `session_id` wins over the connection's session.
+    /// The caller for a tool call. Its session: `session_id` if given, else the one this connection started
+    /// or resumed, else the one the client's hooks bound its conversation to, else `--session`/`BATON_SESSION`
+    /// at start, else none (the core takes the agent's only active session).
     fn caller(&self, session_id: Option<String>) -> Caller {
         let conn = self.conn();
+        let session = session_id
+            .or_else(|| conn.session.clone())
+            .or_else(|| self.linked(&conn.agent))
+            .or_else(|| self.shared.session.clone());
         Caller {
             project: self.shared.project.clone(),
             agent: conn.agent.clone(),
-            session: session_id.or_else(|| conn.session.clone()),
+            session,
         }
+    }
+
+    /// The session the client's hooks bound its conversation to.
+    fn linked(&self, agent: &str) -> Option<String> {
+        self.shared.linked.as_ref().and_then(|f| f(agent))
     }
 
     /// Makes `session_id` this connection's default session.
@@ -196,7 +220,7 @@ fn for_tools(message: &str) -> String {
 #[tool_router]
 impl BatonTools {
     #[tool(
-        description = "Start your work session; call this first unless your context already names a baton session (the client's hooks start one per conversation: pass its session_id to the other tools instead). Returns session_id, the last handoff and a digest of what others did. Pass session_id to later calls.",
+        description = "Start your work session, unless your context names one (the client's hooks start one per conversation; tools use it by default, and this then continues it). Returns session_id, the last handoff and a digest of what others did. Pass session_id to later calls.",
         input_schema = input_schema::<StartArgs>(),
         output_schema = schema::session_started()
     )]
@@ -205,6 +229,11 @@ impl BatonTools {
         if let Some(agent) = a.agent_id.clone() {
             caller.agent = agent;
         }
+        // The conversation already has the session its hooks started: that one goes on, not a second beside it.
+        let linked = match (&a.agent_id, self.conn().session.is_none()) {
+            (None, true) => self.linked(&caller.agent),
+            _ => None,
+        };
         let req = StartRequest {
             context: Some(a.context),
             name: a.name,
@@ -212,7 +241,24 @@ impl BatonTools {
             role: a.role,
             idempotency_key: None,
         };
-        let r = self.run(caller, move |b, c| b.start_session(c, req)).await;
+        let r = self
+            .run(caller, move |b, c| {
+                if let Some(id) = linked {
+                    let me = Caller {
+                        session: Some(id),
+                        ..c.clone()
+                    };
+                    if let Some(joined) = b.join_session(&me, req.context.as_deref())? {
+                        return Ok(joined);
+                    }
+                }
+                let fresh = Caller {
+                    session: None,
+                    ..c.clone()
+                };
+                b.start_session(&fresh, req)
+            })
+            .await;
         if let Ok(started) = &r {
             self.adopt(&started.session_id, a.agent_id);
         }
@@ -473,7 +519,7 @@ struct Paused {
 #[tool_handler(
     router = self.shared.router,
     name = "baton",
-    instructions = "baton coordinates agents working on one codebase. Start with session_start (it returns the last handoff and what changed). claim_work before working on an item, release_work when done. Log decisions and progress with session_log. Finish with session_end and handoff notes."
+    instructions = "baton coordinates agents working on one codebase. If the client's hooks started a baton session for this conversation, the tools use it; otherwise start with session_start (it returns the last handoff and what changed). claim_work before working on an item, release_work when done. Log decisions and progress with session_log. Finish with session_end and handoff notes."
 )]
 impl ServerHandler for BatonTools {}
 

@@ -376,6 +376,84 @@ fn an_explicit_session_id_wins_over_the_connections_session() {
     assert!(!changes["events"].as_array().expect("events").is_empty());
 }
 
+/// One client window: a process that runs baton's SessionStart hook for `conversation` and then serves MCP,
+/// as a coding client runs both as its children. Returns the MCP server and the session the hook started.
+fn client_window(env: &Env, conversation: &str) -> (Stdio_, String) {
+    let dir = env.home.path();
+    let input = dir.join(format!("{conversation}.json"));
+    let output = dir.join(format!("{conversation}.out"));
+    let payload = json!({
+        "session_id": conversation, "cwd": env.repo, "hook_event_name": "SessionStart", "source": "startup",
+    });
+    std::fs::write(&input, payload.to_string()).expect("payload");
+    let bin = baton_bin();
+    // `; exit` keeps the shell alive above `baton mcp`, the way a client stays the parent of both.
+    let script = format!(
+        "'{b}' hook claude < '{i}' > '{o}' && '{b}' mcp --agent claude-code; exit $?",
+        b = bin.display(),
+        i = input.display(),
+        o = output.display()
+    );
+    let base = env.cmd(&[]);
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(script).current_dir(&env.repo).env_clear();
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let server = Stdio_::spawn(cmd);
+    let answer: Value = serde_json::from_str(&std::fs::read_to_string(&output).expect("hook output")).expect("json");
+    let ctx = answer["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .expect("context");
+    let at = ctx.find("baton session ").expect("names its session") + "baton session ".len();
+    (server, ctx[at..at + 36].to_string())
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_mcp_server_uses_the_session_the_hooks_started_for_its_conversation() {
+    let env = Env::new();
+    let (mut a, sa) = client_window(&env, "window-a");
+    let (mut b, sb) = client_window(&env, "window-b");
+    assert_ne!(sa, sb, "two windows, two sessions");
+    // Each window's calls go to its own conversation's session: never "ambiguous session".
+    for (s, id, text) in [(&mut a, &sa, "from a"), (&mut b, &sb, "from b")] {
+        let logged = s.ok("session_log", json!({"kind": "progress", "text": text}));
+        assert_eq!(logged["session_id"], id.as_str(), "{text}");
+        let claimed = s.ok(
+            "claim_work",
+            json!({"work_type": "task", "work_id": text.replace(' ', "-")}),
+        );
+        assert_eq!(claimed["claim"]["session_id"], id.as_str(), "{text}");
+    }
+    // session_start continues the hook's session instead of opening a second beside it, and says so.
+    let r = a.call("session_start", json!({"context": "parser work"}));
+    assert!(!r.is_error(), "{}", r.text());
+    assert_eq!(r.data()["session_id"], sa.as_str());
+    assert!(r.text().contains("no second session"), "{}", r.text());
+    let list = env.run(&["session", "list", "--json"]).json();
+    assert_eq!(list["sessions"].as_array().map(Vec::len), Some(2), "{list}");
+    // An explicit session_id still wins.
+    let logged = a.ok(
+        "session_log",
+        json!({"kind": "progress", "text": "x", "session_id": sb}),
+    );
+    assert_eq!(logged["session_id"], sb.as_str());
+    // The goal given to session_start became the hook session's goal, which had none.
+    let list = env.run(&["session", "list", "--json"]).json();
+    let goal = list["sessions"]
+        .as_array()
+        .and_then(|l| l.iter().find(|s| s["id"] == sa.as_str()))
+        .map(|s| s["context"].clone());
+    assert_eq!(
+        goal,
+        Some(json!("parser work")),
+        "the goal given to session_start was set: {list}"
+    );
+}
+
 #[test]
 fn bad_input_is_a_tool_error_that_names_the_value() {
     let env = Env::new();

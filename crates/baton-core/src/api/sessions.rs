@@ -36,6 +36,46 @@ impl Baton {
         Ok(started)
     }
 
+    /// The answer to a start for a conversation that already has its session (`caller.session`, started by
+    /// the client's hooks): that session, with `goal` as its goal if it had none, the last handoff and a
+    /// digest, and a warning saying no second session was started. Its other fields are not changed.
+    /// `None` when that session is not active (ended or paused): the caller starts a new one then.
+    pub fn join_session(&self, caller: &Caller, goal: Option<&str>) -> Result<Option<SessionStarted>> {
+        check_caller(caller)?;
+        if let Some(g) = goal {
+            parse::check_text("context", g)?;
+        }
+        store::write(self.store(), |tx| {
+            let now = self.now();
+            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+            if s.status != SessionStatus::Active {
+                return Ok(None);
+            }
+            if s.context.is_none()
+                && let Some(g) = goal.filter(|g| !g.trim().is_empty())
+            {
+                s.context = Some(g.to_string());
+                s.updated_at = now;
+                tx.update_session(&s)?;
+                event(tx, &s, now, "session.goal_set", s.id.clone(), json!({"context": g}))?;
+            }
+            let digest = self.digest_in(tx, caller, Some(&s), now)?;
+            let s = self.decorate(s, now);
+            Ok(Some(SessionStarted {
+                session_id: s.id.clone(),
+                handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
+                last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
+                last_handoff: digest.last_handoff.clone(),
+                warnings: vec![format!(
+                    "this conversation already has session {} (started by the client's hooks): it goes on, and no second session was started",
+                    s.id
+                )],
+                session: s,
+                digest,
+            }))
+        })
+    }
+
     /// Starts a session inside a write transaction.
     pub(super) fn start_in(
         &self,

@@ -73,6 +73,13 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
             let state_dir: PathBuf = baton_home(std::env::var("BATON_HOME").ok().as_deref())?.join("hooks");
             let docs = DocsFollower::start(&ctx);
             let answer = handle(&ctx.baton, &ctx.caller, &input, &state_dir)?;
+            // The MCP server this client started follows the session of its conversation.
+            if let Some(id) = &answer.session_id {
+                if matches!(input.event, HookEvent::SessionStart { .. }) {
+                    baton_hooks::link::prune(&state_dir);
+                }
+                baton_hooks::link::record(&state_dir, &ctx.caller.agent, id);
+            }
             // With `docs.auto`, what the hook changed (a session started, resumed, ended) shows in the documents.
             if let Some(docs) = docs {
                 docs.catch_up(&ctx.baton, &ctx.caller);

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use baton_core::config::baton_home;
 use baton_core::{Baton, Caller, Result};
-use baton_mcp::{AfterCall, HttpOptions};
+use baton_mcp::{AfterCall, HttpOptions, Linked};
 
 use crate::commands::doc::DocsFollower;
 
@@ -15,7 +16,12 @@ pub fn run(ctx: Context, a: McpArgs) -> Result<i32> {
     let after_call = DocsFollower::start(&ctx)
         .map(|docs| -> AfterCall { Arc::new(move |baton: &Baton, caller: &Caller| docs.catch_up(baton, caller)) });
     match a.http {
-        None => baton_mcp::serve_stdio(ctx.baton, ctx.caller, after_call)?,
+        None => {
+            // The client that launched this server runs baton's hooks too: follow its conversation's session.
+            let state_dir = baton_home(std::env::var("BATON_HOME").ok().as_deref())?.join("hooks");
+            let linked: Linked = Arc::new(move |agent: &str| baton_hooks::link::lookup(&state_dir, agent));
+            baton_mcp::serve_stdio(ctx.baton, ctx.caller, after_call, Some(linked))?
+        }
         Some(addr) => {
             let token = a
                 .token
