@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use baton_core::{Error, Result};
-use serde_json::{Map, Value, json};
+use jsonc_parser::ParseOptions;
+use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstRootNode};
+use serde_json::{Value, json};
 
 use crate::input::Client;
 
@@ -51,23 +53,27 @@ pub fn apply(client: Client, scope: &Scope, remove: bool) -> Result<Vec<FileChan
     match client {
         Client::Claude => {
             let settings = base.join(".claude/settings.json");
-            out.push(edit_json(&settings, |doc| hooks_edit(doc, client, remove, |_| 10))?);
+            out.push(edit_json(&settings, Dialect::Json, |doc| {
+                hooks_edit(doc, client, remove, |_| 10)
+            })?);
             let mcp = if scope.global {
                 scope.home.join(".claude.json")
             } else {
                 scope.project_dir.join(".mcp.json")
             };
-            out.push(edit_json(&mcp, |doc| mcp_edit(doc, client, remove))?);
+            out.push(edit_json(&mcp, Dialect::Json, |doc| mcp_edit(doc, client, remove))?);
         }
         Client::Codex => {
             let hooks = base.join(".codex/hooks.json");
-            out.push(edit_json(&hooks, |doc| hooks_edit(doc, client, remove, |_| 10))?);
+            out.push(edit_json(&hooks, Dialect::Json, |doc| {
+                hooks_edit(doc, client, remove, |_| 10)
+            })?);
             out.push(edit_codex_toml(&base.join(".codex/config.toml"), client, remove)?);
         }
         Client::Gemini => {
             let settings = base.join(".gemini/settings.json");
             // Gemini CLI counts hook timeouts in milliseconds; it does not wait for SessionEnd at all.
-            out.push(edit_json(&settings, |doc| {
+            out.push(edit_json(&settings, Dialect::Jsonc, |doc| {
                 let mut what = hooks_edit(doc, client, remove, |_| 10_000)?;
                 let more = mcp_edit(doc, client, remove)?;
                 if !more.is_empty() {
@@ -118,41 +124,108 @@ impl Planned {
     }
 }
 
+/// Which JSON a client reads. Claude Code and Codex parse plain JSON; Gemini CLI also takes `//` and
+/// `/* */` comments and trailing commas in `settings.json`, so baton takes them there too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Json,
+    Jsonc,
+}
+
+impl Dialect {
+    fn name(self) -> &'static str {
+        match self {
+            Dialect::Json => "JSON",
+            Dialect::Jsonc => "JSON with comments",
+        }
+    }
+
+    /// Exactly the extensions the client accepts; nothing of JSON5 (single quotes, bare keys, hex numbers).
+    fn options(self) -> ParseOptions {
+        let jsonc = self == Dialect::Jsonc;
+        ParseOptions {
+            allow_comments: jsonc,
+            allow_trailing_commas: jsonc,
+            allow_loose_object_property_names: false,
+            allow_missing_commas: false,
+            allow_single_quoted_strings: false,
+            allow_hexadecimal_numbers: false,
+            allow_unary_plus_numbers: false,
+            allow_bare_decimal_point_numbers: false,
+            allow_non_finite_numbers: false,
+            allow_extended_string_escapes: false,
+        }
+    }
+}
+
 /// Reads a JSON settings file (missing → `{}`) and lets `edit` change it; the write is left to `commit`.
-fn edit_json(path: &Path, edit: impl FnOnce(&mut Map<String, Value>) -> Result<String>) -> Result<Planned> {
+///
+/// The file is edited as a syntax tree, so everything baton does not add or remove — the user's comments,
+/// indentation, key order, trailing commas — stays byte for byte, and `--remove` after setup gives back the
+/// file as it was.
+fn edit_json(path: &Path, dialect: Dialect, edit: impl FnOnce(&CstObject) -> Result<String>) -> Result<Planned> {
     let existing = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
     };
-    let mut doc: Map<String, Value> = match existing.as_deref() {
-        None => Map::new(),
-        Some(t) if t.trim().is_empty() => Map::new(),
-        Some(t) => match serde_json::from_str::<Value>(t) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => {
-                return Err(Error::bad_input(format!(
-                    "{} is not a JSON object; fix or move it, then run setup again (nothing was changed)",
-                    path.display()
-                )));
-            }
-            Err(e) => {
-                return Err(Error::bad_input(format!(
-                    "{}:{}:{}: not valid JSON ({e}); fix it, then run setup again (nothing was changed)",
-                    path.display(),
-                    e.line(),
-                    e.column()
-                )));
-            }
-        },
+    let before = existing.as_deref().unwrap_or("");
+    // The tree parser keeps comments whatever its options say, so plain JSON is checked by serde_json,
+    // which is as strict as the clients that read it.
+    if dialect == Dialect::Json
+        && !before.trim().is_empty()
+        && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(before)
+    {
+        return Err(Error::bad_input(format!(
+            "{}:{}:{}: not valid JSON ({e}); fix it, then run setup again (nothing was changed)",
+            path.display(),
+            e.line(),
+            e.column()
+        )));
+    }
+    let root = CstRootNode::parse(before, &dialect.options()).map_err(|e| {
+        Error::bad_input(format!(
+            "{}:{}:{}: not valid {} ({}); fix it, then run setup again (nothing was changed)",
+            path.display(),
+            e.line_display(),
+            e.column_display(),
+            dialect.name(),
+            e.kind()
+        ))
+    })?;
+    let doc = match root.value() {
+        // Empty, or only comments.
+        None => root.object_value_or_set(),
+        Some(v) => v.as_object().ok_or_else(|| {
+            Error::bad_input(format!(
+                "{} is not a JSON object; fix or move it, then run setup again (nothing was changed)",
+                path.display()
+            ))
+        })?,
     };
-    let before = Value::Object(doc.clone());
-    let what = edit(&mut doc)?;
-    let after = Value::Object(doc);
-    if after == before {
+    let what = edit(&doc).map_err(|e| match e {
+        Error::BadInput { message } => Error::bad_input(format!("{}: {message}", path.display())),
+        other => other,
+    })?;
+    let mut text = root.to_string();
+    if existing.is_none() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    // Every edit that changes something says what it did.
+    if what.is_empty() || text == before {
         return Ok(Planned::unchanged(path, "already as wanted"));
     }
-    if existing.is_some() && after.as_object().is_some_and(Map::is_empty) {
+    // The tree editor promises valid output for these edits; check it rather than write a broken file.
+    if CstRootNode::parse(&text, &dialect.options()).is_err() {
+        return Err(Error::internal(format!(
+            "editing {} went wrong, so it was left as it was; please report this",
+            path.display()
+        )));
+    }
+    // A file left as `{}` (no key, no comment) is one setup made, or that held only baton's entries. One
+    // that keeps a comment stays, as `{}` after the comment.
+    let bare: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if existing.is_some() && bare == "{}" {
         return Ok(Planned {
             change: FileChange {
                 path: path.to_path_buf(),
@@ -162,7 +235,6 @@ fn edit_json(path: &Path, edit: impl FnOnce(&mut Map<String, Value>) -> Result<S
             text: None,
         });
     }
-    let text = serde_json::to_string_pretty(&after).map_err(|e| Error::internal(e.to_string()))? + "\n";
     let action = if existing.is_some() { "updated" } else { "created" };
     Ok(Planned {
         change: FileChange {
@@ -172,6 +244,56 @@ fn edit_json(path: &Path, edit: impl FnOnce(&mut Map<String, Value>) -> Result<S
         },
         text: Some(text),
     })
+}
+
+/// `value` as the tree editor's input.
+fn cst_value(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(a) => CstInputValue::Array(a.iter().map(cst_value).collect()),
+        Value::Object(o) => CstInputValue::Object(o.iter().map(|(k, v)| (k.clone(), cst_value(v))).collect()),
+    }
+}
+
+/// `obj[name]` as an object: `None` when absent, bad input when it is something else.
+fn object_at(obj: &CstObject, name: &str, what: &str) -> Result<Option<CstObject>> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(prop) => prop
+            .object_value()
+            .map(Some)
+            .ok_or_else(|| Error::bad_input(format!("{what} is not an object; fix it, then run setup again"))),
+    }
+}
+
+/// `obj[name]` as a list: `None` when absent, bad input when it is something else.
+fn array_at(obj: &CstObject, name: &str, what: &str) -> Result<Option<CstArray>> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(prop) => prop
+            .array_value()
+            .map(Some)
+            .ok_or_else(|| Error::bad_input(format!("{what} is not a list; fix it, then run setup again"))),
+    }
+}
+
+/// Takes out `obj[name]` when it is an empty object or list (one baton emptied).
+fn remove_if_empty(obj: &CstObject, name: &str) {
+    let Some(prop) = obj.get(name) else { return };
+    let empty = match prop.value() {
+        Some(v) => match (v.as_object(), v.as_array()) {
+            (Some(o), _) => o.properties().is_empty(),
+            (_, Some(a)) => a.elements().is_empty(),
+            _ => false,
+        },
+        None => false,
+    };
+    if empty {
+        prop.remove();
+    }
 }
 
 /// The folders setup creates for a client's settings.
@@ -208,46 +330,55 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
     })
 }
 
-fn is_ours(hook: &Value, command: &str) -> bool {
-    hook.get("command").and_then(Value::as_str) == Some(command)
+fn is_ours(hook: &CstNode, command: &str) -> bool {
+    hook.as_object()
+        .and_then(|h| h.get("command"))
+        .and_then(|c| c.value())
+        .and_then(|v| v.as_string_lit())
+        .and_then(|s| s.decoded_value().ok())
+        .is_some_and(|c| c == command)
+}
+
+/// The `hooks` list of a matcher group, when it has one.
+fn group_hooks(group: &CstNode) -> Option<CstArray> {
+    group.as_object()?.get("hooks")?.array_value()
 }
 
 /// Adds (or removes) one matcher group per event whose only hook is `baton hook <client>`.
-fn hooks_edit(
-    doc: &mut Map<String, Value>,
-    client: Client,
-    remove: bool,
-    timeout: impl Fn(&str) -> u64,
-) -> Result<String> {
+fn hooks_edit(doc: &CstObject, client: Client, remove: bool, timeout: impl Fn(&str) -> u64) -> Result<String> {
     let command = hook_command(client);
-    let hooks = doc.entry("hooks").or_insert_with(|| Value::Object(Map::new()));
-    let Some(hooks) = hooks.as_object_mut() else {
-        return Err(Error::bad_input(
-            "the settings' \"hooks\" is not an object; fix it, then run setup again",
-        ));
+    let hooks = match object_at(doc, "hooks", "the settings' \"hooks\"")? {
+        Some(h) => h,
+        None if remove => return Ok(String::new()),
+        None => doc.object_value_or_set("hooks"),
     };
     let mut touched = Vec::new();
     for event in client.events() {
-        let groups = hooks.entry(event.to_string()).or_insert_with(|| Value::Array(vec![]));
-        let Some(groups) = groups.as_array_mut() else {
-            return Err(Error::bad_input(format!(
-                "the settings' hooks.{event} is not a list; fix it, then run setup again"
-            )));
+        let what = format!("the settings' hooks.{event}");
+        let groups = match array_at(&hooks, event, &what)? {
+            Some(g) => g,
+            None if remove => continue,
+            None => hooks.array_value_or_set(event),
         };
-        let present = groups.iter().any(|g| {
-            g.get("hooks")
-                .and_then(Value::as_array)
-                .is_some_and(|hs| hs.iter().any(|h| is_ours(h, &command)))
-        });
+        let present = groups
+            .elements()
+            .iter()
+            .any(|g| group_hooks(g).is_some_and(|hs| hs.elements().iter().any(|h| is_ours(h, &command))));
         if remove {
             if present {
-                for g in groups.iter_mut() {
-                    if let Some(hs) = g.get_mut("hooks").and_then(Value::as_array_mut) {
-                        hs.retain(|h| !is_ours(h, &command));
+                for g in groups.elements() {
+                    let Some(hs) = group_hooks(&g) else { continue };
+                    let ours: Vec<CstNode> = hs.elements().into_iter().filter(|h| is_ours(h, &command)).collect();
+                    if ours.is_empty() {
+                        continue;
+                    }
+                    ours.into_iter().for_each(CstNode::remove);
+                    // Drop the groups that held only our hook.
+                    if hs.elements().is_empty() {
+                        g.remove();
                     }
                 }
-                // Drop the groups that held only our hook.
-                groups.retain(|g| g.get("hooks").and_then(Value::as_array).is_none_or(|hs| !hs.is_empty()));
+                remove_if_empty(&hooks, event);
                 touched.push(*event);
             }
         } else if !present {
@@ -257,14 +388,13 @@ fn hooks_edit(
             {
                 h.insert("name".into(), json!("baton"));
             }
-            groups.push(json!({"matcher": "", "hooks": [hook]}));
+            groups.append(cst_value(&json!({"matcher": "", "hooks": [hook]})));
             touched.push(*event);
         }
     }
-    // Leave no empty lists or objects behind that baton created.
-    hooks.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
-    if hooks.is_empty() {
-        doc.shift_remove("hooks");
+    // Leave no empty object behind that baton emptied.
+    if !touched.is_empty() {
+        remove_if_empty(doc, "hooks");
     }
     Ok(if touched.is_empty() {
         String::new()
@@ -278,31 +408,29 @@ fn hooks_edit(
 }
 
 /// Adds (or removes) `mcpServers.baton`; removes it only when it is exactly what setup adds.
-fn mcp_edit(doc: &mut Map<String, Value>, client: Client, remove: bool) -> Result<String> {
+fn mcp_edit(doc: &CstObject, client: Client, remove: bool) -> Result<String> {
     let wanted = json!({"command": MCP_COMMAND, "args": mcp_args(client)});
-    let servers = doc.entry("mcpServers").or_insert_with(|| Value::Object(Map::new()));
-    let Some(servers) = servers.as_object_mut() else {
-        return Err(Error::bad_input(
-            "the settings' \"mcpServers\" is not an object; fix it, then run setup again",
-        ));
+    let servers = match object_at(doc, "mcpServers", "the settings' \"mcpServers\"")? {
+        Some(s) => s,
+        None if remove => return Ok(String::new()),
+        None => doc.object_value_or_set("mcpServers"),
     };
-    let what = if remove {
-        if servers.get("baton") == Some(&wanted) {
-            servers.shift_remove("baton");
-            "removed MCP server baton".to_string()
-        } else {
-            String::new()
-        }
-    } else if servers.contains_key("baton") {
-        String::new()
+    if remove {
+        let Some(ours) = servers
+            .get("baton")
+            .filter(|b| b.value().and_then(|v| v.to_serde_value()).as_ref() == Some(&wanted))
+        else {
+            return Ok(String::new());
+        };
+        ours.remove();
+        remove_if_empty(doc, "mcpServers");
+        Ok("removed MCP server baton".to_string())
+    } else if servers.get("baton").is_some() {
+        Ok(String::new())
     } else {
-        servers.insert("baton".into(), wanted);
-        "added MCP server baton".to_string()
-    };
-    if servers.is_empty() {
-        doc.shift_remove("mcpServers");
+        servers.append("baton", cst_value(&wanted));
+        Ok("added MCP server baton".to_string())
     }
-    Ok(what)
 }
 
 /// Codex keeps MCP servers in TOML; edited with `toml_edit` so comments and layout survive.

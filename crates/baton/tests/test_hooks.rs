@@ -1120,6 +1120,79 @@ fn setup_merges_with_the_users_settings_and_remove_restores_them() {
     }
 }
 
+/// A Gemini CLI settings file read as the client reads it: comments and trailing commas allowed.
+fn read_jsonc(path: &Path) -> Value {
+    let text = read(path);
+    let options = jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        ..Default::default()
+    };
+    jsonc_parser::cst::CstRootNode::parse(&text, &options)
+        .unwrap_or_else(|e| panic!("{} is not valid JSON with comments: {e}\n{text}", path.display()))
+        .value()
+        .and_then(|v| v.to_serde_value())
+        .unwrap_or_else(|| panic!("{} holds no value:\n{text}", path.display()))
+}
+
+#[test]
+fn setup_gemini_keeps_the_users_comments_and_remove_restores_them() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo.join("src")).expect("mkdir");
+    let path = env.repo.join(".gemini/settings.json");
+    // What Gemini CLI takes: line and block comments, trailing commas, the user's own layout.
+    let original = r#"// Team settings for Gemini CLI.
+{
+    /* UI */
+    "general": { "vimMode": true, }, // I like vim
+    "hooks": {
+        // Keep the shell honest.
+        "BeforeTool": [
+            {"matcher": "run_shell_command", "hooks": [{"type": "command", "command": "guard.sh", "timeout": 5000}]},
+        ],
+    },
+    "mcpServers": {
+        "github": { "command": "github-mcp-server", "args": ["stdio"] }, /* read-only token */
+    },
+}
+"#;
+    write(&path, original);
+    let user = read_jsonc(&path);
+
+    let r = setup(&env, &["gemini", "--json"]);
+    r.ok();
+    assert_eq!(r.json()["files"][0]["action"], "updated", "{}", r.stdout);
+    let text = read(&path);
+    for comment in [
+        "// Team settings for Gemini CLI.",
+        "/* UI */",
+        "// I like vim",
+        "// Keep the shell honest.",
+        "/* read-only token */",
+    ] {
+        assert!(text.contains(comment), "lost {comment:?}:\n{text}");
+    }
+    assert!(text.starts_with("// Team settings for Gemini CLI.\n{\n    /* UI */\n    \"general\": { \"vimMode\": true, }, // I like vim\n"), "{text}");
+    let merged = read_jsonc(&path);
+    assert!(keeps(&user, &merged), "{merged}");
+    assert_baton_hooks(&merged, "gemini", 10_000);
+    assert_eq!(
+        merged["mcpServers"]["baton"],
+        json!({"command": "baton", "args": ["mcp", "--agent", "gemini-cli"]})
+    );
+    // baton's entries follow the file's indentation.
+    assert!(text.contains("\n        \"SessionStart\": [\n"), "{text}");
+
+    // Again: nothing to do, not a byte changes.
+    let r = setup(&env, &["gemini", "--json"]);
+    r.ok();
+    assert_eq!(r.json()["files"][0]["action"], "unchanged", "{}", r.stdout);
+    assert_eq!(read(&path), text);
+
+    setup(&env, &["gemini", "--remove"]).ok();
+    assert_eq!(read(&path), original, "not restored byte for byte");
+}
+
 #[test]
 fn setup_creates_files_and_remove_deletes_them() {
     let env = Env::new();
@@ -1197,33 +1270,55 @@ fn setup_global_writes_under_home() {
 
 #[test]
 fn setup_refuses_malformed_settings_and_changes_nothing() {
-    let cases: [(&str, &str, &str); 5] = [
+    // (client, file, text, what the error names: the file and, where there is one, the position)
+    let cases: [(&str, &str, &str, &str); 6] = [
         (
             "claude",
             ".claude/settings.json",
             "{\n  \"permissions\": {\"allow\": [\"Bash(ls)\"]},\n  oops\n}\n",
+            ".claude/settings.json:3:3",
         ),
-        ("claude", ".mcp.json", "{\"mcpServers\": {\"github\": }\n"),
-        ("codex", ".codex/hooks.json", "[\"not an object\"]\n"),
+        (
+            "claude",
+            ".mcp.json",
+            "{\"mcpServers\": {\"github\": }\n",
+            ".mcp.json:1:",
+        ),
+        (
+            "codex",
+            ".codex/hooks.json",
+            "[\"not an object\"]\n",
+            ".codex/hooks.json is not a JSON object",
+        ),
         (
             "codex",
             ".codex/config.toml",
             "model = \"gpt-5.2-codex\"\n[mcp_servers\n",
+            ".codex/config.toml",
+        ),
+        // Comments and trailing commas are fine in Gemini CLI's settings; an unclosed comment is not,
+        // nor a missing comma.
+        (
+            "gemini",
+            ".gemini/settings.json",
+            "{\n  // mine\n  \"mcpServers\": {\"github\": {\"command\": \"x\"},},\n  /* unclosed\n}\n",
+            ".gemini/settings.json:4:3",
         ),
         (
             "gemini",
             ".gemini/settings.json",
-            "{\"mcpServers\": {\"github\": {\"command\": \"x\"}},}\n",
+            "{\n  // mine\n  \"general\": {\"vimMode\": true}\n  \"ui\": {}\n}\n",
+            ".gemini/settings.json:3:",
         ),
     ];
-    for (client, file, text) in cases {
+    for (client, file, text, named) in cases {
         let env = Env::new();
         std::fs::create_dir_all(env.repo.join("src")).expect("mkdir");
         let path = env.repo.join(file);
         write(&path, text);
         let before = tree(&env.repo);
         let r = setup(&env, &[client]);
-        r.code(2).stderr_has(file);
+        r.code(2).stderr_has(named).stderr_has("nothing was changed");
         assert_eq!(read(&path), text, "{client}: {file} changed");
         assert_eq!(
             tree(&env.repo),
