@@ -36,7 +36,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = "Global options", value_name = "KEY")]
     pub project: Option<String>,
     /// Who is working, like claude-code, codex or alice [env: BATON_AGENT] (default: $USER).
-    /// With `changes`, shows only this agent's events
+    /// With `changes` and `session list`, given as this flag (not BATON_AGENT), shows only this agent's
+    /// events or sessions
     #[arg(long, global = true, help_heading = "Global options", value_name = "NAME")]
     pub agent: Option<String>,
     /// Session id [env: BATON_SESSION] (default: this agent's only active session in this project)
@@ -161,7 +162,9 @@ pub enum SessionCommand {
     )]
     View(ViewArgs),
     /// List sessions of this project, newest first
-    #[command(after_help = "Examples:\n  baton session list\n  baton session list --status active --all-projects")]
+    #[command(
+        after_help = "Examples:\n  baton session list\n  baton session list --status active --all-projects\n  baton session list --agent codex --limit 5     (only codex's sessions)\n\nOnly --agent on the command line filters: BATON_AGENT says who you are, not what to list."
+    )]
     List(ListArgs),
 }
 

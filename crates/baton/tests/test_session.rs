@@ -269,6 +269,44 @@ fn list_and_status_filter() {
 }
 
 #[test]
+fn list_shows_one_agents_sessions_with_the_agent_flag_only() {
+    let env = Env::new();
+    let a1 = env.start("alice", "first");
+    env.run_as("alice", &["session", "end", "--summary", "done"]).ok();
+    let b = env.start("bob", "b");
+    let a2 = env.start("alice", "second");
+    let ids = |r: &Run| -> Vec<String> {
+        r.json()["sessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .map(|s| s["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+
+    let r = env.run(&["session", "list", "--agent", "alice", "--json"]);
+    r.ok();
+    assert_eq!(ids(&r), [a2.as_str(), a1.as_str()], "alice's, newest first");
+    let r = env.run(&["session", "list", "--agent", "alice", "--limit", "1", "--json"]);
+    assert_eq!(ids(&r), [a2.as_str()]);
+    let r = env.run(&["session", "list", "--agent", "alice", "--status", "completed", "--json"]);
+    assert_eq!(ids(&r), [a1.as_str()]);
+    let r = env.run(&["session", "list", "--agent", "bob", "--all-projects", "--json"]);
+    assert_eq!(ids(&r), [b.as_str()]);
+    let r = env.run(&["session", "list", "--agent", "nobody", "--json"]);
+    assert_eq!(ids(&r), Vec::<String>::new());
+    env.run(&["session", "list", "--agent", "bob"]).ok().stdout_has(&b);
+    assert!(!env.run(&["session", "list", "--agent", "bob"]).stdout.contains(&a2));
+
+    // BATON_AGENT says who is working, not what to list: everyone's sessions still show.
+    let r = env.run_as("alice", &["session", "list", "--json"]);
+    assert_eq!(ids(&r), [a2.as_str(), b.as_str(), a1.as_str()]);
+
+    // A bad agent name is bad input, as everywhere.
+    env.run(&["session", "list", "--agent", "", "--json"]).code(2);
+}
+
+#[test]
 fn git_branch_and_commit_are_recorded() {
     let env = Env::new();
     std::fs::write(env.repo.join("a.txt"), "a").unwrap();

@@ -527,15 +527,32 @@ impl Baton {
         all_projects: bool,
         limit: Option<u32>,
     ) -> Result<SessionList> {
-        if let Some(l) = limit {
+        self.list_sessions_matching(
+            caller,
+            &SessionListRequest {
+                status,
+                agent: None,
+                all_projects,
+                limit,
+            },
+        )
+    }
+
+    /// Sessions of the project (or of every project), of one status and one agent when asked, newest first.
+    pub fn list_sessions_matching(&self, caller: &Caller, req: &SessionListRequest) -> Result<SessionList> {
+        if let Some(l) = req.limit {
             parse::check_limit(l)?;
+        }
+        if let Some(a) = &req.agent {
+            parse::check_id("agent", a)?;
         }
         let now = self.now();
         store::read(self.store(), |tx| {
             let q = SessionQuery {
-                project: (!all_projects).then(|| caller.project.key.clone()),
-                statuses: status.into_iter().collect(),
-                limit: Some(limit.unwrap_or(100)),
+                project: (!req.all_projects).then(|| caller.project.key.clone()),
+                agent: req.agent.clone(),
+                statuses: req.status.into_iter().collect(),
+                limit: Some(req.limit.unwrap_or(100)),
                 ..Default::default()
             };
             let sessions = tx.sessions(&q)?.into_iter().map(|s| self.decorate(s, now)).collect();

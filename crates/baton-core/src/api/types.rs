@@ -248,6 +248,18 @@ pub struct ChangesPage {
     pub more: bool,
 }
 
+/// Which sessions a list shows. Results are newest first.
+#[derive(Debug, Clone, Default)]
+pub struct SessionListRequest {
+    pub status: Option<SessionStatus>,
+    /// Only this agent's sessions.
+    pub agent: Option<String>,
+    /// Sessions of every project, not only the caller's.
+    pub all_projects: bool,
+    /// At most this many (1 to 1000, default 100).
+    pub limit: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionList {
     pub sessions: Vec<Session>,

@@ -35,7 +35,8 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     let json = global.json;
     let docs = doc::auto_render_mark(&ctx, &command);
     let result = match command {
-        Command::Session(c) => session::run(&ctx, json, c),
+        // Only the flag filters lists by agent: BATON_AGENT says who is working, not whose work to show.
+        Command::Session(c) => session::run(&ctx, json, global.agent.clone(), c),
         Command::Claim(a) => claim::run(&ctx, json, a),
         Command::Release(a) => release::run(&ctx, json, a),
         Command::Heartbeat => heartbeat::run(&ctx, json),

@@ -1,6 +1,6 @@
 //! `baton session ...`
 
-use baton_core::{CloseAs, EndRequest, EntryKind, LogRequest, Result, SessionStatus, StartRequest};
+use baton_core::{CloseAs, EndRequest, EntryKind, LogRequest, Result, SessionListRequest, SessionStatus, StartRequest};
 
 use crate::cli::{LogArgs, SessionCommand};
 use crate::output::{
@@ -8,7 +8,8 @@ use crate::output::{
 };
 use crate::settings::Context;
 
-pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
+/// `agent_flag` is `--agent` as given on the command line; `session list` shows only that agent's sessions.
+pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCommand) -> Result<i32> {
     let (b, caller) = (&ctx.baton, &ctx.caller);
     match cmd {
         SessionCommand::Start(a) => {
@@ -153,7 +154,15 @@ pub fn run(ctx: &Context, json: bool, cmd: SessionCommand) -> Result<i32> {
         }
         SessionCommand::List(a) => {
             let status = a.status.as_deref().map(str::parse::<SessionStatus>).transpose()?;
-            let r = b.list_sessions(caller, status, a.all_projects, a.limit)?;
+            let r = b.list_sessions_matching(
+                caller,
+                &SessionListRequest {
+                    status,
+                    agent: agent_flag,
+                    all_projects: a.all_projects,
+                    limit: a.limit,
+                },
+            )?;
             if json {
                 print_json(&r)?;
             } else if r.sessions.is_empty() {
