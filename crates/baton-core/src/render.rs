@@ -94,10 +94,7 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
     let _ = writeln!(s, "Project {} — digest for {}", d.project, d.agent);
     match &d.last_handoff {
         None if d.first_session => {
-            let _ = writeln!(
-                s,
-                "This is the first session in this project: no handoff, nothing has happened yet."
-            );
+            let _ = writeln!(s, "This is the first session in this project: there is no handoff yet.");
         }
         None => {
             let _ = writeln!(s, "No session of this project has left a handoff yet.");
@@ -299,9 +296,19 @@ pub fn render_context(c: &SessionContext, now: Timestamp, only: Option<&str>) ->
     entries(&mut s, "Blockers", &c.blockers, now);
     entries(&mut s, "Next steps", &c.next_steps, now);
     entries(&mut s, "Notes", &c.notes, now);
-    if !c.claims.is_empty() {
+    let (held, lapsed): (Vec<&Claim>, Vec<&Claim>) = c.claims.iter().partition(|cl| cl.expires_at > now);
+    if !held.is_empty() {
         let _ = writeln!(s, "\nClaims held:");
-        for cl in &c.claims {
+        for cl in held {
+            let _ = writeln!(s, "  {}", claim_line(cl, now));
+        }
+    }
+    if !lapsed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nClaims whose lease expired (claim again before working on them; another session may take them):"
+        );
+        for cl in lapsed {
             let _ = writeln!(s, "  {}", claim_line(cl, now));
         }
     }

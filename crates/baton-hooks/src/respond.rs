@@ -152,7 +152,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                 pending.save(state_dir, &s.id);
                 // No client passes a PreCompact answer to the model: this line is for the person.
                 Reply::Message(format!(
-                    "baton: checkpointed session {} before compaction #{}; the agent gets its context back right after.",
+                    "baton: checkpointed session {} before compaction #{}; its context goes back to the agent after the compaction.",
                     s.id, after.compaction_count
                 ))
             }

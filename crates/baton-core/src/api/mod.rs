@@ -305,14 +305,19 @@ impl Baton {
             .as_deref()
             .map(|c| clip(c, 200))
             .unwrap_or_else(|| "(no goal given)".to_string());
+        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let live = claims.iter().filter(|c| c.expires_at > now).count();
         tldr.push_str(&format!(
-            " — {} progress, {} done, {} decisions, {} blockers, {} claims held",
+            " — {} progress, {} done, {}, {}, {} held",
             progress.len(),
             done.len(),
-            decisions.len(),
-            blockers.len(),
-            claims.len()
+            plural(decisions.len(), "decision", "decisions"),
+            plural(blockers.len(), "blocker", "blockers"),
+            plural(live, "claim", "claims"),
         ));
+        if claims.len() > live {
+            tldr.push_str(&format!(", {} with an expired lease", claims.len() - live));
+        }
         if let Some(p) = progress.last() {
             tldr.push_str(&format!("; latest: {}", clip(&p.text, 160)));
         }

@@ -188,12 +188,21 @@ impl Baton {
     }
 
     /// Gives the caller's session `goal` as its context when it has none yet (a conversation's first prompt
-    /// becomes its goal). Returns the session, changed or not.
+    /// becomes its goal) and has recorded nothing yet. Returns the session, changed or not.
     pub fn set_goal_if_none(&self, caller: &Caller, goal: &str) -> Result<Session> {
         parse::check_nonempty_text("goal", goal)?;
         store::write(self.store(), |tx| {
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             if s.context.is_some() || s.status.is_ended() {
+                return Ok(s);
+            }
+            // A session that already recorded work has its direction: a later prompt is not its goal.
+            let any = tx.entries(&EntryQuery {
+                session_id: Some(s.id.clone()),
+                limit: Some(1),
+                ..Default::default()
+            })?;
+            if !any.is_empty() {
                 return Ok(s);
             }
             let now = self.now();
