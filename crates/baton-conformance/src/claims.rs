@@ -22,9 +22,7 @@ fn item(item_type: &str, item_id: &str) -> ItemKey {
 
 /// A first claim is granted with fencing token 1, the default lease and a `claim.granted` event.
 pub fn claim_grants_token_one(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "claim_grants_token_one") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     let before = h.last_seq();
@@ -87,9 +85,7 @@ pub fn claim_grants_token_one(make: &MakeStore) {
 
 /// An item held by another session is a normal answer naming the holder, and changes nothing.
 pub fn claim_held_by_other_reports_holder(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "claim_held_by_other_reports_holder") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let sa = h.start(&a).session_id;
     let held = h.grant(&a, "issue", "15");
@@ -123,9 +119,7 @@ pub fn claim_held_by_other_reports_holder(make: &MakeStore) {
 
 /// Claiming an item the session already holds renews the lease and keeps the token.
 pub fn claim_by_holder_renews(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "claim_by_holder_renews") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     let first = h.grant(&me, "issue", "15");
@@ -156,9 +150,7 @@ pub fn claim_by_holder_renews(make: &MakeStore) {
 
 /// Items are per project and per repo: the same id elsewhere is another item.
 pub fn claims_are_scoped_by_project_and_repo(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "claims_are_scoped_by_project_and_repo") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let b = other_project("codex");
     h.start(&a);
@@ -194,9 +186,7 @@ pub fn claims_are_scoped_by_project_and_repo(make: &MakeStore) {
 
 /// Malformed claim requests are refused and change nothing.
 pub fn claim_rejects_bad_input(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "claim_rejects_bad_input") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     h.grant(&me, "issue", "1");
@@ -263,9 +253,7 @@ pub fn claim_rejects_bad_input(make: &MakeStore) {
 
 /// The holder releases as completed, blocked or deferred, with notes; the next grant gets the next token.
 pub fn release_by_holder_each_status(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "release_by_holder_each_status") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     for (id, status) in [
@@ -335,9 +323,7 @@ pub fn release_by_holder_each_status(make: &MakeStore) {
 
 /// Only the holder may release without force.
 pub fn release_by_non_holder_is_conflict(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "release_by_non_holder_is_conflict") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let sa = h.start(&a).session_id;
     h.grant(&a, "issue", "15");
@@ -359,9 +345,7 @@ pub fn release_by_non_holder_is_conflict(make: &MakeStore) {
 
 /// Force needs a reason, and a reason needs force.
 pub fn release_force_needs_reason(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "release_force_needs_reason") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     h.start(&a);
     h.grant(&a, "issue", "15");
@@ -399,9 +383,7 @@ pub fn release_force_needs_reason(make: &MakeStore) {
 
 /// A forced release with a reason works for anyone, and its event records that it was forced and why.
 pub fn release_force_with_reason_records_it(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "release_force_with_reason_records_it") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let sa = h.start(&a).session_id;
     let held = h.grant(&a, "issue", "15");
@@ -463,9 +445,7 @@ pub fn release_force_with_reason_records_it(make: &MakeStore) {
 
 /// Releasing what is not claimed is not found.
 pub fn release_of_unclaimed_is_not_found(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "release_of_unclaimed_is_not_found") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     h.refused("release of a never claimed item", 4, &["issue org/app#99"], || {
@@ -495,9 +475,7 @@ pub fn release_of_unclaimed_is_not_found(make: &MakeStore) {
 
 /// A release that names a fencing token fails once the item's token moved on.
 pub fn release_with_stale_token_is_conflict(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "release_with_stale_token_is_conflict") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     h.grant(&me, "issue", "1");
@@ -539,9 +517,7 @@ fn taken_over(h: &Harness) -> (String, String, baton_core::Claim, baton_core::Cl
 
 /// A lease that ran out can be taken by another session, with the next token and an event naming the old holder.
 pub fn expired_lease_is_taken_over(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "expired_lease_is_taken_over") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let b = caller("codex");
     let sa = h.start(&a).session_id;
@@ -601,9 +577,7 @@ pub fn expired_lease_is_taken_over(make: &MakeStore) {
 
 /// The old holder's release after a takeover is a conflict that says the lease was lost.
 pub fn lost_lease_release_is_conflict(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "lost_lease_release_is_conflict") else {
-        return;
-    };
+    let h = Harness::open(make);
     let (_, sb, _, new) = taken_over(&h);
     let a = caller("claude-code");
     let err = h.refused(
@@ -624,9 +598,7 @@ pub fn lost_lease_release_is_conflict(make: &MakeStore) {
 
 /// The old holder's heartbeat reports the lost lease once, and only once.
 pub fn heartbeat_reports_lost_lease_once(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "heartbeat_reports_lost_lease_once") else {
-        return;
-    };
+    let h = Harness::open(make);
     let (sa, sb, _, new) = taken_over(&h);
     let a = caller("claude-code");
     let before = h.last_seq();
@@ -669,9 +641,7 @@ pub fn heartbeat_reports_lost_lease_once(make: &MakeStore) {
 
 /// A heartbeat renews the session and the lease of every claim it holds.
 pub fn heartbeat_renews_claims(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "heartbeat_renews_claims") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     let c1 = h.grant(&me, "issue", "1");
@@ -725,9 +695,7 @@ pub fn heartbeat_renews_claims(make: &MakeStore) {
 
 /// A retried claim with the same idempotency key returns the first answer and grants once.
 pub fn idempotent_claim_replays(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "idempotent_claim_replays") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     let req = || ClaimRequest {
@@ -754,9 +722,7 @@ pub fn idempotent_claim_replays(make: &MakeStore) {
 
 /// An idempotency key used for one request cannot be reused for another.
 pub fn idempotency_key_reused_is_bad_input(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "idempotency_key_reused_is_bad_input") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     ok(h.baton.claim(
@@ -798,9 +764,7 @@ pub fn idempotency_key_reused_is_bad_input(make: &MakeStore) {
 
 /// A retried log entry or session start with the same idempotency key is written once.
 pub fn idempotent_log_and_start_write_once(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "idempotent_log_and_start_write_once") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let start = || StartRequest {
         context: Some("goal".into()),

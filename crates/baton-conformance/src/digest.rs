@@ -7,9 +7,7 @@ use crate::harness::*;
 
 /// The digest shows other open sessions, my claims apart from others', and open blockers.
 pub fn digest_shows_others_claims_blockers(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "digest_shows_others_claims_blockers") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let b = caller("codex");
     let c = caller("gemini");
@@ -89,9 +87,7 @@ pub fn digest_shows_others_claims_blockers(make: &MakeStore) {
 
 /// The digest counts what others did since my previous session ended, leaving out my own doings and heartbeats.
 pub fn digest_counts_changes_since_previous_session(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "digest_counts_changes_since_previous_session") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let b = caller("codex");
     h.start(&a);
@@ -169,9 +165,7 @@ pub fn digest_fits_size_bound(make: &MakeStore) {
         digest_max_chars: max,
         ..Default::default()
     };
-    let Some(h) = Harness::with_policy(make, "digest_fits_size_bound", policy) else {
-        return;
-    };
+    let h = Harness::with_policy(make, policy);
     let gone = caller("alice");
     h.start_with(&gone, &filler("old context", 5_000));
     ok(h.baton.end_session(
@@ -209,9 +203,7 @@ pub fn digest_fits_size_bound(make: &MakeStore) {
         digest_max_chars: 1_000_000,
         ..Default::default()
     };
-    let Some(h) = Harness::with_policy(make, "digest_fits_size_bound", roomy) else {
-        return;
-    };
+    let h = Harness::with_policy(make, roomy);
     crowd(&h, 3);
     let d = h.start(&caller("claude-code")).digest;
     assert!(d.omitted.is_empty(), "{:?}", d.omitted);
@@ -230,9 +222,7 @@ pub fn digest_shortens_long_handoff(make: &MakeStore) {
         digest_max_chars: max,
         ..Default::default()
     };
-    let Some(h) = Harness::with_policy(make, "digest_shortens_long_handoff", policy) else {
-        return;
-    };
+    let h = Harness::with_policy(make, policy);
     let summary = filler("summary", 8_000);
     let notes = filler("handoff", 8_000);
     let gone = caller("alice");

@@ -43,9 +43,7 @@ fn history(h: &Harness) -> Vec<&'static str> {
 
 /// `changes` lists the project's events oldest first with growing `seq`, and a cursor at the last one.
 pub fn changes_oldest_first(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "changes_oldest_first") else {
-        return;
-    };
+    let h = Harness::open(make);
     let want = history(&h);
     h.start(&other_project("claude-code"));
     let page = changes(&h, ChangesRequest::default());
@@ -77,9 +75,7 @@ pub fn changes_oldest_first(make: &MakeStore) {
 
 /// `kind` filters by an exact kind or by a family.
 pub fn changes_kind_filter(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "changes_kind_filter") else {
-        return;
-    };
+    let h = Harness::open(make);
     history(&h);
     let exact = changes(
         &h,
@@ -141,9 +137,7 @@ pub fn changes_kind_filter(make: &MakeStore) {
 
 /// `agent` filters by who acted.
 pub fn changes_agent_filter(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "changes_agent_filter") else {
-        return;
-    };
+    let h = Harness::open(make);
     history(&h);
     let codex = changes(
         &h,
@@ -187,9 +181,7 @@ pub fn changes_agent_filter(make: &MakeStore) {
 
 /// Paging with `limit` and `next_cursor` visits every event exactly once, in order.
 pub fn changes_paging_visits_every_event_once(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "changes_paging_visits_every_event_once") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     for i in 1..250 {
@@ -241,9 +233,7 @@ pub fn changes_paging_visits_every_event_once(make: &MakeStore) {
 
 /// `since` accepts a duration back from now, an RFC 3339 time, or a cursor.
 pub fn changes_since_duration_time_cursor(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "changes_since_duration_time_cursor") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     h.log(&me, EntryKind::Progress, "early");
@@ -328,9 +318,7 @@ pub fn changes_since_duration_time_cursor(make: &MakeStore) {
 
 /// Malformed `since`, `kind`, `limit` or `agent` are bad input.
 pub fn changes_rejects_bad_input(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "changes_rejects_bad_input") else {
-        return;
-    };
+    let h = Harness::open(make);
     history(&h);
     let req = |since: Option<&str>, kind: Option<&str>, limit: Option<u32>| ChangesRequest {
         since: since.map(Into::into),
@@ -375,9 +363,7 @@ pub fn changes_rejects_bad_input(make: &MakeStore) {
 
 /// Every state change writes its events, in the same call; reads and refusals write none.
 pub fn every_state_change_writes_an_event(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "every_state_change_writes_an_event") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let b = caller("codex");
     let step = |what: &str, want: &[&str], f: &dyn Fn()| {

@@ -12,8 +12,8 @@ use baton_core::{
     Project, ReleaseRequest, ReleaseStatus, Result, Session, SessionStarted, StartRequest, Timestamp,
 };
 
-/// Builds a fresh, empty store, or `None` when the backend is not available here.
-pub type MakeStore = dyn Fn() -> Option<Box<dyn Store>>;
+/// Builds a fresh, empty store; it panics when it cannot (a case that cannot run is ignored, not passed).
+pub type MakeStore = dyn Fn() -> Box<dyn Store>;
 
 /// 2026-01-01T00:00:00Z, where every case's clock starts.
 pub const EPOCH: Timestamp = Timestamp(1_767_225_600_000_000);
@@ -34,22 +34,20 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// A harness with the default policy; `None` (after saying so on stderr) when the backend is unavailable.
-    pub fn open(make: &MakeStore, case: &str) -> Option<Harness> {
-        Harness::with_policy(make, case, Policy::default())
+    /// A harness with the default policy.
+    pub fn open(make: &MakeStore) -> Harness {
+        Harness::with_policy(make, Policy::default())
     }
 
-    pub fn with_policy(make: &MakeStore, case: &str, policy: Policy) -> Option<Harness> {
-        let Some(store) = make() else {
-            eprintln!("skipped: {case}: the storage backend is not available here");
-            return None;
-        };
+    /// A harness whose rules follow `policy`.
+    pub fn with_policy(make: &MakeStore, policy: Policy) -> Harness {
+        let store = make();
         let clock = Arc::new(AtomicI64::new(EPOCH.micros()));
         let read = Arc::clone(&clock);
         let baton = Baton::new(store, policy).with_clock(Arc::new(move || {
             Timestamp(read.fetch_add(TICK_MICROS, Ordering::SeqCst))
         }));
-        Some(Harness { baton, clock })
+        Harness { baton, clock }
     }
 
     /// Moves the clock forward.

@@ -40,9 +40,7 @@ fn keyed_end(summary: &str, key: &str) -> EndRequest {
 /// Another session's claim with the same key is its own claim: it is told who holds the item, never that it
 /// holds it. That holds for another agent and for another session of the same agent.
 pub fn claim_key_of_another_session_is_not_replayed(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "claim_key_of_another_session_is_not_replayed") else {
-        return;
-    };
+    let h = Harness::open(make);
     let alice = caller("alice");
     let alice_sid = h.start(&alice).session_id;
     let first = ok(h.baton.claim(&alice, keyed_claim("15", "claim-issue-15")));
@@ -87,9 +85,7 @@ pub fn claim_key_of_another_session_is_not_replayed(make: &MakeStore) {
 
 /// Another session's release with the same key releases its own claim; a retry by the first replays.
 pub fn release_key_of_another_session_is_not_replayed(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "release_key_of_another_session_is_not_replayed") else {
-        return;
-    };
+    let h = Harness::open(make);
     let alice = caller("alice");
     h.start(&alice);
     h.grant(&alice, "issue", "1");
@@ -114,9 +110,7 @@ pub fn release_key_of_another_session_is_not_replayed(make: &MakeStore) {
 
 /// Another session's log entry with the same key is written to its own journal.
 pub fn log_key_of_another_session_is_not_replayed(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "log_key_of_another_session_is_not_replayed") else {
-        return;
-    };
+    let h = Harness::open(make);
     let alice = caller("alice");
     h.start(&alice);
     let bob = caller("bob");
@@ -140,9 +134,7 @@ pub fn log_key_of_another_session_is_not_replayed(make: &MakeStore) {
 
 /// A session start's key belongs to its agent: another agent's start with it opens that agent's own session.
 pub fn start_key_of_another_agent_is_not_replayed(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "start_key_of_another_agent_is_not_replayed") else {
-        return;
-    };
+    let h = Harness::open(make);
     let start = || StartRequest {
         context: Some("goal".into()),
         idempotency_key: Some("conversation-1".into()),
@@ -165,9 +157,7 @@ pub fn start_key_of_another_agent_is_not_replayed(make: &MakeStore) {
 /// Another session's end with the same key ends that session; the first caller's retry, with or without its
 /// session named, replays its own end.
 pub fn end_key_of_another_session_is_not_replayed(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "end_key_of_another_session_is_not_replayed") else {
-        return;
-    };
+    let h = Harness::open(make);
     let alice = caller("alice");
     let alice_sid = h.start(&alice).session_id;
     let bob = caller("bob");

@@ -7,13 +7,21 @@
 //! A backend runs the suite from an integration test:
 //!
 //! ```ignore
-//! baton_conformance::conformance_suite!(|| -> Option<Box<dyn baton_core::store::Store>> {
-//!     Some(Box::new(MyStore::open_fresh().expect("open a fresh store")))
+//! baton_conformance::conformance_suite!(|| -> Box<dyn baton_core::store::Store> {
+//!     Box::new(MyStore::open_fresh().expect("open a fresh store"))
 //! });
 //! ```
 //!
-//! The factory returns `None` when the backend is not available here; each case then says
-//! "skipped: ..." on stderr and passes.
+//! Attributes written before the factory go on every case. A backend that is not always available
+//! marks its cases ignored where it is missing, so that `cargo test` counts them as ignored rather
+//! than passed:
+//!
+//! ```ignore
+//! baton_conformance::conformance_suite!(
+//!     #[cfg_attr(not(my_store_available), ignore = "needs MyStore")]
+//!     fresh_store
+//! );
+//! ```
 
 mod claims;
 mod digest;
@@ -33,11 +41,13 @@ pub use told::*;
 
 /// Expands to one `#[test]` per conformance case, each calling `$make` for a fresh store.
 ///
-/// `$make` is an expression usable as `&dyn Fn() -> Option<Box<dyn baton_core::store::Store>>`.
+/// `$make` is an expression usable as `&dyn Fn() -> Box<dyn baton_core::store::Store>`; after attributes,
+/// which every case then carries, it is the path of such a function.
 #[macro_export]
 macro_rules! conformance_suite {
-    ($make:expr) => {
-        $crate::__conformance_cases!($make;
+    // Internal: every case, each with the attributes in brackets.
+    (@cases $attrs:tt $make:expr) => {
+        $crate::__conformance_cases!($attrs $make;
             session_start_first_session,
             session_start_shows_last_handoff,
             session_start_rejects_bad_input,
@@ -101,17 +111,32 @@ macro_rules! conformance_suite {
             digest_shortens_long_handoff,
         );
     };
+    ($(#[$attr:meta])+ $make:path) => {
+        $crate::conformance_suite!(@cases [$(#[$attr])+] $make);
+    };
+    ($make:expr) => {
+        $crate::conformance_suite!(@cases [] $make);
+    };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases {
-    ($make:expr; $($case:ident),+ $(,)?) => {
+    ($attrs:tt $make:expr; $($case:ident),+ $(,)?) => {
         $(
-            #[test]
-            fn $case() {
-                $crate::$case(&$make)
-            }
+            $crate::__conformance_case!($attrs $make; $case);
         )+
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_case {
+    ([$(#[$attr:meta])*] $make:expr; $case:ident) => {
+        $(#[$attr])*
+        #[test]
+        fn $case() {
+            $crate::$case(&$make)
+        }
     };
 }

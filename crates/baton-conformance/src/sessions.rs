@@ -11,9 +11,7 @@ use crate::harness::*;
 
 /// The first session of a project: no handoff, a digest that says so, one `session.started` event.
 pub fn session_start_first_session(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_start_first_session") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let req = StartRequest {
         context: Some("build the parser".into()),
@@ -75,9 +73,7 @@ pub fn session_start_first_session(make: &MakeStore) {
 
 /// A session started after another ended shows that session's summary and handoff.
 pub fn session_start_shows_last_handoff(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_start_shows_last_handoff") else {
-        return;
-    };
+    let h = Harness::open(make);
     let a = caller("claude-code");
     let first = h.start_with(&a, "build the parser");
     let ended = ok(h.baton.end_session(
@@ -155,9 +151,7 @@ pub fn session_start_shows_last_handoff(make: &MakeStore) {
 
 /// Malformed start requests are refused and store nothing.
 pub fn session_start_rejects_bad_input(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_start_rejects_bad_input") else {
-        return;
-    };
+    let h = Harness::open(make);
     h.start(&caller("codex"));
     let me = caller("claude-code");
     let cases: Vec<(&str, StartRequest, &str)> = vec![
@@ -207,9 +201,7 @@ pub fn session_start_rejects_bad_input(make: &MakeStore) {
 
 /// Every entry kind can be logged; each writes its entry and its event, and shows in the session's view.
 pub fn session_log_every_kind(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_log_every_kind") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     let before = h.last_seq();
@@ -269,9 +261,7 @@ pub fn session_log_every_kind(make: &MakeStore) {
 
 /// A rationale goes with a decision only.
 pub fn session_log_rationale_only_with_decision(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_log_rationale_only_with_decision") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     for kind in EntryKind::ALL.iter().filter(|k| **k != EntryKind::Decision) {
@@ -292,9 +282,7 @@ pub fn session_log_rationale_only_with_decision(make: &MakeStore) {
 
 /// Empty and oversized texts are refused; exactly 64 KiB is accepted.
 pub fn session_log_rejects_empty_and_oversized_text(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_log_rejects_empty_and_oversized_text") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     h.refused("empty text", 2, &["empty"], || {
@@ -330,9 +318,7 @@ pub fn session_log_rejects_empty_and_oversized_text(make: &MakeStore) {
 
 /// Nothing can be logged to an ended session.
 pub fn session_log_to_ended_session(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_log_to_ended_session") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let done = h.start(&me).session_id;
     ok(h.baton.end_session(&me, EndRequest::default()));
@@ -365,9 +351,7 @@ pub fn session_log_to_ended_session(make: &MakeStore) {
 
 /// With no session named and none active, calls that need one are not found.
 pub fn session_resolution_none_is_not_found(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_resolution_none_is_not_found") else {
-        return;
-    };
+    let h = Harness::open(make);
     // Another agent's session is not mine.
     h.start(&caller("codex"));
     let me = caller("claude-code");
@@ -394,9 +378,7 @@ pub fn session_resolution_none_is_not_found(make: &MakeStore) {
 
 /// Two active sessions of one agent: a call that names neither is ambiguous and lists both.
 pub fn session_resolution_ambiguous_names_candidates(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_resolution_ambiguous_names_candidates") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let s1 = h.start_with(&me, "first").session_id;
     let s2 = h.start_with(&me, "second").session_id;
@@ -418,9 +400,7 @@ pub fn session_resolution_ambiguous_names_candidates(make: &MakeStore) {
 
 /// An explicit session wins over the default resolution.
 pub fn session_resolution_explicit_wins(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_resolution_explicit_wins") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let s1 = h.start(&me).session_id;
     let s2 = h.start(&me).session_id;
@@ -440,9 +420,7 @@ pub fn session_resolution_explicit_wins(make: &MakeStore) {
 
 /// A well-formed session id that does not exist is not found.
 pub fn session_resolution_unknown_id_is_not_found(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_resolution_unknown_id_is_not_found") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     let ghost = in_session("claude-code", UNKNOWN_SESSION);
@@ -465,9 +443,7 @@ pub fn session_resolution_unknown_id_is_not_found(make: &MakeStore) {
 
 /// A malformed session id is bad input, whatever the call.
 pub fn session_resolution_malformed_id_is_bad_input(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "session_resolution_malformed_id_is_bad_input") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     h.start(&me);
     let bad = in_session("claude-code", "not-a-uuid");
@@ -490,9 +466,7 @@ pub fn session_resolution_malformed_id_is_bad_input(make: &MakeStore) {
 
 /// Pause, then resume: the resumed context holds the whole journal, grouped, oldest first.
 pub fn pause_and_resume_returns_context(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "pause_and_resume_returns_context") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start_with(&me, "port the store to sqlite").session_id;
     h.log(&me, EntryKind::Progress, "schema written");
@@ -563,9 +537,7 @@ pub fn pause_and_resume_returns_context(make: &MakeStore) {
 
 /// Pausing a paused session and resuming an ended one are illegal transitions.
 pub fn pause_and_resume_illegal_transitions(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "pause_and_resume_illegal_transitions") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     ok(h.baton.pause(&me, None));
@@ -598,9 +570,7 @@ pub fn pause_and_resume_illegal_transitions(make: &MakeStore) {
 
 /// Abandoning with a reason releases every held claim as deferred, each with an event.
 pub fn close_abandon_releases_claims(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "close_abandon_releases_claims") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     let c1 = h.grant(&me, "issue", "1");
@@ -659,9 +629,7 @@ pub fn close_abandon_releases_claims(make: &MakeStore) {
 
 /// Completing a session (by close or end) releases what it held and cannot happen twice.
 pub fn close_complete(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "close_complete") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     let before = h.last_seq();
@@ -711,9 +679,7 @@ pub fn close_complete(make: &MakeStore) {
 /// An active session with no heartbeat past the threshold is shown stale; a sweep pauses it
 /// and expires run-out claims, each with an event.
 pub fn staleness_and_sweep(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "staleness_and_sweep") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let sid = h.start(&me).session_id;
     let claim = h.grant(&me, "issue", "9");

@@ -8,9 +8,7 @@ use crate::harness::*;
 
 /// Starting a second active session of the same agent in a project warns, naming the first.
 pub fn second_active_session_of_an_agent_warns(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "second_active_session_of_an_agent_warns") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("alice");
     let first = h.start_with(&me, "auth refactor");
     assert_eq!(first.warnings, Vec::<String>::new(), "the first session starts quietly");
@@ -31,9 +29,7 @@ pub fn second_active_session_of_an_agent_warns(make: &MakeStore) {
 
 /// A heartbeat that brings a paused session back says so; on an active session it does not.
 pub fn heartbeat_of_a_paused_session_says_it_resumed_it(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "heartbeat_of_a_paused_session_says_it_resumed_it") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("alice");
     let sid = h.start(&me).session_id;
     assert!(!ok(h.baton.heartbeat(&me)).resumed);
@@ -48,9 +44,7 @@ pub fn heartbeat_of_a_paused_session_says_it_resumed_it(make: &MakeStore) {
 /// With no active session but a paused one, a write that names no session says which session is paused and
 /// how to resume it; naming it writes to it, and the result says it is paused.
 pub fn writes_without_a_session_name_the_paused_one(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "writes_without_a_session_name_the_paused_one") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("alice");
     let sid = h.start(&me).session_id;
     ok(h.baton.pause(&me, None));
@@ -80,9 +74,7 @@ pub fn writes_without_a_session_name_the_paused_one(make: &MakeStore) {
 
 /// `session resume` without an id resumes the agent's only candidate, and with several lists them.
 pub fn resume_without_an_id_is_ambiguous_among_several(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "resume_without_an_id_is_ambiguous_among_several") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("alice");
     let a = h.start_with(&me, "auth").session_id;
     ok(h.baton.pause(&me, None));
@@ -102,9 +94,7 @@ pub fn resume_without_an_id_is_ambiguous_among_several(make: &MakeStore) {
 /// A work type neither built in nor declared is refused, with the type it likely misspells; declared in the
 /// policy, or claimed as a new type, it is granted.
 pub fn unknown_work_type_is_refused_with_a_suggestion(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "unknown_work_type_is_refused_with_a_suggestion") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("alice");
     h.start(&me);
     h.refused(
@@ -136,9 +126,7 @@ pub fn unknown_work_type_is_refused_with_a_suggestion(make: &MakeStore) {
         types: vec!["epic".into(), "spike".into()],
         ..Policy::default()
     };
-    let Some(h) = Harness::with_policy(make, "unknown_work_type_is_refused_with_a_suggestion", declared) else {
-        return;
-    };
+    let h = Harness::with_policy(make, declared);
     h.start(&me);
     assert!(h.claim(&me, "spike", "7").claimed, "a declared type needs no flag");
     h.refused("a misspelled declared type", 2, &["did you mean 'spike'?"], || {
@@ -149,9 +137,7 @@ pub fn unknown_work_type_is_refused_with_a_suggestion(make: &MakeStore) {
 /// A claim released over its holder by force is reported to the holder like a lease lost to a takeover:
 /// once by its heartbeat, and by its own release of it; claims it released itself report nothing.
 pub fn forced_release_is_reported_to_the_holder_like_a_lost_lease(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "forced_release_is_reported_to_the_holder_like_a_lost_lease") else {
-        return;
-    };
+    let h = Harness::open(make);
     let alice = caller("alice");
     h.start(&alice);
     h.grant(&alice, "issue", "1");
@@ -207,9 +193,7 @@ pub fn forced_release_is_reported_to_the_holder_like_a_lost_lease(make: &MakeSto
 /// A session started without a goal takes the first one given, once, with a `session.goal_set` event; a
 /// session that has one keeps it.
 pub fn a_session_without_a_goal_takes_the_first_given(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "a_session_without_a_goal_takes_the_first_given") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("alice");
     let sid = h.start(&me).session_id;
     let before = h.last_seq();
@@ -239,9 +223,7 @@ pub fn a_session_without_a_goal_takes_the_first_given(make: &MakeStore) {
 /// A new conversation continues the agent's paused session (bound to it from then on); a fresh active
 /// session of the agent, which may be another window's, is not taken.
 pub fn a_new_conversation_continues_the_paused_session(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "a_new_conversation_continues_the_paused_session") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("claude-code");
     let one = ok(h.baton.open_conversation(&me, "claude:one", true));
     assert!(matches!(one.how, baton_core::Bound::Started(_)), "{:?}", one.how);
@@ -279,9 +261,7 @@ pub fn a_new_conversation_continues_the_paused_session(make: &MakeStore) {
 
 /// A conversation that recorded nothing is closed when it ends, and never continued.
 pub fn an_empty_conversation_leaves_no_session(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "an_empty_conversation_leaves_no_session") else {
-        return;
-    };
+    let h = Harness::open(make);
     let me = caller("codex");
     let one = ok(h.baton.open_conversation(&me, "codex:one", true));
     ok(h.baton
@@ -298,9 +278,7 @@ pub fn an_empty_conversation_leaves_no_session(make: &MakeStore) {
 
 /// The handoff a session is shown is its line of work's: this agent's, not a newer unrelated one of another.
 pub fn the_handoff_shown_is_of_this_line_of_work(make: &MakeStore) {
-    let Some(h) = Harness::open(make, "the_handoff_shown_is_of_this_line_of_work") else {
-        return;
-    };
+    let h = Harness::open(make);
     let end = |agent: &str, summary: &str| {
         let c = caller(agent);
         h.start(&c);

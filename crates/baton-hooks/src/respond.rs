@@ -422,9 +422,8 @@ fn stop_situation(baton: &Baton, caller: &Caller, s: &Session) -> Result<Option<
         )));
     }
     if s.handoff.as_ref().is_none_or(|h| h.is_empty()) {
-        let ctx = baton.view(&me, Some(&s.id))?;
-        let recorded = ctx.progress.len() + ctx.done.len() + ctx.decisions.len() + ctx.discoveries.len();
-        if recorded > 0 && ctx.next_steps.is_empty() {
+        use baton_core::EntryKind::{Decision, Discovery, Done, Next, Progress};
+        if baton.has_entries(&me, &[Progress, Done, Decision, Discovery])? && !baton.has_entries(&me, &[Next])? {
             return Ok(Some((
                 "stop:no-next".to_string(),
                 format!(

@@ -28,11 +28,11 @@ impl Store for TempStore {
     }
 }
 
-fn fresh_store() -> Option<Box<dyn Store>> {
+fn fresh_store() -> Box<dyn Store> {
     let dir = tempfile::tempdir().expect("create a temporary directory");
     let store = SqliteStore::open(&dir.path().join("baton.db")).expect("open a fresh SQLite store");
     assert_eq!(store.backend(), "sqlite");
-    Some(Box::new(TempStore { store, _dir: dir }))
+    Box::new(TempStore { store, _dir: dir })
 }
 
 baton_conformance::conformance_suite!(fresh_store);

@@ -180,10 +180,12 @@ fn reader_paging_during_concurrent_writers_misses_nothing_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn reader_paging_during_concurrent_writers_misses_nothing_postgres() {
-    if let Some(b) = Backend::postgres() {
-        reader_during_writers(Env::with_backend(b));
-    }
+    reader_during_writers(Env::with_backend(Backend::postgres()));
 }
 
 /// Four writer processes log while a reader pages with next_cursor; the reader must see every event once, in order.

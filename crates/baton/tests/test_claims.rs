@@ -171,10 +171,12 @@ fn expired_lease_is_taken_over_and_the_old_holder_learns_it_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn expired_lease_is_taken_over_and_the_old_holder_learns_it_postgres() {
-    if let Some(b) = Backend::postgres() {
-        takeover(Env::with_backend(b));
-    }
+    takeover(Env::with_backend(Backend::postgres()));
 }
 
 fn takeover(env: Env) {

@@ -6,8 +6,8 @@
 //! answer ended up, and what the tools that the scripted replies asked for printed.
 //!
 //! The client comes from `BATON_TEST_CLAUDE`, else from `target/clients/node_modules/.bin/claude`
-//! (what `.ci/run` installs). Without it the tests print `skipped: ...` and pass, except in CI
-//! (`CI=true`), where a missing client is a failure.
+//! (what `.ci/run` installs). Without either when the tests are built, `cargo test` lists them as
+//! ignored, with the reason (see build.rs); in CI (`CI=true`) they run, and a missing client fails them.
 //!
 //! What Claude Code 2.1.332 does, as seen through these tests (print mode, `-p`):
 //! - Hook answers that reach the model: SessionStart and UserPromptSubmit `additionalContext`, as a
@@ -54,8 +54,8 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 /// What precedes a SessionStart hook's `additionalContext` in the request the client sends.
 const SESSION_START_CONTEXT: &str = "SessionStart hook additional context";
 
-/// The Claude Code executable, or None after saying why the test is skipped (a panic in CI).
-fn claude_client() -> Option<PathBuf> {
+/// The Claude Code executable; a panic when it is missing, since the test was built to run (build.rs).
+fn claude_client() -> PathBuf {
     let install =
         format!("npm install --prefix target/clients --no-audit --no-fund @anthropic-ai/claude-code@{CLAUDE_VERSION}");
     let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/clients/node_modules/.bin/claude");
@@ -71,13 +71,12 @@ fn claude_client() -> Option<PathBuf> {
         }
     };
     if path.is_file() {
-        return Some(path);
+        return path;
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("Claude Code is missing in CI ({missing}): .ci/run installs it with `{install}`");
     }
-    eprintln!("skipped: Claude Code is not installed ({missing}); install it with `{install}`");
-    None
+    panic!("Claude Code is missing ({missing}), yet the tests were built to use it; install it with `{install}`");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -735,10 +734,12 @@ const DISCOVERY: &str = "the router already has a middleware slot";
 
 /// Conversation one logs its work through the hooks' session; a new conversation picks it up.
 #[test]
+#[cfg_attr(
+    not(baton_test_claude),
+    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
+)]
 fn a_new_conversation_continues_where_the_last_one_left_off() {
-    let Some(claude) = claude_client() else {
-        return;
-    };
+    let claude = claude_client();
     let env = Env::new();
     setup_claude(&env);
 
@@ -846,10 +847,12 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
 
 /// `claude -p --resume <id>` is the same conversation: the same baton session, resumed.
 #[test]
+#[cfg_attr(
+    not(baton_test_claude),
+    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
+)]
 fn a_resumed_conversation_keeps_its_baton_session() {
-    let Some(claude) = claude_client() else {
-        return;
-    };
+    let claude = claude_client();
     let env = Env::new();
     setup_claude(&env);
 

@@ -31,10 +31,12 @@ fn killed_claimers_leave_a_consistent_store_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn killed_claimers_leave_a_consistent_store_postgres() {
-    if let Some(b) = Backend::postgres() {
-        killed_claimers(Env::with_backend(b));
-    }
+    killed_claimers(Env::with_backend(Backend::postgres()));
 }
 
 fn killed_claimers(env: Env) {

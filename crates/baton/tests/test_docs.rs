@@ -701,11 +701,12 @@ _None._
 ";
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn import_and_render_on_postgres() {
-    let Some(backend) = crate::common::Backend::postgres() else {
-        return;
-    };
-    let env = Env::with_backend(backend);
+    let env = Env::with_backend(crate::common::Backend::postgres());
     let agents = env.repo.join(".agents/sessions");
     std::fs::create_dir_all(&agents).unwrap();
     std::fs::write(agents.join("20261001-090000-payments-retry.md"), HAND_WRITTEN).unwrap();

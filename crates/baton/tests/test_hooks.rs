@@ -245,11 +245,14 @@ fn gemini_lifecycle_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn lifecycle_postgres() {
-    if let Some(b) = Backend::postgres() {
-        for client in CLIENTS {
-            lifecycle(&Env::with_backend(b.clone()), client);
-        }
+    let b = Backend::postgres();
+    for client in CLIENTS {
+        lifecycle(&Env::with_backend(b.clone()), client);
     }
 }
 

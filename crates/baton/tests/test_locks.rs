@@ -184,9 +184,9 @@ fn sqlite_lease_runs_from_when_the_write_lock_was_granted() {
 
 /// A PostgreSQL environment whose tables live in a schema of their own, so that locking a whole table
 /// holds up no other test.
-fn isolated_postgres() -> Option<(Env, postgres::Client, String)> {
-    let Some(Backend::Postgres(url)) = Backend::postgres() else {
-        return None;
+fn isolated_postgres() -> (Env, postgres::Client, String) {
+    let Backend::Postgres(url) = Backend::postgres() else {
+        unreachable!("Backend::postgres is PostgreSQL");
     };
     let schema = unique("locks").replace('-', "_");
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect to PostgreSQL");
@@ -199,7 +199,7 @@ fn isolated_postgres() -> Option<(Env, postgres::Client, String)> {
     // The first call migrates the schema.
     env.run(&["doctor"]).ok();
     let admin = client_in(&env);
-    Some((env, admin, schema))
+    (env, admin, schema)
 }
 
 /// A client of the environment's database and schema, from outside baton.
@@ -215,10 +215,12 @@ fn drop_schema(admin: &mut postgres::Client, schema: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn postgres_table_lock_held_elsewhere_is_a_bounded_clear_busy() {
-    let Some((env, mut admin, schema)) = isolated_postgres() else {
-        return;
-    };
+    let (env, mut admin, schema) = isolated_postgres();
     env.start("alice", "auth");
     env.run_as("alice", &["claim", "issue", "1"]).ok();
     let before = env.all_events();
@@ -262,10 +264,12 @@ fn postgres_table_lock_held_elsewhere_is_a_bounded_clear_busy() {
 }
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn postgres_lease_runs_from_when_the_locks_were_granted() {
-    let Some((env, mut admin, schema)) = isolated_postgres() else {
-        return;
-    };
+    let (env, mut admin, schema) = isolated_postgres();
     env.start("alice", "auth");
     let mut locker = client_in(&env);
     let (locked_tx, locked_rx) = mpsc::channel();
@@ -364,10 +368,12 @@ fn claims_and_beats(env: &Env, sid: &str) -> (Vec<(String, i64)>, usize) {
 /// calls that need them give up, bounded and naming it, while the rest of the store works. Killed, it
 /// leaves nothing of its transaction; continued, it finishes it whole.
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn postgres_baton_stopped_mid_transaction_blocks_nothing_for_long_and_leaves_nothing_half_done() {
-    let Some((env, mut admin, schema)) = isolated_postgres() else {
-        return;
-    };
+    let (env, mut admin, schema) = isolated_postgres();
     let alice = env.start("alice", "auth");
     env.run_as("alice", &["claim", "issue", "1"]).ok();
     env.start("bob", "billing");
@@ -509,12 +515,14 @@ fn silent_proxy(upstream: String, trigger: &'static [u8]) -> SilentProxy {
 /// after its answer timeout (the statement timeout and 5 s) instead of waiting forever, and, since nothing
 /// was committed, runs the claim again on a new connection: granted once.
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn postgres_server_that_stops_answering_mid_transaction_is_left_behind() {
-    let Some((env, mut admin, schema)) = isolated_postgres() else {
-        return;
-    };
+    let (env, mut admin, schema) = isolated_postgres();
     let Backend::Postgres(url) = &env.backend else {
-        return;
+        unreachable!("isolated_postgres is PostgreSQL");
     };
     // postgres://USER@HOST:PORT/DB?...: the proxy stands in for HOST:PORT.
     let (head, rest) = url.split_once('@').expect("a URL with a user");

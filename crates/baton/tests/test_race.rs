@@ -97,8 +97,10 @@ fn sixteen_processes_race_for_two_hundred_items_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
 fn sixteen_processes_race_for_two_hundred_items_postgres() {
-    if let Some(b) = Backend::postgres() {
-        race(Env::with_backend(b));
-    }
+    race(Env::with_backend(Backend::postgres()));
 }

@@ -187,6 +187,21 @@ impl Baton {
         })
     }
 
+    /// Whether the caller's session has a journal entry of one of `kinds` (any kind when empty): a cheap
+    /// question for hooks that run on every turn.
+    pub fn has_entries(&self, caller: &Caller, kinds: &[EntryKind]) -> Result<bool> {
+        store::read(self.store(), |tx| {
+            let s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            let found = tx.entries(&EntryQuery {
+                session_id: Some(s.id),
+                kinds: kinds.to_vec(),
+                limit: Some(1),
+                ..Default::default()
+            })?;
+            Ok(!found.is_empty())
+        })
+    }
+
     /// Gives the caller's session `goal` as its context when it has none yet (a conversation's first prompt
     /// becomes its goal) and has recorded nothing yet. Returns the session, changed or not.
     pub fn set_goal_if_none(&self, caller: &Caller, goal: &str) -> Result<Session> {
