@@ -151,7 +151,7 @@ pub fn likely_type<'a>(value: &str, known: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// Levenshtein distance between two short words.
-fn edits(a: &str, b: &str) -> usize {
+pub(crate) fn edits(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

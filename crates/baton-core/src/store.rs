@@ -106,6 +106,9 @@ pub trait Tx {
     /// The session with this id; in a write transaction it stays locked until commit.
     fn session(&mut self, id: &str) -> Result<Option<Session>>;
     fn sessions(&mut self, query: &SessionQuery) -> Result<Vec<Session>>;
+    /// Up to `limit` keys of projects that have a session, nearest `key` first: those after it in key order,
+    /// or with `before` those before it, backwards. One index seek per key, however many sessions each has.
+    fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>>;
 
     fn insert_entry(&mut self, entry: &JournalEntry) -> Result<()>;
     fn entries(&mut self, query: &EntryQuery) -> Result<Vec<JournalEntry>>;

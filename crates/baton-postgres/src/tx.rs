@@ -562,6 +562,28 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
+    fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>> {
+        // A loose index scan (PostgreSQL has no skip scan): each step seeks the next key past the last one,
+        // so the sessions of a project are never walked.
+        let (next, past) = if before { ("max", "<") } else { ("min", ">") };
+        self.query(
+            "list the known projects",
+            &format!(
+                "WITH RECURSIVE keys(k, n) AS (
+                     SELECT {next}(project), 1::bigint FROM sessions WHERE project {past} $1
+                     UNION ALL
+                     SELECT (SELECT {next}(project) FROM sessions WHERE project {past} keys.k), n + 1 FROM keys
+                     WHERE keys.k IS NOT NULL AND n < $2
+                 )
+                 SELECT k FROM keys WHERE k IS NOT NULL"
+            ),
+            &[&key, &i64::from(limit)],
+        )?
+        .iter()
+        .map(|row| col(row, 0))
+        .collect()
+    }
+
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
         self.execute(
             "record a journal entry",

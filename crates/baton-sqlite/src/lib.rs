@@ -715,6 +715,25 @@ impl Tx for SqliteTx<'_> {
         self.query(&sql, &params, session_row)
     }
 
+    fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>> {
+        // A loose index scan: each step seeks the next key past the last one, so the sessions of a project
+        // are never walked.
+        let (next, past) = if before { ("max", "<") } else { ("min", ">") };
+        self.query(
+            &format!(
+                "WITH RECURSIVE keys(k, n) AS (
+                     SELECT {next}(project), 1 FROM sessions WHERE project {past} ?1
+                     UNION ALL
+                     SELECT (SELECT {next}(project) FROM sessions WHERE project {past} keys.k), n + 1 FROM keys
+                     WHERE keys.k IS NOT NULL AND n < ?2
+                 )
+                 SELECT k FROM keys WHERE k IS NOT NULL"
+            ),
+            &[SqlValue::Text(key.to_string()), SqlValue::Integer(i64::from(limit))],
+            |r| r.get(0),
+        )
+    }
+
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
         self.exec(
             &format!("INSERT INTO journal_entries ({ENTRY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),

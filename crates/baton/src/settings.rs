@@ -20,6 +20,27 @@ pub struct Context {
     pub caller: Caller,
     /// The `[docs]` config: whether and how session documents are re-rendered after changes.
     pub docs: DocsConfig,
+    /// The project key was named by `--project` or `BATON_PROJECT` (not found from git or the config).
+    pub project_explicit: bool,
+}
+
+impl Context {
+    /// Says on stderr when the project named by `--project`/`BATON_PROJECT` is new to the store. Called only
+    /// where the answer already shows the project empty, so other calls read nothing more; a failure to
+    /// tell is no failure of the command.
+    pub fn warn_if_unknown_project(&self, except_session: Option<&str>) {
+        if let Some(w) = self.unknown_project(except_session) {
+            eprintln!("warning: {w}");
+        }
+    }
+
+    /// The warning [`Context::warn_if_unknown_project`] prints, for answers that carry their warnings.
+    pub fn unknown_project(&self, except_session: Option<&str>) -> Option<String> {
+        if !self.project_explicit {
+            return None;
+        }
+        self.baton.unknown_project(&self.caller, except_session).ok().flatten()
+    }
 }
 
 /// Resolves settings (flags over env over repo config over user config) and opens the store.
@@ -51,11 +72,9 @@ pub fn load_in(
     let repo_cfg = ConfigFile::load(&top.join(".baton/config.toml"))?;
     let cfg = user.overlay(repo_cfg);
 
-    let project_key = global
-        .project
-        .clone()
-        .or_else(|| env("BATON_PROJECT"))
-        .or(cfg.project.clone());
+    let explicit_project = global.project.clone().or_else(|| env("BATON_PROJECT"));
+    let project_explicit = explicit_project.is_some();
+    let project_key = explicit_project.or(cfg.project.clone());
     if let Some(k) = &project_key
         && (k.trim().is_empty() || k.len() > 1000)
     {
@@ -101,6 +120,7 @@ pub fn load_in(
     Ok(Context {
         baton,
         docs: cfg.docs.clone().unwrap_or_default(),
+        project_explicit,
         caller: Caller {
             project,
             agent,

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::common::{Env, Run, git, kinds, run_with_env};
+use crate::common::{Backend, Env, Run, git, kinds, run_with_env};
 
 /// Every value of `field` in a list of journal entries.
 fn texts(entries: &Value) -> Vec<String> {
@@ -304,6 +304,115 @@ fn list_shows_one_agents_sessions_with_the_agent_flag_only() {
 
     // A bad agent name is bad input, as everywhere.
     env.run(&["session", "list", "--agent", "", "--json"]).code(2);
+}
+
+/// The one `warning:` line of a run's stderr about project `key`, if any.
+fn project_warning(r: &Run, key: &str) -> Option<String> {
+    let lines: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("warning: project '{key}'")))
+        .collect();
+    assert!(lines.len() <= 1, "one line at most: {}", r.stderr);
+    lines.first().map(|l| l.to_string())
+}
+
+#[test]
+fn a_mistyped_project_key_warns_naming_the_known_one() {
+    let env = Env::new();
+    let real = "github.com/org/app";
+    let typo = "github.com/org/ap";
+    env.start("alice", "the real one");
+    let read_commands: [&[&str]; 4] = [&["session", "list"], &["claims"], &["changes"], &["digest"]];
+
+    // The real key, named explicitly, is known: no warning anywhere.
+    for cmd in read_commands {
+        let mut args = vec!["--project", real];
+        args.extend_from_slice(cmd);
+        let r = env.run(&args);
+        r.ok();
+        assert!(!r.stderr.contains("warning"), "{args:?}: {}", r.stderr);
+    }
+    let r = env.run(&["--project", real, "session", "start", "--agent", "bob", "--json"]);
+    assert_eq!(r.json().get("warnings"), None, "{}", r.stderr);
+
+    // A typo finds nothing, and says why it may have: one line naming the key, the known one, how to list them.
+    for cmd in read_commands {
+        for json in [false, true] {
+            let mut args = vec!["--project", typo];
+            args.extend_from_slice(cmd);
+            if json {
+                args.push("--json");
+            }
+            let r = env.run(&args);
+            r.ok();
+            if json {
+                r.json(); // stdout stays one JSON object
+            }
+            let w = project_warning(&r, typo).unwrap_or_else(|| panic!("{args:?} does not warn: {}", r.stderr));
+            assert!(w.contains(&format!("'{real}'")), "{w}");
+            assert!(w.contains("baton session list --all-projects"), "{w}");
+        }
+    }
+    // BATON_PROJECT is as explicit as --project.
+    let r = run_with_env(&env, &[("BATON_PROJECT", typo)], &["session", "list"]);
+    assert!(project_warning(&r, typo).is_some(), "{}", r.stderr);
+
+    // Starting the typo's first session warns on stderr, and in --json among the answer's warnings.
+    let r = run_with_env(
+        &env,
+        &[("BATON_PROJECT", typo), ("BATON_AGENT", "carol")],
+        &["session", "start", "--json"],
+    );
+    r.ok();
+    let j = r.json();
+    assert_eq!(j["digest"]["first_session"], true);
+    let w = project_warning(&r, typo).expect("session start warns");
+    assert_eq!(j["warnings"], serde_json::json!([w.trim_start_matches("warning: ")]));
+    // Once the project has a session it is known.
+    let r = run_with_env(&env, &[("BATON_PROJECT", typo)], &["session", "list"]);
+    assert_eq!(project_warning(&r, typo), None, "{}", r.stderr);
+
+    // A key found from the directory, not named, never warns, new or not.
+    let elsewhere = env.home.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    for cmd in read_commands {
+        let r = Run::from(env.cmd(cmd).current_dir(&elsewhere).output().expect("run baton"));
+        r.ok();
+        assert!(!r.stderr.contains("warning"), "{cmd:?}: {}", r.stderr);
+    }
+
+    // With many projects: the nearest five, nearest first, and a sign there are more.
+    for p in ["p1", "p2", "p3", "p4", "p5", "p6"] {
+        env.run(&["--project", p, "session", "start", "--agent", "dave"]).ok();
+    }
+    let r = env.run(&["--project", "github.com/org/appx", "claims"]);
+    let w = project_warning(&r, "github.com/org/appx").expect("warns");
+    let named = w.split("nearest first: ").nth(1).expect("names them");
+    assert!(named.starts_with(&format!("'{real}', '{typo}', ")), "{w}");
+    assert_eq!(named.matches('\'').count(), 10, "five keys: {w}");
+    assert!(named.contains("…"), "{w}");
+}
+
+/// On PostgreSQL, whose test store holds many projects: the nearest key is found among them, and named first.
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn a_mistyped_project_key_warns_naming_the_known_one_postgres() {
+    let env = Env::with_backend(Backend::postgres());
+    env.start("alice", "the real one");
+    // The environment names its project with BATON_PROJECT; now it has a session, it is known.
+    let r = env.run(&["claims"]);
+    r.ok();
+    assert_eq!(project_warning(&r, &env.project), None, "{}", r.stderr);
+    let typo = format!("{}x", env.project);
+    let r = env.run(&["--project", &typo, "changes", "--json"]);
+    r.ok();
+    r.json();
+    let w = project_warning(&r, &typo).unwrap_or_else(|| panic!("no warning: {}", r.stderr));
+    assert!(w.contains(&format!("nearest first: '{}'", env.project)), "{w}");
 }
 
 #[test]

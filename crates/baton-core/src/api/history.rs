@@ -8,6 +8,11 @@ const DIGEST_NEWEST: u32 = 10;
 /// How many of the newest completed sessions the digest looks through for the handoff of this line of work.
 const HANDOFF_LOOKBACK: u32 = 50;
 const DIGEST_NOISE: &[&str] = &["session.heartbeat"];
+/// How many known project keys a warning about an unknown one names, nearest first.
+const KNOWN_PROJECTS_NAMED: usize = 5;
+/// How many known project keys it reads to pick the nearest from: the first ones, and as many on each side
+/// of the unknown key in key order, where keys that share its beginning are.
+const KNOWN_PROJECTS_READ: u32 = 100;
 
 impl Baton {
     // ---- events ----
@@ -78,6 +83,55 @@ impl Baton {
             };
             self.digest_in(tx, caller, me.as_ref(), now)
         })
+    }
+
+    /// A warning when no session but `except_session` has ever used the caller's project in this store,
+    /// naming the known project keys nearest to it; `None` when the project is known.
+    ///
+    /// A mistyped `--project` or `BATON_PROJECT` silently splits a team into two projects. Front ends ask
+    /// only when the key was given explicitly and their answer already shows the project empty (a first
+    /// session, an empty list), so ordinary calls read nothing more.
+    pub fn unknown_project(&self, caller: &Caller, except_session: Option<&str>) -> Result<Option<String>> {
+        let key = &caller.project.key;
+        let known = store::read(self.store(), |tx| {
+            let used = tx.sessions(&SessionQuery {
+                project: Some(key.clone()),
+                exclude_id: except_session.map(str::to_string),
+                limit: Some(1),
+                ..Default::default()
+            })?;
+            if !used.is_empty() {
+                return Ok(None);
+            }
+            let mut keys = tx.project_keys("", false, KNOWN_PROJECTS_READ)?;
+            keys.extend(tx.project_keys(key, false, KNOWN_PROJECTS_READ)?);
+            keys.extend(tx.project_keys(key, true, KNOWN_PROJECTS_READ)?);
+            Ok(Some(keys))
+        })?;
+        let Some(mut known) = known else {
+            return Ok(None);
+        };
+        known.retain(|k| k != key);
+        known.sort();
+        known.dedup();
+        if known.is_empty() {
+            return Ok(Some(format!(
+                "project '{key}' is new to this store, and no other project is in it: is {} the store you meant?",
+                self.store().location()
+            )));
+        }
+        known.sort_by_cached_key(|k| (parse::edits(key, k), k.clone()));
+        let more = known.len() > KNOWN_PROJECTS_NAMED;
+        let named: Vec<String> = known
+            .iter()
+            .take(KNOWN_PROJECTS_NAMED)
+            .map(|k| format!("'{k}'"))
+            .collect();
+        Ok(Some(format!(
+            "project '{key}' is new to this store (a mistyped key splits a team in two); known projects, nearest first: {}{} — list them with `baton session list --all-projects`",
+            named.join(", "),
+            if more { ", …" } else { "" }
+        )))
     }
 
     pub(super) fn digest_in(

@@ -20,6 +20,9 @@ pub fn run(ctx: &Context, json: bool, agent: Option<String>, a: ChangesArgs) -> 
     };
     if !a.follow {
         let page = ctx.baton.changes(&ctx.caller, &req)?;
+        if page.events.is_empty() {
+            ctx.warn_if_unknown_project(None);
+        }
         if json {
             print_json(&page)?;
         } else {
@@ -35,8 +38,13 @@ pub fn run(ctx: &Context, json: bool, agent: Option<String>, a: ChangesArgs) -> 
         }
         return Ok(0);
     }
+    let mut first = true;
     loop {
         let page = ctx.baton.changes(&ctx.caller, &req)?;
+        if first && page.events.is_empty() {
+            ctx.warn_if_unknown_project(None);
+        }
+        first = false;
         for e in &page.events {
             if json {
                 print_json(e)?;

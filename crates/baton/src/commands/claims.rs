@@ -15,6 +15,9 @@ pub fn run(ctx: &Context, json: bool, a: ClaimsArgs) -> Result<i32> {
             include_released: a.include_released,
         },
     )?;
+    if r.claims.is_empty() {
+        ctx.warn_if_unknown_project(None);
+    }
     if json {
         print_json(&r)?;
         return Ok(0);

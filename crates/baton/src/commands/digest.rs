@@ -7,6 +7,9 @@ use crate::settings::Context;
 
 pub fn run(ctx: &Context, json: bool) -> Result<i32> {
     let d = ctx.baton.digest(&ctx.caller)?;
+    if d.first_session {
+        ctx.warn_if_unknown_project(ctx.caller.session.as_deref());
+    }
     if json {
         print_json(&d)?;
     } else {

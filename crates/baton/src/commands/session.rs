@@ -13,7 +13,7 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
     let (b, caller) = (&ctx.baton, &ctx.caller);
     match cmd {
         SessionCommand::Start(a) => {
-            let r = b.start_session(
+            let mut r = b.start_session(
                 caller,
                 StartRequest {
                     context: a.context,
@@ -23,6 +23,11 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
                     idempotency_key: a.idempotency_key,
                 },
             )?;
+            if r.digest.first_session
+                && let Some(w) = ctx.unknown_project(Some(&r.session_id))
+            {
+                r.warnings.push(w);
+            }
             for w in &r.warnings {
                 eprintln!("warning: {w}");
             }
@@ -163,6 +168,9 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
                     limit: a.limit,
                 },
             )?;
+            if r.sessions.is_empty() && !a.all_projects {
+                ctx.warn_if_unknown_project(None);
+            }
             if json {
                 print_json(&r)?;
             } else if r.sessions.is_empty() {
