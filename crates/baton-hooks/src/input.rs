@@ -138,11 +138,12 @@ pub fn parse_input(client: &str, bytes: &[u8], event: Option<&str>) -> Result<Ho
                 .or_else(|| field("trigger"))
                 .unwrap_or_else(|| "startup".to_string()),
         },
-        (Client::Claude | Client::Codex, "UserPromptSubmit") | (Client::Gemini, "BeforeAgent") => {
-            HookEvent::PromptSubmit {
-                prompt: field("prompt").unwrap_or_default(),
-            }
-        }
+        (Client::Claude | Client::Codex, "UserPromptSubmit") => HookEvent::PromptSubmit {
+            prompt: field("prompt").unwrap_or_default(),
+        },
+        (Client::Gemini, "BeforeAgent") => HookEvent::PromptSubmit {
+            prompt: without_hook_context(&field("prompt").unwrap_or_default()).to_string(),
+        },
         (Client::Claude | Client::Codex, "PreCompact") | (Client::Gemini, "PreCompress") => HookEvent::PreCompact,
         (Client::Codex, "PostCompact") => HookEvent::PostCompact,
         (Client::Claude | Client::Codex, "Stop") | (Client::Gemini, "AfterAgent") => HookEvent::Stop,
@@ -156,6 +157,21 @@ pub fn parse_input(client: &str, bytes: &[u8], event: Option<&str>) -> Result<Ho
         session_id,
         cwd: field("cwd").map(PathBuf::from),
     })
+}
+
+/// The person's prompt without the `<hook_context>` blocks Gemini CLI puts before it: the first prompt of a
+/// conversation arrives at BeforeAgent as SessionStart's context, wrapped in those tags, then the prompt.
+fn without_hook_context(prompt: &str) -> &str {
+    const OPEN: &str = "<hook_context>";
+    const CLOSE: &str = "</hook_context>";
+    let mut rest = prompt.trim_start();
+    while let Some(after) = rest.strip_prefix(OPEN) {
+        let Some(end) = after.find(CLOSE) else {
+            break;
+        };
+        rest = after[end + CLOSE.len()..].trim_start();
+    }
+    rest
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -188,6 +204,47 @@ mod tests {
             }
         );
         assert_eq!(i.session_id, "abc");
+    }
+
+    #[test]
+    fn gemini_prompt_without_the_session_start_context() {
+        // What Gemini CLI 0.61.0 sends BeforeAgent for a conversation's first prompt.
+        let input = br#"{"session_id":"g","hook_event_name":"BeforeAgent","prompt":"<hook_context>baton session 0193 started.\n\nDigest</hook_context>\n\nAdd rate limiting to the API"}"#;
+        let i = parse_input("gemini", input, None).unwrap();
+        assert_eq!(
+            i.event,
+            HookEvent::PromptSubmit {
+                prompt: "Add rate limiting to the API".into()
+            }
+        );
+        for (given, want) in [
+            ("continue", "continue"),
+            (
+                "<hook_context>a</hook_context><hook_context>b</hook_context> continue",
+                "continue",
+            ),
+            // An unclosed tag is the person's text.
+            ("<hook_context>not closed", "<hook_context>not closed"),
+            (
+                "see <hook_context>x</hook_context>",
+                "see <hook_context>x</hook_context>",
+            ),
+        ] {
+            assert_eq!(without_hook_context(given), want, "{given}");
+        }
+        // Other clients' prompts are taken as they come.
+        let i = parse_input(
+            "claude",
+            br#"{"session_id":"c","hook_event_name":"UserPromptSubmit","prompt":"<hook_context>x</hook_context> hi"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            i.event,
+            HookEvent::PromptSubmit {
+                prompt: "<hook_context>x</hook_context> hi".into()
+            }
+        );
     }
 
     #[test]
