@@ -2,20 +2,33 @@
 //! reports the others as ignored, with the reason, instead of letting them pass without running.
 //!
 //! - `baton_test_postgres`: `BATON_TEST_DATABASE_URL` is set.
-//! - `baton_test_claude`: `BATON_TEST_CLAUDE` is set, or Claude Code is installed where `.ci/run` puts it.
+//! - `baton_test_claude`, `baton_test_codex`, `baton_test_gemini`: `BATON_TEST_CLAUDE`, `BATON_TEST_CODEX`,
+//!   `BATON_TEST_GEMINI` is set, or Claude Code, Codex CLI, Gemini CLI is installed where `.ci/run` puts it.
 //! - `baton_test_python_mcp`: `python3` imports the MCP SDK (looked for when this crate is built).
 //!
-//! In CI (`CI=true`) all three are set: there a missing server or client makes its tests fail.
+//! In CI (`CI=true`) all of them are set: there a missing server or client makes its tests fail.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
-    for var in ["CI", "BATON_TEST_DATABASE_URL", "BATON_TEST_CLAUDE"] {
+    for var in [
+        "CI",
+        "BATON_TEST_DATABASE_URL",
+        "BATON_TEST_CLAUDE",
+        "BATON_TEST_CODEX",
+        "BATON_TEST_GEMINI",
+    ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
-    for cfg in ["baton_test_postgres", "baton_test_claude", "baton_test_python_mcp"] {
+    for cfg in [
+        "baton_test_postgres",
+        "baton_test_claude",
+        "baton_test_codex",
+        "baton_test_gemini",
+        "baton_test_python_mcp",
+    ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
@@ -25,15 +38,23 @@ fn main() {
         println!("cargo::rustc-cfg=baton_test_postgres");
     }
 
-    // The same place tests/test_claude_cli.rs looks when BATON_TEST_CLAUDE is not set. Watched only while it
-    // exists: a missing watched path would rebuild the crate on every build.
+    // The same places the client tests look when their variable is not set. Watched only while they
+    // exist: a missing watched path would rebuild the crate on every build.
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let installed = Path::new(&manifest).join("../../target/clients/node_modules/.bin/claude");
-    if installed.is_file() {
-        println!("cargo::rerun-if-changed={}", installed.display());
-    }
-    if ci || set("BATON_TEST_CLAUDE") || installed.is_file() {
-        println!("cargo::rustc-cfg=baton_test_claude");
+    for (client, var, cfg) in [
+        ("claude", "BATON_TEST_CLAUDE", "baton_test_claude"),
+        ("codex", "BATON_TEST_CODEX", "baton_test_codex"),
+        ("gemini", "BATON_TEST_GEMINI", "baton_test_gemini"),
+    ] {
+        let installed = Path::new(&manifest)
+            .join("../../target/clients/node_modules/.bin")
+            .join(client);
+        if installed.is_file() {
+            println!("cargo::rerun-if-changed={}", installed.display());
+        }
+        if ci || set(var) || installed.is_file() {
+            println!("cargo::rustc-cfg={cfg}");
+        }
     }
 
     let python_mcp = Command::new("python3")

@@ -1,0 +1,430 @@
+//! The real Codex CLI (`codex exec`) running baton's hooks, with a scripted stand-in for the OpenAI
+//! Responses API on 127.0.0.1 (a `[model_providers]` entry with `base_url` and `wire_api = "responses"`
+//! in a throwaway `~/.codex/config.toml`). The stand-in records every request, so a test reads exactly
+//! what the client sent to the model.
+//!
+//! The client comes from `BATON_TEST_CODEX`, else from `target/clients/node_modules/.bin/codex`
+//! (what `.ci/run` installs). Without either when the tests are built, `cargo test` lists them as
+//! ignored, with the reason (see build.rs); in CI (`CI=true`) they run, and a missing client fails them.
+//!
+//! What Codex CLI 0.171.0 does, as seen through these tests (`codex exec`):
+//! - Hooks (feature `hooks`, stable and on) run only from a trusted project (`[projects."<dir>"]
+//!   trust_level = "trusted"`, or `codex exec --trust`) and only once the hooks themselves are trusted:
+//!   hooks nobody reviewed are skipped without a word in `codex exec`. These tests pass
+//!   `--dangerously-bypass-hook-trust`, meant for automation that vets its hooks.
+//! - Events seen: SessionStart (source "startup"), UserPromptSubmit (with `turn_id`), Stop (with
+//!   `last_assistant_message`). There is no SessionEnd: a conversation's session stays active after it.
+//! - SessionStart and UserPromptSubmit `hookSpecificOutput.additionalContext` reach the model as a
+//!   `{"role":"developer"}` message of `input`: SessionStart's before the prompt, UserPromptSubmit's after it.
+//!   Stop's `systemMessage` is shown to the user only (the `--json` events do not carry it either).
+//! - Nothing like `CLAUDE_ENV_FILE`: shell commands do not see `BATON_SESSION`, so the agent passes
+//!   `--session` as the hook context tells it to.
+//! - The shell tool is `exec_command` (`{"cmd": ...}`); its output comes back as a `function_call_output`.
+//!   Commands run in a login shell unless `allow_login_shell = false`, and a login shell's profile resets
+//!   PATH, so `baton` would not be found there.
+//! - Because there is no SessionEnd, a new conversation continues the last one's session only once that
+//!   session has been quiet for 15 minutes (before that, it may be a window still open); sooner, it
+//!   starts a new session, and "continue where we left off" gets the new, empty session's context, with
+//!   the old session under "Other open sessions" and its claim under "Claimed by others". The test
+//!   moves the first session's `last_seen` back 16 minutes to stand for the time between conversations.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::Env;
+use crate::common::stand_in::{
+    Answer, Api, ClientRun, Recorded, StandIn, Step, baton_session_in, client_path, clip, path_with_baton, run_bounded,
+    texts,
+};
+
+/// The Codex CLI release `.ci/run` installs and these tests were written against.
+const CODEX_VERSION: &str = "0.171.0";
+/// The longest one `codex exec` run may take before it is killed.
+const CODEX_DEADLINE: Duration = Duration::from_secs(120);
+
+fn codex_client() -> PathBuf {
+    let install = format!("npm install --prefix target/clients --no-audit --no-fund @openai/codex@{CODEX_VERSION}");
+    let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/clients/node_modules/.bin/codex");
+    client_path("BATON_TEST_CODEX", &default, "Codex CLI", &install)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stand-in for the Responses API
+
+enum Reply {
+    Text(String),
+    Shell(String),
+}
+
+struct Responses;
+
+impl Api for Responses {
+    type Reply = Reply;
+
+    fn is_turn(&self, r: &Recorded) -> bool {
+        r.method == "POST" && r.route() == "/v1/responses" && r.body["input"].is_array()
+    }
+
+    fn turn(&self, r: &Recorded, reply: Reply, n: usize) -> Answer {
+        let model = r.body["model"].as_str().unwrap_or("stand-in");
+        let id = format!("{}_{n}", std::process::id());
+        let item = match reply {
+            Reply::Text(t) => json!({
+                "type": "message", "id": format!("msg_{id}"), "role": "assistant", "status": "completed",
+                "content": [{"type": "output_text", "text": t, "annotations": []}],
+            }),
+            Reply::Shell(cmd) => json!({
+                "type": "function_call", "id": format!("fc_{id}"), "call_id": format!("call_{id}"),
+                "name": "exec_command", "arguments": json!({"cmd": cmd}).to_string(), "status": "completed",
+            }),
+        };
+        let response = |status: &str, output: Value| {
+            json!({
+                "id": format!("resp_{id}"), "object": "response", "status": status, "model": model, "output": output,
+                "usage": {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110,
+                          "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+            })
+        };
+        Answer::sse(&[
+            (
+                Some("response.created"),
+                json!({"type": "response.created", "response": response("in_progress", json!([]))}),
+            ),
+            (
+                Some("response.output_item.added"),
+                json!({"type": "response.output_item.added", "output_index": 0, "item": item}),
+            ),
+            (
+                Some("response.output_item.done"),
+                json!({"type": "response.output_item.done", "output_index": 0, "item": item}),
+            ),
+            (
+                Some("response.completed"),
+                json!({"type": "response.completed", "response": response("completed", json!([item]))}),
+            ),
+        ])
+    }
+
+    fn fallback(&self, text: &str) -> Reply {
+        Reply::Text(text.to_string())
+    }
+
+    fn side(&self, _: &Recorded) -> Answer {
+        Answer::json(&json!({"data": [], "models": []}))
+    }
+}
+
+/// The developer messages of a request: where Codex puts what hooks add to the context.
+fn developer_texts(req: &Value) -> Vec<String> {
+    req["input"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["type"] == "message" && i["role"] == "developer")
+        .flat_map(|i| texts(&i["content"]))
+        .collect()
+}
+
+/// The baton session named by the hook context of a request (the first developer message naming one).
+fn hook_session_id(req: &Value) -> Option<String> {
+    developer_texts(req).iter().find_map(|t| baton_session_in(t))
+}
+
+/// A shell turn whose command names the baton session the hooks reported.
+fn shell_in_session(command: impl FnOnce(&str) -> String + Send + 'static) -> Step<Reply> {
+    Box::new(move |req: &Value| {
+        let id = hook_session_id(req).unwrap_or_else(|| {
+            panic!(
+                "no baton session id in the hook context of the request:\n{}",
+                clip(&developer_texts(req).join("\n---\n"), 6000)
+            )
+        });
+        Reply::Shell(command(&id))
+    })
+}
+
+fn text(t: &str) -> Step<Reply> {
+    let t = t.to_string();
+    Box::new(move |_| Reply::Text(t))
+}
+
+/// The outputs of the shell commands a request reports back to the model.
+fn tool_outputs(req: &Value) -> Vec<String> {
+    req["input"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["type"] == "function_call_output")
+        .map(|i| texts(&i["output"]).join("\n"))
+        .collect()
+}
+
+fn dump(requests: &[Recorded]) -> String {
+    let mut out = String::new();
+    for (i, r) in requests.iter().enumerate() {
+        out.push_str(&format!("== request {i}: {} {}\n", r.method, r.path));
+        for item in r.body["input"].as_array().into_iter().flatten() {
+            let kind = item["role"].as_str().or(item["type"].as_str()).unwrap_or("?");
+            out.push_str(&format!("[{kind}] {}\n", clip(&texts(item).join(" | "), 1500)));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the client
+
+/// `baton setup codex` in the repository, and a throwaway `~/.codex/config.toml` that points Codex at
+/// the stand-in and trusts the repository.
+fn setup_codex(env: &Env, base_url: &str) {
+    env.run(&["setup", "codex"]).ok();
+    let hooks = std::fs::read_to_string(env.repo.join(".codex/hooks.json")).expect("hooks written");
+    assert!(hooks.contains("baton hook codex"), "{hooks}");
+    let dir = env.home.path().join(".codex");
+    std::fs::create_dir_all(&dir).expect("~/.codex");
+    let repo = env.repo.display().to_string();
+    let config = format!(
+        r#"model = "gpt-5"
+model_provider = "stand-in"
+# A login shell's profile would reset PATH, and with it the test's baton.
+allow_login_shell = false
+check_for_update_on_startup = false
+
+[model_providers.stand-in]
+name = "stand-in"
+base_url = "{base_url}/v1"
+wire_api = "responses"
+env_key = "STAND_IN_API_KEY"
+
+[projects.{repo}]
+trust_level = "trusted"
+"#,
+        repo = toml_string(&repo)
+    );
+    std::fs::write(dir.join("config.toml"), config).expect("write ~/.codex/config.toml");
+}
+
+fn toml_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string")
+}
+
+/// Points the user config at another stand-in (each conversation gets its own).
+fn repoint(env: &Env, base_url: &str) {
+    let path = env.home.path().join(".codex/config.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("base_url = ") {
+                format!("base_url = \"{base_url}/v1\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&path, text).expect("write config");
+}
+
+/// `codex exec PROMPT` in the repo, with the baton store of `env`.
+fn run_codex(env: &Env, codex: &Path, prompt: &str) -> ClientRun {
+    let mut cmd = Command::new(codex);
+    cmd.arg("exec")
+        // Hooks nobody reviewed are skipped in `codex exec`; these are the ones `baton setup` wrote.
+        .arg("--dangerously-bypass-hook-trust")
+        // The scripted commands run without a prompt and outside Codex's sandbox (baton writes its store).
+        .arg("--dangerously-bypass-approvals-and-sandbox")
+        .arg("--json")
+        .arg(prompt)
+        .current_dir(&env.repo)
+        .env_clear()
+        .env("PATH", path_with_baton())
+        .env("HOME", env.home.path())
+        .env("USER", "tester")
+        .env("BATON_HOME", env.baton_home())
+        .env("STAND_IN_API_KEY", "dummy");
+    run_bounded(cmd, CODEX_DEADLINE)
+}
+
+fn sessions(env: &Env) -> Vec<Value> {
+    let r = env.run(&["session", "list", "--json"]);
+    r.ok();
+    r.json()["sessions"].as_array().cloned().unwrap_or_default()
+}
+
+fn view(env: &Env, id: &str) -> Value {
+    let r = env.run(&["session", "view", id, "--json"]);
+    r.ok();
+    r.json()
+}
+
+fn entries(view: &Value, list: &str) -> Vec<String> {
+    view[list]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["text"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Moves a session's `last_seen` back, as if its conversation had been over for `secs`.
+fn age_session(env: &Env, id: &str, secs: i64) {
+    let db = env.baton_home().join("baton.db");
+    let conn = rusqlite::Connection::open(&db).expect("open the store");
+    let n = conn
+        .execute(
+            "UPDATE sessions SET last_seen = last_seen - ?2, updated_at = updated_at - ?2 WHERE id = ?1",
+            rusqlite::params![id, secs * 1_000_000],
+        )
+        .expect("age the session");
+    assert_eq!(n, 1, "session {id} in {}", db.display());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+const NEXT: &str = "wire the limiter into the router";
+const BLOCKER: &str = "need the Redis URL for staging";
+
+/// Conversation one logs its work through the hooks' session; a later conversation picks it up.
+#[test]
+#[cfg_attr(
+    not(baton_test_codex),
+    ignore = "needs Codex CLI: set BATON_TEST_CODEX=/path/to/codex (install: see README)"
+)]
+fn a_new_conversation_continues_where_the_last_one_left_off() {
+    let codex = codex_client();
+    let env = Env::new();
+
+    // Conversation one: the model records its work with baton's CLI through the shell tool.
+    let stand_in = StandIn::start(
+        Responses,
+        vec![
+            shell_in_session(|id| {
+                format!(
+                    "baton session log --session {id} --next \"{NEXT}\" && baton session log --session {id} --blocker \"{BLOCKER}\""
+                )
+            }),
+            shell_in_session(|id| {
+                format!("baton claim issue 42 --session {id} && echo \"BATON_SESSION=$BATON_SESSION\"")
+            }),
+            text("The limiter skeleton is in; wiring it into the router is next."),
+        ],
+    );
+    setup_codex(&env, &stand_in.base_url());
+    let run = run_codex(&env, &codex, "Add rate limiting to the API");
+    let served = stand_in.finish();
+    run.ok("codex exec");
+    assert!(
+        run.stdout.contains("wiring it into the router is next"),
+        "the last reply is printed: {}",
+        run.stdout
+    );
+    let turns: Vec<&Value> = served
+        .requests
+        .iter()
+        .filter(|r| Responses.is_turn(r))
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(turns.len(), 3, "three turns\n{}", dump(&served.requests));
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", dump(&served.requests));
+
+    // SessionStart's answer reached the model as a developer message before the prompt.
+    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", dump(&served.requests)));
+    let input = turns[0]["input"].as_array().expect("input");
+    let at = |pred: &dyn Fn(&Value) -> bool| input.iter().position(pred);
+    let context_at = at(&|i| {
+        i["role"] == "developer"
+            && texts(i)
+                .iter()
+                .any(|t| t.contains(&format!("baton session {id} started")))
+    });
+    let prompt_at = at(&|i| i["role"] == "user" && texts(i).iter().any(|t| t == "Add rate limiting to the API"));
+    assert!(
+        matches!((context_at, prompt_at), (Some(c), Some(p)) if c < p),
+        "the SessionStart context comes before the prompt\n{}",
+        dump(&served.requests)
+    );
+    let listed = sessions(&env);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed:?}");
+    assert_eq!(listed[0]["agent"], "codex");
+    assert_eq!(
+        listed[0]["context"], "Add rate limiting to the API",
+        "the first prompt is the goal"
+    );
+
+    // Both commands ran and said so to the model; the shell has no BATON_SESSION (no env file in Codex).
+    for (i, turn) in turns.iter().enumerate().skip(1) {
+        let outputs = tool_outputs(turn);
+        let last = outputs
+            .last()
+            .unwrap_or_else(|| panic!("turn {i} reports a command\n{}", dump(&served.requests)));
+        assert!(last.contains("exited with code 0"), "turn {i}: {last}");
+        assert!(last.contains(&id) || last.contains("org/app#42"), "turn {i}: {last}");
+    }
+    assert!(
+        tool_outputs(turns[2])
+            .last()
+            .is_some_and(|o| o.contains("BATON_SESSION=\n")),
+        "{:?}",
+        tool_outputs(turns[2])
+    );
+
+    // No SessionEnd: the session is still active; the journal and the claim are there.
+    let v = view(&env, &id);
+    assert_eq!(v["session"]["status"], "active", "{v}");
+    assert!(entries(&v, "next_steps").iter().any(|e| e == NEXT), "{v}");
+    assert!(entries(&v, "blockers").iter().any(|e| e == BLOCKER), "{v}");
+    let claims = v["claims"].as_array().cloned().unwrap_or_default();
+    assert!(
+        claims
+            .iter()
+            .any(|c| c["item_type"] == "issue" && c["item_id"] == "42" && c["state"] == "held"),
+        "issue 42 is held: {claims:?}"
+    );
+
+    // Conversation two, once conversation one has been quiet for a while.
+    age_session(&env, &id, 16 * 60);
+    let stand_in = StandIn::start(Responses, vec![text("Picking up the router wiring.")]);
+    repoint(&env, &stand_in.base_url());
+    let run = run_codex(&env, &codex, "continue where we left off");
+    let served = stand_in.finish();
+    run.ok("codex exec");
+    let turns: Vec<&Value> = served
+        .requests
+        .iter()
+        .filter(|r| Responses.is_turn(r))
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(turns.len(), 1, "{}", dump(&served.requests));
+    let told = developer_texts(turns[0])
+        .into_iter()
+        .filter(|t| t.contains("baton"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        told.contains(&format!("baton session {id} continues")),
+        "conversation two continues baton session {id}:\n{}",
+        clip(&told, 8000)
+    );
+    for needle in [NEXT, BLOCKER, "issue org/app#42"] {
+        assert!(
+            told.contains(needle),
+            "the model is not told {needle:?} in conversation two; the hooks' context was:\n{}",
+            clip(&told, 8000)
+        );
+    }
+    assert!(
+        !told.contains("Claimed by others"),
+        "its own claim is not someone else's:\n{told}"
+    );
+    let listed = sessions(&env);
+    assert_eq!(listed.len(), 1, "no second session: {listed:?}");
+    assert_eq!(listed[0]["status"], "active", "{listed:?}");
+}

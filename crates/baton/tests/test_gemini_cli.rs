@@ -1,0 +1,355 @@
+//! The real Gemini CLI (`gemini -p`) running baton's hooks, with a scripted stand-in for the Gemini API
+//! (`models/*:streamGenerateContent?alt=sse`) on 127.0.0.1, which the client reaches through
+//! `GOOGLE_GEMINI_BASE_URL` with an API key. The stand-in records every request, so a test reads exactly
+//! what the client sent to the model.
+//!
+//! The client comes from `BATON_TEST_GEMINI`, else from `target/clients/node_modules/.bin/gemini`
+//! (what `.ci/run` installs). Without either when the tests are built, `cargo test` lists them as
+//! ignored, with the reason (see build.rs); in CI (`CI=true`) they run, and a missing client fails them.
+//!
+//! What Gemini CLI 0.61.0 does, as seen through these tests (`gemini -p`, `--yolo`):
+//! - `GOOGLE_GEMINI_BASE_URL` alone selects the "gateway" auth type, which print mode refuses ("Invalid
+//!   auth method selected."); with `security.auth.selectedType = "gemini-api-key"` in the user settings and
+//!   `GEMINI_API_KEY` set, the base URL is still used. Print mode refuses an untrusted folder unless
+//!   `GEMINI_CLI_TRUST_WORKSPACE=true` (or `--skip-trust`). Hooks need no flag.
+//! - Every turn is preceded by a routing request (`generateContent` with no tools, asking for a
+//!   complexity score as JSON); the stand-in answers it, not from the script.
+//! - Events seen: SessionStart (source "startup"), BeforeAgent, PreCompress, AfterAgent, SessionEnd
+//!   (reason "exit"). The hook env has `GEMINI_SESSION_ID`, `GEMINI_PROJECT_DIR`, `GEMINI_CWD` and also
+//!   `CLAUDE_PROJECT_DIR`.
+//! - SessionStart's `additionalContext` is put before the first prompt, as `<hook_context>…</hook_context>`
+//!   in the same user text — and BeforeAgent's `prompt` carries it too (baton now takes the prompt after
+//!   those blocks, so the goal is the person's words). BeforeAgent's `additionalContext` reaches the model
+//!   as a further `<hook_context>` text part of that user turn. `systemMessage` (PreCompress, AfterAgent)
+//!   is printed to the user ("Hook system message: ...") only.
+//! - PreCompress (trigger "auto") fires before every model request of a turn, ahead of the client's own
+//!   check whether compression is due, so most PreCompress events are not followed by a compression.
+//!   baton counts each as a compaction (`compaction_count` grows by one per request).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::Env;
+use crate::common::stand_in::{
+    Answer, Api, ClientRun, Recorded, StandIn, Step, baton_session_in, client_path, clip, path_with_baton, run_bounded,
+    texts,
+};
+
+/// The Gemini CLI release `.ci/run` installs and these tests were written against.
+const GEMINI_VERSION: &str = "0.61.0";
+/// The longest one `gemini -p` run may take before it is killed.
+const GEMINI_DEADLINE: Duration = Duration::from_secs(120);
+
+fn gemini_client() -> PathBuf {
+    let install =
+        format!("npm install --prefix target/clients --no-audit --no-fund @google/gemini-cli@{GEMINI_VERSION}");
+    let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/clients/node_modules/.bin/gemini");
+    client_path("BATON_TEST_GEMINI", &default, "Gemini CLI", &install)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stand-in for the Gemini API
+
+enum Reply {
+    Text(String),
+    Shell(String),
+}
+
+struct Gemini;
+
+fn generates(r: &Recorded) -> bool {
+    r.method == "POST" && (r.route().ends_with(":streamGenerateContent") || r.route().ends_with(":generateContent"))
+}
+
+fn candidate(part: Value) -> Value {
+    json!({
+        "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110},
+    })
+}
+
+impl Api for Gemini {
+    type Reply = Reply;
+
+    fn is_turn(&self, r: &Recorded) -> bool {
+        generates(r) && r.body["tools"].as_array().is_some_and(|t| !t.is_empty())
+    }
+
+    fn turn(&self, r: &Recorded, reply: Reply, _n: usize) -> Answer {
+        let part = match reply {
+            Reply::Text(t) => json!({"text": t}),
+            Reply::Shell(command) => json!({"functionCall": {
+                "name": "run_shell_command",
+                "args": {"command": command, "description": "Record the work in baton"},
+            }}),
+        };
+        let body = candidate(part);
+        if r.path.contains("alt=sse") {
+            Answer::sse(&[(None, body)])
+        } else {
+            Answer::json(&body)
+        }
+    }
+
+    fn fallback(&self, text: &str) -> Reply {
+        Reply::Text(text.to_string())
+    }
+
+    fn side(&self, r: &Recorded) -> Answer {
+        if r.route().ends_with(":countTokens") {
+            return Answer::json(&json!({"totalTokens": 100}));
+        }
+        if generates(r) {
+            // The client's own questions (the router's complexity score), answered as the schema asks.
+            let text = json!({"complexity_reasoning": "a small change", "complexity_score": 10});
+            return Answer::json(&candidate(json!({"text": text.to_string()})));
+        }
+        Answer::json(&json!({}))
+    }
+}
+
+/// The texts a request carries from hooks: `<hook_context>` blocks in the conversation's user turns.
+fn hook_texts(req: &Value) -> Vec<String> {
+    texts(&req["contents"])
+        .into_iter()
+        .filter_map(|t| t.find("<hook_context>").map(|i| t[i..].to_string()))
+        .collect()
+}
+
+fn hook_session_id(req: &Value) -> Option<String> {
+    hook_texts(req).iter().find_map(|t| baton_session_in(t))
+}
+
+fn shell_in_session(command: impl FnOnce(&str) -> String + Send + 'static) -> Step<Reply> {
+    Box::new(move |req: &Value| {
+        let id = hook_session_id(req).unwrap_or_else(|| {
+            panic!(
+                "no baton session id in the hook context of the request:\n{}",
+                clip(&texts(&req["contents"]).join("\n---\n"), 6000)
+            )
+        });
+        Reply::Shell(command(&id))
+    })
+}
+
+fn text(t: &str) -> Step<Reply> {
+    let t = t.to_string();
+    Box::new(move |_| Reply::Text(t))
+}
+
+/// What the shell commands printed, as the last user turn of a request reports it.
+fn tool_outputs(req: &Value) -> Vec<String> {
+    let Some(last) = req["contents"].as_array().and_then(|c| c.last()) else {
+        return Vec::new();
+    };
+    last["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("functionResponse"))
+        .map(|f| texts(&f["response"]).join("\n"))
+        .collect()
+}
+
+fn dump(requests: &[Recorded]) -> String {
+    let mut out = String::new();
+    for (i, r) in requests.iter().enumerate() {
+        out.push_str(&format!("== request {i}: {} {}\n", r.method, r.path));
+        for c in r.body["contents"].as_array().into_iter().flatten() {
+            let role = c["role"].as_str().unwrap_or("?");
+            out.push_str(&format!("[{role}] {}\n", clip(&texts(&c["parts"]).join(" | "), 1500)));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the client
+
+/// `baton setup gemini` in the repository, and user settings that select API-key auth.
+fn setup_gemini(env: &Env) {
+    env.run(&["setup", "gemini"]).ok();
+    let settings = std::fs::read_to_string(env.repo.join(".gemini/settings.json")).expect("settings written");
+    assert!(settings.contains("baton hook gemini"), "{settings}");
+    let dir = env.home.path().join(".gemini");
+    std::fs::create_dir_all(&dir).expect("~/.gemini");
+    let user = json!({
+        "security": {"auth": {"selectedType": "gemini-api-key"}},
+        "privacy": {"usageStatisticsEnabled": false},
+    });
+    std::fs::write(dir.join("settings.json"), user.to_string()).expect("write ~/.gemini/settings.json");
+}
+
+/// `gemini -p PROMPT` in the repo, against the stand-in, with the baton store of `env`.
+fn run_gemini(env: &Env, gemini: &Path, stand_in: &StandIn<Gemini>, prompt: &str) -> ClientRun {
+    let mut cmd = Command::new(gemini);
+    // --yolo: the scripted shell commands run without a confirmation (print mode has nobody to ask).
+    cmd.args(["--yolo", "--output-format", "json", "-p", prompt])
+        .current_dir(&env.repo)
+        .env_clear()
+        .env("PATH", path_with_baton())
+        .env("HOME", env.home.path())
+        .env("USER", "tester")
+        .env("BATON_HOME", env.baton_home())
+        .env("GOOGLE_GEMINI_BASE_URL", stand_in.base_url())
+        .env("GEMINI_API_KEY", "dummy")
+        .env("GEMINI_CLI_TRUST_WORKSPACE", "true");
+    run_bounded(cmd, GEMINI_DEADLINE)
+}
+
+/// The `--output-format json` result, asserted successful.
+fn result(run: &ClientRun) -> Value {
+    run.ok("gemini -p");
+    serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "gemini's stdout is not one JSON result ({e}): {}\nstderr: {}",
+            run.stdout, run.stderr
+        )
+    })
+}
+
+fn sessions(env: &Env) -> Vec<Value> {
+    let r = env.run(&["session", "list", "--json"]);
+    r.ok();
+    r.json()["sessions"].as_array().cloned().unwrap_or_default()
+}
+
+fn view(env: &Env, id: &str) -> Value {
+    let r = env.run(&["session", "view", id, "--json"]);
+    r.ok();
+    r.json()
+}
+
+fn entries(view: &Value, list: &str) -> Vec<String> {
+    view[list]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["text"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+const NEXT: &str = "wire the limiter into the router";
+const BLOCKER: &str = "need the Redis URL for staging";
+
+/// Conversation one logs its work through the hooks' session; a new conversation picks it up.
+#[test]
+#[cfg_attr(
+    not(baton_test_gemini),
+    ignore = "needs Gemini CLI: set BATON_TEST_GEMINI=/path/to/gemini (install: see README)"
+)]
+fn a_new_conversation_continues_where_the_last_one_left_off() {
+    let gemini = gemini_client();
+    let env = Env::new();
+    setup_gemini(&env);
+
+    let stand_in = StandIn::start(
+        Gemini,
+        vec![
+            shell_in_session(|id| {
+                format!(
+                    "baton session log --session {id} --next \"{NEXT}\" && baton session log --session {id} --blocker \"{BLOCKER}\""
+                )
+            }),
+            shell_in_session(|id| format!("baton claim issue 42 --session {id}")),
+            text("The limiter skeleton is in; wiring it into the router is next."),
+        ],
+    );
+    let run = run_gemini(&env, &gemini, &stand_in, "Add rate limiting to the API");
+    let served = stand_in.finish();
+    let one = result(&run);
+    assert_eq!(
+        one["response"], "The limiter skeleton is in; wiring it into the router is next.",
+        "{one}"
+    );
+    let turns: Vec<&Value> = served
+        .requests
+        .iter()
+        .filter(|r| Gemini.is_turn(r))
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(turns.len(), 3, "three turns\n{}", dump(&served.requests));
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", dump(&served.requests));
+
+    // SessionStart's answer reached the model before the prompt, in the prompt's own text.
+    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", dump(&served.requests)));
+    let first = hook_texts(turns[0]);
+    assert!(
+        first[0].starts_with(&format!("<hook_context>baton session {id} started"))
+            && first[0].ends_with("</hook_context>\n\nAdd rate limiting to the API"),
+        "{first:?}"
+    );
+    let listed = sessions(&env);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed:?}");
+    assert_eq!(listed[0]["agent"], "gemini-cli");
+    assert_eq!(
+        listed[0]["context"], "Add rate limiting to the API",
+        "the person's first prompt is the goal, not the hook context the client put before it"
+    );
+
+    for (i, turn) in turns.iter().enumerate().skip(1) {
+        let outputs = tool_outputs(turn);
+        assert_eq!(outputs.len(), 1, "turn {i}\n{}", dump(&served.requests));
+        assert!(
+            outputs[0].contains(&id) || outputs[0].contains("Claimed issue org/app#42"),
+            "turn {i}: {}",
+            outputs[0]
+        );
+    }
+
+    // SessionEnd paused the session; the journal and the claim are there.
+    let v = view(&env, &id);
+    assert_eq!(v["session"]["status"], "paused", "{v}");
+    assert!(entries(&v, "next_steps").iter().any(|e| e == NEXT), "{v}");
+    assert!(entries(&v, "blockers").iter().any(|e| e == BLOCKER), "{v}");
+    let claims = v["claims"].as_array().cloned().unwrap_or_default();
+    assert!(
+        claims
+            .iter()
+            .any(|c| c["item_type"] == "issue" && c["item_id"] == "42" && c["state"] == "held"),
+        "issue 42 is held: {claims:?}"
+    );
+
+    // Conversation two: a new `gemini -p`.
+    let stand_in = StandIn::start(Gemini, vec![text("Picking up the router wiring.")]);
+    let run = run_gemini(&env, &gemini, &stand_in, "continue where we left off");
+    let served = stand_in.finish();
+    let two = result(&run);
+    assert_ne!(two["session_id"], one["session_id"], "a new conversation");
+    let turns: Vec<&Value> = served
+        .requests
+        .iter()
+        .filter(|r| Gemini.is_turn(r))
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(turns.len(), 1, "{}", dump(&served.requests));
+    let told = hook_texts(turns[0]).join("\n");
+    assert!(
+        told.contains(&format!("baton session {id} continues")),
+        "conversation two continues baton session {id}:\n{}",
+        clip(&told, 8000)
+    );
+    for needle in [NEXT, BLOCKER, "issue org/app#42"] {
+        assert!(
+            told.contains(needle),
+            "the model is not told {needle:?} in conversation two; the hooks' context was:\n{}",
+            clip(&told, 8000)
+        );
+    }
+    assert!(
+        !told.contains("Claimed by others"),
+        "its own claim is not someone else's:\n{told}"
+    );
+    let listed = sessions(&env);
+    assert_eq!(listed.len(), 1, "no second session: {listed:?}");
+    assert_eq!(listed[0]["status"], "paused", "{listed:?}");
+}
