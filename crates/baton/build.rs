@@ -41,6 +41,11 @@ fn main() {
     // The same places the client tests look when their variable is not set. Watched only while they
     // exist: a missing watched path would rebuild the crate on every build.
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    // npm rewrites this file whenever it installs another client there.
+    let clients = Path::new(&manifest).join("../../target/clients/package.json");
+    if clients.is_file() {
+        println!("cargo::rerun-if-changed={}", clients.display());
+    }
     for (client, var, cfg) in [
         ("claude", "BATON_TEST_CLAUDE", "baton_test_claude"),
         ("codex", "BATON_TEST_CODEX", "baton_test_codex"),
