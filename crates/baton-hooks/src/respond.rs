@@ -371,11 +371,7 @@ fn notice(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Resu
         }
     }
     if candidates.iter().all(|(k, _)| seen.contains(k)) {
-        let digest = baton.digest(&me)?;
-        if let Some(h) = digest
-            .last_handoff
-            .filter(|h| h.ended_at.is_some_and(|t| t > s.created_at))
-        {
+        if let Some(h) = baton.handoff_since(&me, s.created_at)? {
             let what = h
                 .handoff
                 .notes

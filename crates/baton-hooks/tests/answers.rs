@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use baton_core::config::Policy;
-use baton_core::{Baton, Caller, ClaimRequest, EntryKind, LogRequest, Project, Timestamp};
+use baton_core::{Baton, Caller, ClaimRequest, EndRequest, EntryKind, LogRequest, Project, StartRequest, Timestamp};
 use baton_hooks::{handle, parse_input};
 use insta::assert_snapshot;
 use serde_json::{Value, json};
@@ -321,6 +321,49 @@ hookSpecificOutput.hookEventName:
 UserPromptSubmit
 hookSpecificOutput.additionalContext:
 baton: your claim on issue github.com/org/app#15 expires in 4m; run `baton heartbeat --session <session 1>` to keep it.
+"#);
+    assert_snapshot!(prompt(), @r#"{}"#);
+}
+
+#[test]
+fn a_handoff_left_while_the_conversation_runs_is_one_line() {
+    let w = World::new("claude-code");
+    w.hook("claude", "c1", "SessionStart", json!({"source": "startup"}));
+    let prompt = || w.hook("claude", "c1", "UserPromptSubmit", json!({"prompt": "next"}));
+    assert_snapshot!(prompt(), @r#"{}"#);
+    // Another agent works beside it and ends with a handoff.
+    w.later(5);
+    let bob = Caller {
+        agent: "bob".to_string(),
+        ..w.caller.clone()
+    };
+    let start = StartRequest {
+        context: Some("schema migration".to_string()),
+        name: None,
+        task_ids: vec![],
+        role: None,
+        idempotency_key: None,
+    };
+    let started = w.baton.start_session(&bob, start).expect("bob starts");
+    let end = EndRequest {
+        summary: Some("migrated the users table".to_string()),
+        handoff: Some("run the backfill before deploying".to_string()),
+        next: vec![],
+        blockers: vec![],
+        done: vec![],
+        idempotency_key: None,
+    };
+    let bob = Caller {
+        session: Some(started.session_id),
+        ..bob
+    };
+    w.baton.end_session(&bob, end).expect("bob ends");
+    w.later(1);
+    assert_snapshot!(prompt(), @r#"
+hookSpecificOutput.hookEventName:
+UserPromptSubmit
+hookSpecificOutput.additionalContext:
+baton: bob ended a session here: run the backfill before deploying
 "#);
     assert_snapshot!(prompt(), @r#"{}"#);
 }

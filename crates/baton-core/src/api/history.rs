@@ -134,6 +134,58 @@ impl Baton {
         )))
     }
 
+    /// The handoff the digest shows, if one ended after `since`: what the prompt hook tells a running
+    /// conversation, without computing the rest of the digest.
+    pub fn handoff_since(&self, caller: &Caller, since: Timestamp) -> Result<Option<LastHandoff>> {
+        store::read(self.store(), |tx| {
+            let me = match caller.session.as_deref() {
+                Some(id) => Some(self.load_session(tx, id)?),
+                None => self.only_active_session(tx, caller)?,
+            };
+            self.handoff_in(tx, caller, me.as_ref(), Some(since))
+        })
+    }
+
+    /// The handoff of this line of work: the newest real handoff (a completed session that left a summary or
+    /// notes) of a session with the same name as `me`, else sharing a task, else of this agent, else of anyone;
+    /// only of sessions that ended after `since` when given. Abandoned sessions and sessions that recorded
+    /// nothing never hide it.
+    fn handoff_in(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        me: Option<&Session>,
+        since: Option<Timestamp>,
+    ) -> Result<Option<LastHandoff>> {
+        let ended = tx.sessions(&SessionQuery {
+            project: Some(caller.project.key.clone()),
+            statuses: vec![SessionStatus::Completed],
+            exclude_id: me.map(|s| s.id.clone()),
+            limit: Some(HANDOFF_LOOKBACK),
+            ..Default::default()
+        })?;
+        let real = ended.into_iter().filter(|s| {
+            (s.summary.is_some() || s.handoff.as_ref().is_some_and(|h| !h.is_empty()))
+                && since.is_none_or(|t| s.ended_at.is_some_and(|e| e > t))
+        });
+        let rank = |s: &Session| -> u8 {
+            match me {
+                Some(m) if m.name.is_some() && m.name == s.name => 0,
+                Some(m) if m.task_ids.iter().any(|t| s.task_ids.contains(t)) => 1,
+                _ if s.agent == caller.agent => 2,
+                _ => 3,
+            }
+        };
+        Ok(real.min_by_key(|s| rank(s)).map(|s| LastHandoff {
+            session_id: s.id,
+            agent: s.agent,
+            status: s.status,
+            ended_at: s.ended_at,
+            summary: s.summary,
+            handoff: s.handoff.unwrap_or_default(),
+        }))
+    }
+
     pub(super) fn digest_in(
         &self,
         tx: &mut dyn Tx,
@@ -145,37 +197,7 @@ impl Baton {
         let mut omitted = Vec::new();
         let my_id = me.map(|s| s.id.clone());
 
-        // The handoff of this line of work: the newest real handoff (a completed session that left a summary or
-        // notes) of a session with the same name, else sharing a task, else of this agent, else of anyone.
-        // Abandoned sessions and sessions that recorded nothing never hide it.
-        let ended = tx.sessions(&SessionQuery {
-            project: Some(project.clone()),
-            statuses: vec![SessionStatus::Completed],
-            exclude_id: my_id.clone(),
-            limit: Some(HANDOFF_LOOKBACK),
-            ..Default::default()
-        })?;
-        let real: Vec<Session> = ended
-            .into_iter()
-            .filter(|s| s.summary.is_some() || s.handoff.as_ref().is_some_and(|h| !h.is_empty()))
-            .collect();
-        let rank = |s: &Session| -> u8 {
-            match me {
-                Some(m) if m.name.is_some() && m.name == s.name => 0,
-                Some(m) if m.task_ids.iter().any(|t| s.task_ids.contains(t)) => 1,
-                _ if s.agent == caller.agent => 2,
-                _ => 3,
-            }
-        };
-        let last = real.iter().min_by_key(|s| rank(s)).cloned();
-        let last_handoff = last.map(|s| LastHandoff {
-            session_id: s.id,
-            agent: s.agent,
-            status: s.status,
-            ended_at: s.ended_at,
-            summary: s.summary,
-            handoff: s.handoff.unwrap_or_default(),
-        });
+        let last_handoff = self.handoff_in(tx, caller, me, None)?;
 
         let others = tx.sessions(&SessionQuery {
             project: Some(project.clone()),
