@@ -162,10 +162,17 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
             let _ = writeln!(s, "  {}", claim_line(c, now));
         }
     }
-    if !d.other_claims.is_empty() {
-        let _ = writeln!(s, "\nClaimed by others:");
-        for c in &d.other_claims {
-            let _ = writeln!(s, "  {}", claim_line(c, now));
+    // Claims of this agent's other sessions are not someone else's.
+    let (mine_elsewhere, others): (Vec<&Claim>, Vec<&Claim>) = d.other_claims.iter().partition(|c| c.agent == d.agent);
+    for (title, list) in [
+        ("Claimed by your other sessions", mine_elsewhere),
+        ("Claimed by others", others),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(s, "\n{title}:");
+            for c in list {
+                let _ = writeln!(s, "  {}", claim_line(c, now));
+            }
         }
     }
     let blockers: Vec<_> = d

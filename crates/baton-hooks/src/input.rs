@@ -144,6 +144,9 @@ pub fn parse_input(client: &str, bytes: &[u8], event: Option<&str>) -> Result<Ho
         (Client::Gemini, "BeforeAgent") => HookEvent::PromptSubmit {
             prompt: without_hook_context(&field("prompt").unwrap_or_default()).to_string(),
         },
+        // Gemini CLI fires PreCompress with trigger "auto" before every model request, ahead of its own check
+        // whether to compress, so most of them are no compaction; `/compress` says "manual".
+        (Client::Gemini, "PreCompress") if field("trigger").as_deref() == Some("auto") => HookEvent::Other,
         (Client::Claude | Client::Codex, "PreCompact") | (Client::Gemini, "PreCompress") => HookEvent::PreCompact,
         (Client::Codex, "PostCompact") => HookEvent::PostCompact,
         (Client::Claude | Client::Codex, "Stop") | (Client::Gemini, "AfterAgent") => HookEvent::Stop,
@@ -258,6 +261,15 @@ mod tests {
         assert_eq!(i.event, HookEvent::PromptSubmit { prompt: "hi".into() });
         let i = parse_input("gemini", br#"{"session_id":"g"}"#, Some("PreCompress")).unwrap();
         assert_eq!(i.event, HookEvent::PreCompact);
+        let i = parse_input(
+            "gemini",
+            br#"{"session_id":"g","trigger":"manual"}"#,
+            Some("PreCompress"),
+        )
+        .unwrap();
+        assert_eq!(i.event, HookEvent::PreCompact);
+        let i = parse_input("gemini", br#"{"session_id":"g","trigger":"auto"}"#, Some("PreCompress")).unwrap();
+        assert_eq!(i.event, HookEvent::Other);
     }
 
     #[test]

@@ -106,6 +106,17 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     );
                     (Some(t), true)
                 }
+                None if asks_to_continue(prompt)
+                    && let Some(conv) = baton.continue_elsewhere(caller, &base)? =>
+                {
+                    // This conversation had recorded nothing: the work to continue is the agent's latest session.
+                    answer.session_id = Some(conv.session.id.clone());
+                    let was = match conv.how {
+                        Bound::Continued { was } => was,
+                        _ => conv.session.status,
+                    };
+                    (Some(continued(baton, caller, &conv, was)?), true)
+                }
                 None if asks_to_continue(prompt) => {
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
@@ -233,36 +244,42 @@ fn ensure(baton: &Baton, caller: &Caller, base: &str) -> Result<(Session, Option
             commands(&id),
             fit_lines(&render_digest(&started.digest, now), BODY_CHARS, "baton digest")
         )),
-        Bound::Continued { was } => {
-            let me = with_session(caller, &conv.session);
-            let ctx = baton.view(&me, Some(&id))?;
-            let digest = baton.digest(&me)?;
-            let mut t = format!(
-                "baton session {id} continues: this conversation picks up {}'s unfinished session (it was {was}). {}\n\n{}",
-                conv.session.agent,
-                commands(&id),
-                render_context_and_digest_within(&ctx, &digest, now, BODY_CHARS)
-            );
-            if !conv.others.is_empty() {
-                t.push_str("\n\nOther unfinished sessions of this agent here:");
-                for o in conv.others.iter().take(5) {
-                    t.push_str(&format!(
-                        "\n  {} ({}, {}, last active {})",
-                        o.id,
-                        o.context
-                            .as_deref()
-                            .map(|c| clip(c, 60))
-                            .unwrap_or_else(|| "no goal".into()),
-                        o.status,
-                        rel(o.updated_at, now)
-                    ));
-                }
-                t.push_str("\nTo continue one of those instead, say \"continue <session id>\".");
-            }
-            Some(t)
-        }
+        Bound::Continued { was } => Some(continued(baton, caller, &conv, *was)?),
     };
     Ok((conv.session, text))
+}
+
+/// The text for a conversation that picked up an unfinished session (`was` paused or active): its context,
+/// the digest, and the other candidates with how to pick one.
+fn continued(baton: &Baton, caller: &Caller, conv: &baton_core::Conversation, was: SessionStatus) -> Result<String> {
+    let now = baton.now();
+    let id = &conv.session.id;
+    let me = with_session(caller, &conv.session);
+    let ctx = baton.view(&me, Some(id))?;
+    let digest = baton.digest(&me)?;
+    let mut t = format!(
+        "baton session {id} continues: this conversation picks up {}'s unfinished session (it was {was}). {}\n\n{}",
+        conv.session.agent,
+        commands(id),
+        render_context_and_digest_within(&ctx, &digest, now, BODY_CHARS)
+    );
+    if !conv.others.is_empty() {
+        t.push_str("\n\nOther unfinished sessions of this agent here:");
+        for o in conv.others.iter().take(5) {
+            t.push_str(&format!(
+                "\n  {} ({}, {}, last active {})",
+                o.id,
+                o.context
+                    .as_deref()
+                    .map(|c| clip(c, 60))
+                    .unwrap_or_else(|| "no goal".into()),
+                o.status,
+                rel(o.updated_at, now)
+            ));
+        }
+        t.push_str("\nTo continue one of those instead, say \"continue <session id>\".");
+    }
+    Ok(t)
 }
 
 /// A session id named in a prompt (`continue 0193…`).
@@ -370,19 +387,19 @@ fn notice(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Resu
             ));
         }
     }
-    if candidates.iter().all(|(k, _)| seen.contains(k)) {
-        if let Some(h) = baton.handoff_since(&me, s.created_at)? {
-            let what = h
-                .handoff
-                .notes
-                .clone()
-                .or(h.summary.clone())
-                .unwrap_or_else(|| "no notes".to_string());
-            candidates.push((
-                format!("handoff:{}", h.session_id),
-                format!("baton: {} ended a session here: {}", h.agent, clip(&what, 200)),
-            ));
-        }
+    if candidates.iter().all(|(k, _)| seen.contains(k))
+        && let Some(h) = baton.handoff_since(&me, s.created_at)?
+    {
+        let what = h
+            .handoff
+            .notes
+            .clone()
+            .or(h.summary.clone())
+            .unwrap_or_else(|| "no notes".to_string());
+        candidates.push((
+            format!("handoff:{}", h.session_id),
+            format!("baton: {} ended a session here: {}", h.agent, clip(&what, 200)),
+        ));
     }
     for (key, line) in candidates {
         if !seen.contains(&key) {

@@ -409,6 +409,67 @@ Next steps:
 }
 
 #[test]
+fn codex_continue_right_after_the_last_conversation_takes_up_its_session() {
+    // Codex sends no end of conversation: the last session is still active when the next conversation starts.
+    let w = World::new("codex");
+    w.hook("codex", "x1", "SessionStart", json!({"source": "startup"}));
+    w.hook(
+        "codex",
+        "x1",
+        "UserPromptSubmit",
+        json!({"prompt": "Add rate limiting"}),
+    );
+    w.log(1, EntryKind::Progress, "limiter skeleton");
+    w.log(1, EntryKind::Next, "wire the limiter into the router");
+    w.later(2);
+    assert_snapshot!(w.hook("codex", "x2", "SessionStart", json!({"source": "startup"})), @r#"
+hookSpecificOutput.hookEventName:
+SessionStart
+hookSpecificOutput.additionalContext:
+baton session <session 2> started for codex in github.com/org/app. Log with `baton session log --session <session 2> --progress TEXT` (or --decision, --next, --blocker), claim work with `baton claim TYPE ID --session <session 2>`, and end with `baton session end --session <session 2> --summary TEXT --handoff TEXT`; baton's MCP tools take session_id <session 2>.
+
+Project github.com/org/app — digest for codex
+No session of this project has left a handoff yet.
+
+Other open sessions:
+  codex [active] Add rate limiting — seen 2m ago (session <session 1>)
+
+0 changes since your previous session here (2m ago).
+"#);
+    assert_snapshot!(w.hook("codex", "x2", "UserPromptSubmit", json!({"prompt": "continue where we left off"})), @r#"
+hookSpecificOutput.hookEventName:
+UserPromptSubmit
+hookSpecificOutput.additionalContext:
+baton session <session 1> continues: this conversation picks up codex's unfinished session (it was active). Log with `baton session log --session <session 1> --progress TEXT` (or --decision, --next, --blocker), claim work with `baton claim TYPE ID --session <session 1>`, and end with `baton session end --session <session 1> --summary TEXT --handoff TEXT`; baton's MCP tools take session_id <session 1>.
+
+Session <session 1> — codex — active
+Started 2m ago, last seen 0s ago
+
+Goal: Add rate limiting
+TL;DR: Add rate limiting — 1 progress, 0 done, 0 decisions, 0 blockers, 0 claims held; latest: limiter skeleton; next: wire the limiter into the router
+
+Progress:
+  - limiter skeleton (2m ago)
+
+Next steps:
+  - wire the limiter into the router (2m ago)
+
+Project github.com/org/app — digest for codex
+This is the first session in this project: there is no handoff yet.
+
+0 changes since your previous session here (0s ago).
+"#);
+    // The empty session the second conversation started was folded, not left behind.
+    let list = w.baton.list_sessions(&w.caller, None, false, None).expect("list");
+    let states: Vec<String> = list
+        .sessions
+        .iter()
+        .map(|s| format!("{} {}", w.name_ids(&s.id), s.status))
+        .collect();
+    assert_eq!(states, ["<session 2> abandoned", "<session 1> active"]);
+}
+
+#[test]
 fn gemini_cli_answers_in_its_own_event_names() {
     let w = World::new("gemini-cli");
     assert_snapshot!(w.hook("gemini", "g1", "SessionStart", json!({"source": "startup"})), @r#"
@@ -436,7 +497,9 @@ TL;DR: (no goal given) — 1 progress, 0 done, 0 decisions, 0 blockers, 0 claims
 Progress:
   - split the lexer (0s ago)
 "#);
-    assert_snapshot!(w.hook("gemini", "g1", "PreCompress", json!({"trigger": "auto"})), @r#"
+    // Gemini CLI sends this before every model request: not a compaction.
+    assert_snapshot!(w.hook("gemini", "g1", "PreCompress", json!({"trigger": "auto"})), @r#"{}"#);
+    assert_snapshot!(w.hook("gemini", "g1", "PreCompress", json!({"trigger": "manual"})), @r#"
 systemMessage:
 baton: checkpointed session <session 1> before compaction #1; its context goes back to the agent after the compaction.
 "#);

@@ -22,11 +22,11 @@
 //! - The shell tool is `exec_command` (`{"cmd": ...}`); its output comes back as a `function_call_output`.
 //!   Commands run in a login shell unless `allow_login_shell = false`, and a login shell's profile resets
 //!   PATH, so `baton` would not be found there.
-//! - Because there is no SessionEnd, a new conversation continues the last one's session only once that
-//!   session has been quiet for 15 minutes (before that, it may be a window still open); sooner, it
-//!   starts a new session, and "continue where we left off" gets the new, empty session's context, with
-//!   the old session under "Other open sessions" and its claim under "Claimed by others". The test
-//!   moves the first session's `last_seen` back 16 minutes to stand for the time between conversations.
+//! - Because there is no SessionEnd, SessionStart continues the last conversation's session only once that
+//!   session has been quiet for 15 minutes (before that, it may be a window still open) and starts a new
+//!   one sooner; a "continue where we left off" prompt in that new, empty session then takes up the last
+//!   one and folds the empty one. One test moves the first session's `last_seen` back 16 minutes to stand
+//!   for the time between conversations; the other asks at once.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -298,6 +298,23 @@ const BLOCKER: &str = "need the Redis URL for staging";
     ignore = "needs Codex CLI: set BATON_TEST_CODEX=/path/to/codex (install: see README)"
 )]
 fn a_new_conversation_continues_where_the_last_one_left_off() {
+    conversation_one_then_two(Some(16 * 60));
+}
+
+/// Codex sends no SessionEnd, so the last session is still active and recent when the user opens a new
+/// conversation at once and asks to continue: the prompt hook takes that session up and folds the new, empty one.
+#[test]
+#[cfg_attr(
+    not(baton_test_codex),
+    ignore = "needs Codex CLI: set BATON_TEST_CODEX=/path/to/codex (install: see README)"
+)]
+fn continue_right_after_the_last_conversation_takes_up_its_session() {
+    conversation_one_then_two(None);
+}
+
+/// Conversation one logs a next step and a blocker and claims an item; conversation two, `gap` seconds later
+/// (or at once), asks to continue.
+fn conversation_one_then_two(gap: Option<i64>) {
     let codex = codex_client();
     let env = Env::new();
 
@@ -389,8 +406,11 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
         "issue 42 is held: {claims:?}"
     );
 
-    // Conversation two, once conversation one has been quiet for a while.
-    age_session(&env, &id, 16 * 60);
+    // Conversation two: after a while (then SessionStart continues the quiet session), or at once (then the
+    // "continue" prompt does).
+    if let Some(secs) = gap {
+        age_session(&env, &id, secs);
+    }
     let stand_in = StandIn::start(Responses, vec![text("Picking up the router wiring.")]);
     repoint(&env, &stand_in.base_url());
     let run = run_codex(&env, &codex, "continue where we left off");
@@ -403,11 +423,16 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
         .map(|r| &r.body)
         .collect();
     assert_eq!(turns.len(), 1, "{}", dump(&served.requests));
+    // What the hooks told the model last: right after the prompt.
     let told = developer_texts(turns[0])
         .into_iter()
         .filter(|t| t.contains("baton"))
         .collect::<Vec<_>>()
         .join("\n");
+    let told = match told.rfind(&format!("baton session {id} continues")) {
+        Some(at) => told[at..].to_string(),
+        None => told,
+    };
     assert!(
         told.contains(&format!("baton session {id} continues")),
         "conversation two continues baton session {id}:\n{}",
@@ -424,7 +449,12 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
         !told.contains("Claimed by others"),
         "its own claim is not someone else's:\n{told}"
     );
-    let listed = sessions(&env);
-    assert_eq!(listed.len(), 1, "no second session: {listed:?}");
-    assert_eq!(listed[0]["status"], "active", "{listed:?}");
+    // No second session is left behind: conversation two's empty one, if it started one, was folded.
+    let open: Vec<Value> = sessions(&env)
+        .into_iter()
+        .filter(|s| s["status"] != "abandoned")
+        .collect();
+    assert_eq!(open.len(), 1, "no second session: {open:?}");
+    assert_eq!(open[0]["id"], id.as_str(), "{open:?}");
+    assert_eq!(open[0]["status"], "active", "{open:?}");
 }

@@ -90,6 +90,17 @@ fn payload(env: &Env, client: &str, name: &str) -> Value {
     v
 }
 
+/// The client's event before a compaction. Gemini CLI's recorded one (`trigger: "auto"`) fires before every model
+/// request, compaction or not, and is not acted on; its `/compress` (`trigger: "manual"`) is.
+fn compaction(env: &Env, client: &str) -> Value {
+    let p = payload(env, client, events(client).pre_compact);
+    if client == "gemini" {
+        with(p, "trigger", "manual")
+    } else {
+        p
+    }
+}
+
 fn with(mut v: Value, key: &str, value: &str) -> Value {
     v[key] = json!(value);
     v
@@ -285,7 +296,7 @@ fn lifecycle(env: &Env, client: &str) {
     in_session(env, &id, &["session", "log", "--next", "cover unicode escapes"]);
 
     // PreCompact's answer reaches only the person; the context comes back after the compaction.
-    let m = hook(env, client, &payload(env, client, ev.pre_compact)).message();
+    let m = hook(env, client, &compaction(env, client)).message();
     assert!(
         m.contains("checkpointed") && m.contains(&id),
         "{client} {}: {m}",
@@ -557,7 +568,7 @@ fn pre_compact_checkpoints_and_counts_compactions() {
         in_session(&env, &id, &["session", "log", "--progress", "split the lexer"]);
         in_session(&env, &id, &["session", "log", "--next", "merge the lexer branch"]);
         for n in 1..=2 {
-            let m = hook(&env, client, &payload(&env, client, ev.pre_compact)).message();
+            let m = hook(&env, client, &compaction(&env, client)).message();
             assert_one_line("pre-compact", &m);
             assert!(m.contains(&format!("compaction #{n}")), "{client}: {m}");
             let v = view(&env, &id);
@@ -568,14 +579,33 @@ fn pre_compact_checkpoints_and_counts_compactions() {
 }
 
 #[test]
+fn gemini_auto_pre_compress_is_not_a_compaction() {
+    let env = Env::new();
+    hook(&env, "gemini", &payload(&env, "gemini", "SessionStart"));
+    let id = only_session(&env)["id"].as_str().expect("id").to_string();
+    in_session(&env, &id, &["session", "log", "--progress", "split the lexer"]);
+    for _ in 0..3 {
+        assert_eq!(
+            hook(&env, "gemini", &payload(&env, "gemini", "PreCompress")),
+            Answer::Nothing
+        );
+    }
+    let v = view(&env, &id);
+    assert_eq!(v["session"]["compaction_count"], 0, "{v}");
+    assert_eq!(v["checkpoints"].as_array().map(Vec::len), Some(0), "{v}");
+    // Nothing waits for the next prompt either.
+    assert_eq!(
+        hook(&env, "gemini", &payload(&env, "gemini", "BeforeAgent")),
+        Answer::Nothing
+    );
+}
+
+#[test]
 fn pre_compact_without_a_session_answers_nothing() {
     for client in CLIENTS {
         let env = Env::new();
         let ev = events(client);
-        assert_eq!(
-            hook(&env, client, &payload(&env, client, ev.pre_compact)),
-            Answer::Nothing
-        );
+        assert_eq!(hook(&env, client, &compaction(&env, client)), Answer::Nothing);
         assert_eq!(hook(&env, client, &payload(&env, client, ev.stop)), Answer::Nothing);
         assert!(sessions(&env).is_empty(), "{client}: these events start nothing");
     }
@@ -900,7 +930,7 @@ fn long_output_is_capped_and_says_what_it_cut() {
             assert_eq!(ctx.matches("TL;DR").count(), 1, "{client}: {ctx}");
         }
         // After a compaction the next prompt (or SessionStart(compact)) brings it back within the cap too.
-        hook(&env, client, &payload(&env, client, ev.pre_compact)).message();
+        hook(&env, client, &compaction(&env, client)).message();
         if client != "claude" {
             let ctx = hook(&env, client, &payload(&env, client, ev.prompt)).context();
             assert!(

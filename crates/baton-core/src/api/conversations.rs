@@ -179,6 +179,55 @@ impl Baton {
         })
     }
 
+    /// The user asked to continue, and the conversation's session recorded nothing: binds the conversation to
+    /// the agent's latest unfinished session here instead, even one active moments ago (a client that sends no
+    /// end of conversation leaves its last session active), and folds the empty one. `None` when the
+    /// conversation's session has work of its own or there is nothing else to continue.
+    pub fn continue_elsewhere(&self, caller: &Caller, key: &str) -> Result<Option<Conversation>> {
+        parse::check_id("conversation key", key)?;
+        check_caller(caller)?;
+        store::write(self.store(), |tx| {
+            let now = self.now();
+            let (found, next_key) = self.latest_binding(tx, caller, key)?;
+            let cur = found.filter(|s| !s.status.is_ended());
+            if let Some(c) = &cur
+                && !self.recorded_nothing(tx, c)?
+            {
+                return Ok(None);
+            }
+            let mut candidates = Vec::new();
+            for s in self.unfinished_as(tx, caller, cur.as_ref().map(|c| c.id.as_str()), now, true)? {
+                if !self.recorded_nothing(tx, &s)? {
+                    candidates.push(s);
+                }
+            }
+            if candidates.is_empty() {
+                return Ok(None);
+            }
+            let pick = candidates.remove(0);
+            let mut folded = Vec::new();
+            if let Some(c) = cur {
+                folded.push(c.id.clone());
+                self.fold(
+                    tx,
+                    c,
+                    caller,
+                    now,
+                    &format!("its conversation continued session {}", pick.id),
+                )?;
+            }
+            let was = pick.status;
+            self.bind(tx, caller, &next_key, &pick.id, now)?;
+            let session = self.activate(tx, pick, caller, now)?;
+            Ok(Some(Conversation {
+                session,
+                how: Bound::Continued { was },
+                others: candidates,
+                folded,
+            }))
+        })
+    }
+
     /// Ends a conversation: its session (the caller's) is paused for a later conversation to continue, or
     /// closed as abandoned when it recorded nothing. An ended or paused session is left as it is.
     pub fn end_conversation(&self, caller: &Caller) -> Result<Option<ConversationEnded>> {
@@ -208,6 +257,8 @@ impl Baton {
         store::read(self.store(), |tx| self.unfinished(tx, caller, None, now))
     }
 
+    /// The agent's unfinished sessions here, most recently active first; active ones only when quiet for
+    /// [`CONTINUE_IDLE_SECS`], unless `any_active`.
     fn unfinished(
         &self,
         tx: &mut dyn Tx,
@@ -215,8 +266,23 @@ impl Baton {
         except: Option<&str>,
         now: Timestamp,
     ) -> Result<Vec<Session>> {
+        self.unfinished_as(tx, caller, except, now, false)
+    }
+
+    fn unfinished_as(
+        &self,
+        tx: &mut dyn Tx,
+        caller: &Caller,
+        except: Option<&str>,
+        now: Timestamp,
+        any_active: bool,
+    ) -> Result<Vec<Session>> {
         let worktree = caller.project.git.as_ref().map(|g| g.worktree.display().to_string());
-        let quiet_since = now.minus_secs(CONTINUE_IDLE_SECS);
+        let quiet_since = if any_active {
+            Timestamp(i64::MAX)
+        } else {
+            now.minus_secs(CONTINUE_IDLE_SECS)
+        };
         let mut list: Vec<Session> = self
             .agent_sessions(tx, caller, &[SessionStatus::Paused, SessionStatus::Active], 20)?
             .into_iter()
