@@ -19,6 +19,10 @@
 //! - Every `claude -p` run ends with SessionEnd, reason "other".
 //! - `--resume <id>` and `--continue` keep the conversation's session id; SessionStart says
 //!   source "resume".
+//! - The project's `.mcp.json` servers load only once approved (`enableAllProjectMcpServers` in
+//!   `.claude/settings.local.json` stands for the user's one-time approval); their tools are offered behind
+//!   the client's tool search (`ToolSearch`) unless `ENABLE_TOOL_SEARCH=false`. The stdio server is a child
+//!   of the client, as the hooks are, and works on the hooks' session.
 //! - Running as root, `--permission-mode bypassPermissions` is refused unless `IS_SANDBOX=1` is
 //!   set; an allow rule like `Bash(baton:*)` is not enough for a command that expands a variable
 //!   ("A variable in this command can't be checked before it runs").
@@ -623,6 +627,11 @@ fn setup_claude(env: &Env) {
 
 /// Runs `claude -p` in the repo with `args`, against the stand-in, with the baton store of `env`.
 fn run_claude(env: &Env, claude: &Path, stand_in: &StandIn, args: &[&str]) -> ClaudeRun {
+    run_claude_with(env, claude, stand_in, args, &[])
+}
+
+/// [`run_claude`] with more environment variables for the client.
+fn run_claude_with(env: &Env, claude: &Path, stand_in: &StandIn, args: &[&str], vars: &[(&str, &str)]) -> ClaudeRun {
     let bin_dir = baton_bin().parent().expect("baton's directory").to_path_buf();
     let path = std::env::join_paths(
         std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
@@ -656,6 +665,7 @@ fn run_claude(env: &Env, claude: &Path, stand_in: &StandIn, args: &[&str]) -> Cl
     if let Backend::Postgres(url) = &env.backend {
         cmd.env("BATON_DATABASE_URL", url).env("BATON_PROJECT", &env.project);
     }
+    cmd.envs(vars.iter().copied());
     let mut child = cmd.spawn().expect("start claude");
     let mut out = child.stdout.take().expect("stdout");
     let mut err = child.stderr.take().expect("stderr");
@@ -910,4 +920,74 @@ fn a_resumed_conversation_keeps_its_baton_session() {
     let progress = entries(&v, "progress");
     assert_has("progress", &progress, PROGRESS);
     assert_has("progress", &progress, "limiter wired into the router");
+}
+
+/// The MCP server `baton setup claude` installs, started by the real client, works on the session the hooks
+/// started for the conversation: a tool call without `session_id` logs there, and `session_start` continues it.
+#[test]
+#[cfg_attr(
+    not(baton_test_claude),
+    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
+)]
+fn the_mcp_server_works_on_the_session_the_hooks_started() {
+    let claude = claude_client();
+    let env = Env::new();
+    setup_claude(&env);
+    // Another window of the same client is at work here: without the hooks' session, a call that names no
+    // session would be ambiguous.
+    let other = env.run_as("claude-code", &["session", "start", "--context", "another window"]);
+    other.ok();
+    // Approve the project's MCP server the way a user does once, so print mode loads it.
+    let local = env.repo.join(".claude/settings.local.json");
+    std::fs::write(&local, json!({"enableAllProjectMcpServers": true}).to_string()).expect("approve .mcp.json");
+
+    let tool = |name: &str, input: Value| Reply::ToolUse {
+        name: format!("mcp__baton__{name}"),
+        input,
+    };
+    let stand_in = StandIn::start(vec![
+        fixed(tool("session_log", json!({"kind": "progress", "text": PROGRESS}))),
+        fixed(tool("session_start", json!({"context": "rate limiting"}))),
+        fixed(tool("claim_work", json!({"work_type": "issue", "work_id": "42"}))),
+        fixed(Reply::Text("Logged.".into())),
+    ]);
+    // Offer the MCP tools to the model directly rather than behind the client's tool search.
+    let vars = [("ENABLE_TOOL_SEARCH", "false")];
+    let run = run_claude_with(&env, &claude, &stand_in, &["Add rate limiting to the API"], &vars);
+    let served = stand_in.finish();
+    run.result();
+    let turns = served.turns();
+    assert_eq!(turns.len(), 4, "{}", served.dump());
+    let offered: Vec<&str> = turns[0]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        offered.contains(&"mcp__baton__session_log"),
+        "the client offers baton's MCP tools: {offered:?}"
+    );
+    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump()));
+    for (i, turn) in turns.iter().enumerate().skip(1) {
+        let results = tool_results(turn);
+        assert_eq!(results.len(), 1, "turn {i}\n{}", served.dump());
+        assert!(!results[0].0, "turn {i}: the tool failed: {results:?}");
+        assert!(results[0].1.contains(&id), "turn {i} acts on session {id}: {results:?}");
+    }
+    assert!(
+        tool_results(turns[2])[0].1.contains("no second session"),
+        "{:?}",
+        tool_results(turns[2])
+    );
+    let listed = sessions(&env);
+    assert_eq!(
+        listed.len(),
+        2,
+        "the other window's and this conversation's, no third: {listed:?}"
+    );
+    let v = view(&env, &id);
+    assert_has("progress", &entries(&v, "progress"), PROGRESS);
+    let claims = v["claims"].as_array().cloned().unwrap_or_default();
+    assert!(claims.iter().any(|c| c["item_id"] == "42"), "{v}");
 }
