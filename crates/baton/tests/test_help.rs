@@ -2,31 +2,65 @@
 
 use crate::common::Env;
 
-const COMMANDS: &[&[&str]] = &[
-    &[],
-    &["session", "start"],
-    &["session", "log"],
-    &["session", "checkpoint"],
-    &["session", "pause"],
-    &["session", "resume"],
-    &["session", "end"],
-    &["session", "close"],
-    &["session", "view"],
-    &["session", "list"],
-    &["claim"],
-    &["release"],
-    &["heartbeat"],
-    &["claims"],
-    &["changes"],
-    &["digest"],
-    &["doctor"],
-];
+/// The subcommands a help text lists under "Commands:" (without `help`).
+fn subcommands(help: &str) -> Vec<String> {
+    let Some(at) = help.find("\nCommands:\n") else {
+        return Vec::new();
+    };
+    help[at + "\nCommands:\n".len()..]
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        // A command's line starts with two spaces and its name; a wrapped description starts further in.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every command and subcommand, as `baton --help` and each command's help list them.
+fn every_command(env: &Env) -> Vec<Vec<String>> {
+    let mut all = vec![Vec::new()];
+    let mut i = 0;
+    while i < all.len() {
+        let mut args = all[i].clone();
+        args.push("--help".to_string());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = env.run(&argv);
+        for sub in subcommands(&r.stdout) {
+            let mut cmd = all[i].clone();
+            cmd.push(sub);
+            all.push(cmd);
+        }
+        i += 1;
+        assert!(all.len() < 200, "runaway command list: {all:?}");
+    }
+    all
+}
 
 #[test]
 fn every_command_has_help_with_an_example() {
     let env = Env::new();
-    for cmd in COMMANDS {
-        let mut args = cmd.to_vec();
+    let commands = every_command(&env);
+    for name in [
+        "session",
+        "claim",
+        "hook",
+        "setup",
+        "mcp",
+        "doc",
+        "doctor",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            commands.iter().any(|c| c.first().map(String::as_str) == Some(name)),
+            "{name} is not found in the help: {commands:?}"
+        );
+    }
+    assert!(commands.iter().any(|c| c == &["session", "start"]), "{commands:?}");
+    for cmd in &commands {
+        let mut args: Vec<&str> = cmd.iter().map(String::as_str).collect();
         args.push("--help");
         let r = env.run(&args);
         let shown = args.join(" ");
