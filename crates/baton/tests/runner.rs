@@ -13,6 +13,7 @@ mod test_help;
 mod test_hooks;
 mod test_locks;
 mod test_mcp;
+mod test_output;
 mod test_race;
 mod test_readme;
 mod test_session;
