@@ -34,11 +34,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::Env;
 use crate::common::stand_in::{
-    Answer, Api, ClientRun, Recorded, StandIn, Step, baton_session_in, client_path, clip, path_with_baton, run_bounded,
-    texts,
+    Answer, Api, ClientRun, Recorded, ShellReply, StandIn, Step, assert_told, baton_session_in, client_path, clip,
+    in_session, path_with_baton, run_bounded, text, texts,
 };
+use crate::common::{Env, assert_has, assert_held, assert_only_session, entries, sessions, view};
 
 /// The Codex CLI release `.ci/run` installs and these tests were written against.
 const CODEX_VERSION: &str = "0.171.0";
@@ -54,29 +54,24 @@ fn codex_client() -> PathBuf {
 // ---------------------------------------------------------------------------------------------
 // The stand-in for the Responses API
 
-enum Reply {
-    Text(String),
-    Shell(String),
-}
-
 struct Responses;
 
 impl Api for Responses {
-    type Reply = Reply;
+    type Reply = ShellReply;
 
     fn is_turn(&self, r: &Recorded) -> bool {
         r.method == "POST" && r.route() == "/v1/responses" && r.body["input"].is_array()
     }
 
-    fn turn(&self, r: &Recorded, reply: Reply, n: usize) -> Answer {
+    fn turn(&self, r: &Recorded, reply: ShellReply, n: usize) -> Answer {
         let model = r.body["model"].as_str().unwrap_or("stand-in");
         let id = format!("{}_{n}", std::process::id());
         let item = match reply {
-            Reply::Text(t) => json!({
+            ShellReply::Text(t) => json!({
                 "type": "message", "id": format!("msg_{id}"), "role": "assistant", "status": "completed",
                 "content": [{"type": "output_text", "text": t, "annotations": []}],
             }),
-            Reply::Shell(cmd) => json!({
+            ShellReply::Shell(cmd) => json!({
                 "type": "function_call", "id": format!("fc_{id}"), "call_id": format!("call_{id}"),
                 "name": "exec_command", "arguments": json!({"cmd": cmd}).to_string(), "status": "completed",
             }),
@@ -108,12 +103,24 @@ impl Api for Responses {
         ])
     }
 
-    fn fallback(&self, text: &str) -> Reply {
-        Reply::Text(text.to_string())
+    fn fallback(&self, text: &str) -> ShellReply {
+        ShellReply::Text(text.to_string())
     }
 
     fn side(&self, _: &Recorded) -> Answer {
         Answer::json(&json!({"data": [], "models": []}))
+    }
+
+    fn describe(&self, body: &Value) -> Vec<String> {
+        body["input"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let kind = item["role"].as_str().or(item["type"].as_str()).unwrap_or("?");
+                format!("[{kind}] {}", clip(&texts(item).join(" | "), 1500))
+            })
+            .collect()
     }
 }
 
@@ -134,21 +141,10 @@ fn hook_session_id(req: &Value) -> Option<String> {
 }
 
 /// A shell turn whose command names the baton session the hooks reported.
-fn shell_in_session(command: impl FnOnce(&str) -> String + Send + 'static) -> Step<Reply> {
-    Box::new(move |req: &Value| {
-        let id = hook_session_id(req).unwrap_or_else(|| {
-            panic!(
-                "no baton session id in the hook context of the request:\n{}",
-                clip(&developer_texts(req).join("\n---\n"), 6000)
-            )
-        });
-        Reply::Shell(command(&id))
+fn shell_in_session(command: impl FnOnce(&str) -> String + Send + 'static) -> Step<ShellReply> {
+    in_session(hook_session_id, developer_texts, move |id| {
+        ShellReply::Shell(command(id))
     })
-}
-
-fn text(t: &str) -> Step<Reply> {
-    let t = t.to_string();
-    Box::new(move |_| Reply::Text(t))
 }
 
 /// The outputs of the shell commands a request reports back to the model.
@@ -160,18 +156,6 @@ fn tool_outputs(req: &Value) -> Vec<String> {
         .filter(|i| i["type"] == "function_call_output")
         .map(|i| texts(&i["output"]).join("\n"))
         .collect()
-}
-
-fn dump(requests: &[Recorded]) -> String {
-    let mut out = String::new();
-    for (i, r) in requests.iter().enumerate() {
-        out.push_str(&format!("== request {i}: {} {}\n", r.method, r.path));
-        for item in r.body["input"].as_array().into_iter().flatten() {
-            let kind = item["role"].as_str().or(item["type"].as_str()).unwrap_or("?");
-            out.push_str(&format!("[{kind}] {}\n", clip(&texts(item).join(" | "), 1500)));
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,29 +233,6 @@ fn run_codex(env: &Env, codex: &Path, prompt: &str) -> ClientRun {
     run_bounded(cmd, CODEX_DEADLINE)
 }
 
-fn sessions(env: &Env) -> Vec<Value> {
-    let r = env.run(&["session", "list", "--json"]);
-    r.ok();
-    r.json()["sessions"].as_array().cloned().unwrap_or_default()
-}
-
-fn view(env: &Env, id: &str) -> Value {
-    let r = env.run(&["session", "view", id, "--json"]);
-    r.ok();
-    r.json()
-}
-
-fn entries(view: &Value, list: &str) -> Vec<String> {
-    view[list]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["text"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Moves a session's `last_seen` back, as if its conversation had been over for `secs`.
 fn age_session(env: &Env, id: &str, secs: i64) {
     let db = env.baton_home().join("baton.db");
@@ -342,17 +303,12 @@ fn conversation_one_then_two(gap: Option<i64>) {
         "the last reply is printed: {}",
         run.stdout
     );
-    let turns: Vec<&Value> = served
-        .requests
-        .iter()
-        .filter(|r| Responses.is_turn(r))
-        .map(|r| &r.body)
-        .collect();
-    assert_eq!(turns.len(), 3, "three turns\n{}", dump(&served.requests));
-    assert_eq!((served.unscripted, served.left), (0, 0), "{}", dump(&served.requests));
+    let turns = served.turns(&Responses);
+    assert_eq!(turns.len(), 3, "three turns\n{}", served.dump(&Responses));
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Responses));
 
     // SessionStart's answer reached the model as a developer message before the prompt.
-    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", dump(&served.requests)));
+    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Responses)));
     let input = turns[0]["input"].as_array().expect("input");
     let at = |pred: &dyn Fn(&Value) -> bool| input.iter().position(pred);
     let context_at = at(&|i| {
@@ -365,15 +321,14 @@ fn conversation_one_then_two(gap: Option<i64>) {
     assert!(
         matches!((context_at, prompt_at), (Some(c), Some(p)) if c < p),
         "the SessionStart context comes before the prompt\n{}",
-        dump(&served.requests)
+        served.dump(&Responses)
     );
-    let listed = sessions(&env);
-    assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!(listed[0]["id"], id.as_str(), "{listed:?}");
-    assert_eq!(listed[0]["agent"], "codex");
-    assert_eq!(
-        listed[0]["context"], "Add rate limiting to the API",
-        "the first prompt is the goal"
+    assert_only_session(
+        &env,
+        &id,
+        "codex",
+        "Add rate limiting to the API",
+        "the first prompt is the goal",
     );
 
     // Both commands ran and said so to the model; the shell has no BATON_SESSION (no env file in Codex).
@@ -381,7 +336,7 @@ fn conversation_one_then_two(gap: Option<i64>) {
         let outputs = tool_outputs(turn);
         let last = outputs
             .last()
-            .unwrap_or_else(|| panic!("turn {i} reports a command\n{}", dump(&served.requests)));
+            .unwrap_or_else(|| panic!("turn {i} reports a command\n{}", served.dump(&Responses)));
         assert!(last.contains("exited with code 0"), "turn {i}: {last}");
         assert!(last.contains(&id) || last.contains("org/app#42"), "turn {i}: {last}");
     }
@@ -396,15 +351,9 @@ fn conversation_one_then_two(gap: Option<i64>) {
     // No SessionEnd: the session is still active; the journal and the claim are there.
     let v = view(&env, &id);
     assert_eq!(v["session"]["status"], "active", "{v}");
-    assert!(entries(&v, "next_steps").iter().any(|e| e == NEXT), "{v}");
-    assert!(entries(&v, "blockers").iter().any(|e| e == BLOCKER), "{v}");
-    let claims = v["claims"].as_array().cloned().unwrap_or_default();
-    assert!(
-        claims
-            .iter()
-            .any(|c| c["item_type"] == "issue" && c["item_id"] == "42" && c["state"] == "held"),
-        "issue 42 is held: {claims:?}"
-    );
+    assert_has("next steps", &entries(&v, "next_steps"), NEXT);
+    assert_has("blockers", &entries(&v, "blockers"), BLOCKER);
+    assert_held(&v, "issue", "42");
 
     // Conversation two: after a while (then SessionStart continues the quiet session), or at once (then the
     // "continue" prompt does).
@@ -416,13 +365,8 @@ fn conversation_one_then_two(gap: Option<i64>) {
     let run = run_codex(&env, &codex, "continue where we left off");
     let served = stand_in.finish();
     run.ok("codex exec");
-    let turns: Vec<&Value> = served
-        .requests
-        .iter()
-        .filter(|r| Responses.is_turn(r))
-        .map(|r| &r.body)
-        .collect();
-    assert_eq!(turns.len(), 1, "{}", dump(&served.requests));
+    let turns = served.turns(&Responses);
+    assert_eq!(turns.len(), 1, "{}", served.dump(&Responses));
     // What the hooks told the model last: right after the prompt.
     let told = developer_texts(turns[0])
         .into_iter()
@@ -438,13 +382,7 @@ fn conversation_one_then_two(gap: Option<i64>) {
         "conversation two continues baton session {id}:\n{}",
         clip(&told, 8000)
     );
-    for needle in [NEXT, BLOCKER, "issue org/app#42"] {
-        assert!(
-            told.contains(needle),
-            "the model is not told {needle:?} in conversation two; the hooks' context was:\n{}",
-            clip(&told, 8000)
-        );
-    }
+    assert_told(&told, &[NEXT, BLOCKER, "issue org/app#42"]);
     assert!(
         !told.contains("Claimed by others"),
         "its own claim is not someone else's:\n{told}"

@@ -32,11 +32,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::Env;
 use crate::common::stand_in::{
-    Answer, Api, ClientRun, Recorded, StandIn, Step, baton_session_in, client_path, clip, path_with_baton, run_bounded,
-    texts,
+    Answer, Api, ClientRun, Recorded, ShellReply, StandIn, Step, assert_told, baton_session_in, client_path, clip,
+    in_session, path_with_baton, run_bounded, text, texts,
 };
+use crate::common::{Env, assert_has, assert_held, assert_only_session, entries, sessions, view};
 
 /// The Gemini CLI release `.ci/run` installs and these tests were written against.
 const GEMINI_VERSION: &str = "0.61.0";
@@ -53,11 +53,6 @@ fn gemini_client() -> PathBuf {
 // ---------------------------------------------------------------------------------------------
 // The stand-in for the Gemini API
 
-enum Reply {
-    Text(String),
-    Shell(String),
-}
-
 struct Gemini;
 
 fn generates(r: &Recorded) -> bool {
@@ -72,16 +67,16 @@ fn candidate(part: Value) -> Value {
 }
 
 impl Api for Gemini {
-    type Reply = Reply;
+    type Reply = ShellReply;
 
     fn is_turn(&self, r: &Recorded) -> bool {
         generates(r) && r.body["tools"].as_array().is_some_and(|t| !t.is_empty())
     }
 
-    fn turn(&self, r: &Recorded, reply: Reply, _n: usize) -> Answer {
+    fn turn(&self, r: &Recorded, reply: ShellReply, _n: usize) -> Answer {
         let part = match reply {
-            Reply::Text(t) => json!({"text": t}),
-            Reply::Shell(command) => json!({"functionCall": {
+            ShellReply::Text(t) => json!({"text": t}),
+            ShellReply::Shell(command) => json!({"functionCall": {
                 "name": "run_shell_command",
                 "args": {"command": command, "description": "Record the work in baton"},
             }}),
@@ -94,8 +89,8 @@ impl Api for Gemini {
         }
     }
 
-    fn fallback(&self, text: &str) -> Reply {
-        Reply::Text(text.to_string())
+    fn fallback(&self, text: &str) -> ShellReply {
+        ShellReply::Text(text.to_string())
     }
 
     fn side(&self, r: &Recorded) -> Answer {
@@ -108,6 +103,18 @@ impl Api for Gemini {
             return Answer::json(&candidate(json!({"text": text.to_string()})));
         }
         Answer::json(&json!({}))
+    }
+
+    fn describe(&self, body: &Value) -> Vec<String> {
+        body["contents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let role = c["role"].as_str().unwrap_or("?");
+                format!("[{role}] {}", clip(&texts(&c["parts"]).join(" | "), 1500))
+            })
+            .collect()
     }
 }
 
@@ -123,21 +130,12 @@ fn hook_session_id(req: &Value) -> Option<String> {
     hook_texts(req).iter().find_map(|t| baton_session_in(t))
 }
 
-fn shell_in_session(command: impl FnOnce(&str) -> String + Send + 'static) -> Step<Reply> {
-    Box::new(move |req: &Value| {
-        let id = hook_session_id(req).unwrap_or_else(|| {
-            panic!(
-                "no baton session id in the hook context of the request:\n{}",
-                clip(&texts(&req["contents"]).join("\n---\n"), 6000)
-            )
-        });
-        Reply::Shell(command(&id))
-    })
-}
-
-fn text(t: &str) -> Step<Reply> {
-    let t = t.to_string();
-    Box::new(move |_| Reply::Text(t))
+fn shell_in_session(command: impl FnOnce(&str) -> String + Send + 'static) -> Step<ShellReply> {
+    in_session(
+        hook_session_id,
+        |req| texts(&req["contents"]),
+        move |id| ShellReply::Shell(command(id)),
+    )
 }
 
 /// What the shell commands printed, as the last user turn of a request reports it.
@@ -152,18 +150,6 @@ fn tool_outputs(req: &Value) -> Vec<String> {
         .filter_map(|p| p.get("functionResponse"))
         .map(|f| texts(&f["response"]).join("\n"))
         .collect()
-}
-
-fn dump(requests: &[Recorded]) -> String {
-    let mut out = String::new();
-    for (i, r) in requests.iter().enumerate() {
-        out.push_str(&format!("== request {i}: {} {}\n", r.method, r.path));
-        for c in r.body["contents"].as_array().into_iter().flatten() {
-            let role = c["role"].as_str().unwrap_or("?");
-            out.push_str(&format!("[{role}] {}\n", clip(&texts(&c["parts"]).join(" | "), 1500)));
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,40 +186,6 @@ fn run_gemini(env: &Env, gemini: &Path, stand_in: &StandIn<Gemini>, prompt: &str
     run_bounded(cmd, GEMINI_DEADLINE)
 }
 
-/// The `--output-format json` result, asserted successful.
-fn result(run: &ClientRun) -> Value {
-    run.ok("gemini -p");
-    serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "gemini's stdout is not one JSON result ({e}): {}\nstderr: {}",
-            run.stdout, run.stderr
-        )
-    })
-}
-
-fn sessions(env: &Env) -> Vec<Value> {
-    let r = env.run(&["session", "list", "--json"]);
-    r.ok();
-    r.json()["sessions"].as_array().cloned().unwrap_or_default()
-}
-
-fn view(env: &Env, id: &str) -> Value {
-    let r = env.run(&["session", "view", id, "--json"]);
-    r.ok();
-    r.json()
-}
-
-fn entries(view: &Value, list: &str) -> Vec<String> {
-    view[list]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["text"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tests
 
@@ -265,40 +217,34 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
     );
     let run = run_gemini(&env, &gemini, &stand_in, "Add rate limiting to the API");
     let served = stand_in.finish();
-    let one = result(&run);
+    let one = run.json("gemini -p");
     assert_eq!(
         one["response"], "The limiter skeleton is in; wiring it into the router is next.",
         "{one}"
     );
-    let turns: Vec<&Value> = served
-        .requests
-        .iter()
-        .filter(|r| Gemini.is_turn(r))
-        .map(|r| &r.body)
-        .collect();
-    assert_eq!(turns.len(), 3, "three turns\n{}", dump(&served.requests));
-    assert_eq!((served.unscripted, served.left), (0, 0), "{}", dump(&served.requests));
+    let turns = served.turns(&Gemini);
+    assert_eq!(turns.len(), 3, "three turns\n{}", served.dump(&Gemini));
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Gemini));
 
     // SessionStart's answer reached the model before the prompt, in the prompt's own text.
-    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", dump(&served.requests)));
+    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Gemini)));
     let first = hook_texts(turns[0]);
     assert!(
         first[0].starts_with(&format!("<hook_context>baton session {id} started"))
             && first[0].ends_with("</hook_context>\n\nAdd rate limiting to the API"),
         "{first:?}"
     );
-    let listed = sessions(&env);
-    assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!(listed[0]["id"], id.as_str(), "{listed:?}");
-    assert_eq!(listed[0]["agent"], "gemini-cli");
-    assert_eq!(
-        listed[0]["context"], "Add rate limiting to the API",
-        "the person's first prompt is the goal, not the hook context the client put before it"
+    assert_only_session(
+        &env,
+        &id,
+        "gemini-cli",
+        "Add rate limiting to the API",
+        "the person's first prompt is the goal, not the hook context the client put before it",
     );
 
     for (i, turn) in turns.iter().enumerate().skip(1) {
         let outputs = tool_outputs(turn);
-        assert_eq!(outputs.len(), 1, "turn {i}\n{}", dump(&served.requests));
+        assert_eq!(outputs.len(), 1, "turn {i}\n{}", served.dump(&Gemini));
         assert!(
             outputs[0].contains(&id) || outputs[0].contains("Claimed issue org/app#42"),
             "turn {i}: {}",
@@ -309,42 +255,25 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
     // SessionEnd paused the session; the journal and the claim are there.
     let v = view(&env, &id);
     assert_eq!(v["session"]["status"], "paused", "{v}");
-    assert!(entries(&v, "next_steps").iter().any(|e| e == NEXT), "{v}");
-    assert!(entries(&v, "blockers").iter().any(|e| e == BLOCKER), "{v}");
-    let claims = v["claims"].as_array().cloned().unwrap_or_default();
-    assert!(
-        claims
-            .iter()
-            .any(|c| c["item_type"] == "issue" && c["item_id"] == "42" && c["state"] == "held"),
-        "issue 42 is held: {claims:?}"
-    );
+    assert_has("next steps", &entries(&v, "next_steps"), NEXT);
+    assert_has("blockers", &entries(&v, "blockers"), BLOCKER);
+    assert_held(&v, "issue", "42");
 
     // Conversation two: a new `gemini -p`.
     let stand_in = StandIn::start(Gemini, vec![text("Picking up the router wiring.")]);
     let run = run_gemini(&env, &gemini, &stand_in, "continue where we left off");
     let served = stand_in.finish();
-    let two = result(&run);
+    let two = run.json("gemini -p");
     assert_ne!(two["session_id"], one["session_id"], "a new conversation");
-    let turns: Vec<&Value> = served
-        .requests
-        .iter()
-        .filter(|r| Gemini.is_turn(r))
-        .map(|r| &r.body)
-        .collect();
-    assert_eq!(turns.len(), 1, "{}", dump(&served.requests));
+    let turns = served.turns(&Gemini);
+    assert_eq!(turns.len(), 1, "{}", served.dump(&Gemini));
     let told = hook_texts(turns[0]).join("\n");
     assert!(
         told.contains(&format!("baton session {id} continues")),
         "conversation two continues baton session {id}:\n{}",
         clip(&told, 8000)
     );
-    for needle in [NEXT, BLOCKER, "issue org/app#42"] {
-        assert!(
-            told.contains(needle),
-            "the model is not told {needle:?} in conversation two; the hooks' context was:\n{}",
-            clip(&told, 8000)
-        );
-    }
+    assert_told(&told, &[NEXT, BLOCKER, "issue org/app#42"]);
     assert!(
         !told.contains("Claimed by others"),
         "its own claim is not someone else's:\n{told}"

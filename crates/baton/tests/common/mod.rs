@@ -285,3 +285,54 @@ pub fn kinds(events: &[Value]) -> Vec<String> {
         .map(|e| e["kind"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// `baton session list --json`: the sessions, asserted listed.
+pub fn sessions(env: &Env) -> Vec<Value> {
+    let r = env.run(&["session", "list", "--json"]);
+    r.ok();
+    r.json()["sessions"].as_array().cloned().unwrap_or_default()
+}
+
+/// `baton session view ID --json`, asserted shown.
+pub fn view(env: &Env, id: &str) -> Value {
+    let r = env.run(&["session", "view", id, "--json"]);
+    r.ok();
+    r.json()
+}
+
+/// The texts of one journal list of a `session view --json`.
+pub fn entries(view: &Value, list: &str) -> Vec<String> {
+    view[list]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["text"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn assert_has(what: &str, list: &[String], text: &str) {
+    assert!(list.iter().any(|e| e == text), "{what} lacks {text:?}: {list:?}");
+}
+
+/// Asserts a `session view --json` shows its claim on `item_type` `item_id` held.
+pub fn assert_held(view: &Value, item_type: &str, item_id: &str) {
+    let claims = view["claims"].as_array().cloned().unwrap_or_default();
+    assert!(
+        claims
+            .iter()
+            .any(|c| c["item_type"] == item_type && c["item_id"] == item_id && c["state"] == "held"),
+        "{item_type} {item_id} is held: {claims:?}"
+    );
+}
+
+/// Asserts that `session list` shows one session, `id`, started by `agent` with `goal` as its context (`why`
+/// says where the goal comes from).
+pub fn assert_only_session(env: &Env, id: &str, agent: &str, goal: &str, why: &str) {
+    let listed = sessions(env);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], id, "{listed:?}");
+    assert_eq!(listed[0]["agent"], agent);
+    assert_eq!(listed[0]["context"], goal, "{why}");
+}

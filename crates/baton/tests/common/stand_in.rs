@@ -1,9 +1,11 @@
-//! A scripted stand-in for a model API on 127.0.0.1, for the tests that drive a real client (Codex CLI,
-//! Gemini CLI): real HTTP/1.1 (keep-alive, Content-Length or chunked bodies), every request recorded, and
-//! turns of the conversation answered in order from a script whose steps read the request they answer.
-//! Bounded in connections, requests, bytes and time, so a client that misbehaves cannot hang a test.
+//! A scripted stand-in for a model API on 127.0.0.1, for the tests that drive a real client (Claude Code,
+//! Codex CLI, Gemini CLI): real HTTP/1.1 (keep-alive, Content-Length or chunked bodies, no body after a
+//! HEAD), every request recorded, and turns of the conversation answered in order from a script whose steps
+//! read the request they answer. Bounded in connections, requests, bytes and time, so a client that
+//! misbehaves cannot hang a test.
 //!
-//! What differs between APIs (what a turn is, how a reply is encoded) is an [`Api`].
+//! What differs between APIs (what a turn is, how a reply is encoded, what a failure message shows of a
+//! request) is an [`Api`].
 
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
@@ -26,6 +28,11 @@ const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Numbers the replies of every stand-in in this process, so ids never repeat across conversations.
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+/// A number no other reply of this process has: for an [`Api`] that gives a side request a reply with ids.
+pub fn next_id() -> usize {
+    NEXT_ID.fetch_add(1, Ordering::SeqCst)
+}
 
 /// One request the stand-in received.
 #[derive(Debug, Clone)]
@@ -89,6 +96,46 @@ pub trait Api: Send + Sync + 'static {
     fn fallback(&self, text: &str) -> Self::Reply;
     /// The answer to a side request (probes, token counts, routing).
     fn side(&self, r: &Recorded) -> Answer;
+    /// Lines that show a request body in a failure message.
+    fn describe(&self, body: &Value) -> Vec<String>;
+    /// Header lines every answer carries besides the content type, length and caching.
+    fn headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+}
+
+/// A scripted turn of a client whose one tool here is its shell: a text answer, or one shell command.
+pub enum ShellReply {
+    Text(String),
+    Shell(String),
+}
+
+/// A step that answers with text `t`.
+pub fn text(t: &str) -> Step<ShellReply> {
+    fixed(ShellReply::Text(t.to_string()))
+}
+
+/// A step that replies `reply` whatever the request.
+pub fn fixed<R: Send + 'static>(reply: R) -> Step<R> {
+    Box::new(move |_| reply)
+}
+
+/// A step whose reply names the baton session the hooks reported in the request it answers: `found` reads
+/// the session id from a request, `context` is what a failure shows of the request when it finds none.
+pub fn in_session<R>(
+    found: fn(&Value) -> Option<String>,
+    context: fn(&Value) -> Vec<String>,
+    reply: impl FnOnce(&str) -> R + Send + 'static,
+) -> Step<R> {
+    Box::new(move |req: &Value| {
+        let id = found(req).unwrap_or_else(|| {
+            panic!(
+                "no baton session id in the hook context of the request:\n{}",
+                clip(&context(req).join("\n---\n"), 6000)
+            )
+        });
+        reply(&id)
+    })
 }
 
 /// A reply computed from the request it answers.
@@ -123,6 +170,30 @@ pub struct Served {
     pub unscripted: usize,
     /// Scripted replies never asked for.
     pub left: usize,
+}
+
+impl Served {
+    /// The bodies of the turns of the conversation, in order.
+    pub fn turns(&self, api: &impl Api) -> Vec<&Value> {
+        self.requests
+            .iter()
+            .filter(|r| api.is_turn(r))
+            .map(|r| &r.body)
+            .collect()
+    }
+
+    /// Every request, as `api` shows one, for failure messages.
+    pub fn dump(&self, api: &impl Api) -> String {
+        let mut out = String::new();
+        for (i, r) in self.requests.iter().enumerate() {
+            out.push_str(&format!("== request {i}: {} {}\n", r.method, r.path));
+            for line in api.describe(&r.body) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
 }
 
 impl<A: Api> StandIn<A> {
@@ -212,15 +283,22 @@ fn serve_connection<A: Api>(mut stream: TcpStream, shared: &Shared<A>) {
         let Some(req) = read_request(&mut stream, &mut buf, shared) else {
             return;
         };
+        let head_only = req.method == "HEAD";
         let answer = respond(req, shared);
-        let head = format!(
-            "HTTP/1.1 {}\r\ncontent-type: {}\r\ncontent-length: {}\r\ncache-control: no-cache\r\nconnection: keep-alive\r\n\r\n",
+        let mut head = format!(
+            "HTTP/1.1 {}\r\ncontent-type: {}\r\ncontent-length: {}\r\ncache-control: no-cache\r\n",
             answer.status,
             answer.content_type,
             answer.body.len()
         );
+        for (name, value) in shared.api.headers() {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("connection: keep-alive\r\n\r\n");
         let mut out = head.into_bytes();
-        out.extend_from_slice(&answer.body);
+        if !head_only {
+            out.extend_from_slice(&answer.body);
+        }
         if stream.write_all(&out).and_then(|_| stream.flush()).is_err() {
             return;
         }
@@ -261,8 +339,7 @@ fn respond<A: Api>(req: Recorded, shared: &Shared<A>) -> Answer {
         },
         None => shared.api.fallback("Done."),
     };
-    let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
-    shared.api.turn(&req, reply, n)
+    shared.api.turn(&req, reply, next_id())
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -411,6 +488,17 @@ pub fn clip(s: &str, n: usize) -> String {
     }
 }
 
+/// Asserts that what the hooks told the model in conversation two (`told`) has every one of `needles`.
+pub fn assert_told(told: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            told.contains(needle),
+            "the model is not told {needle:?} in conversation two; the hooks' context was:\n{}",
+            clip(told, 8000)
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running a client
 
@@ -430,6 +518,17 @@ impl ClientRun {
             self.stdout, self.stderr
         );
         self
+    }
+
+    /// The one JSON value the run printed (`--output-format json`), the run asserted successful.
+    pub fn json(&self, what: &str) -> Value {
+        self.ok(what);
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "the stdout of {what} is not one JSON result ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
