@@ -17,6 +17,9 @@
 //! - `CLAUDE_ENV_FILE` is set for SessionStart only; what SessionStart appends to it is sourced
 //!   before every Bash command of that conversation.
 //! - Every `claude -p` run ends with SessionEnd, reason "other".
+//! - `/compact` (in print mode: `-p "/compact" --resume <id>`) sends PreCompact (trigger "manual"), then
+//!   SessionStart (source "compact") under the same conversation id. `/clear` sends SessionEnd (reason
+//!   "clear"), then SessionStart (source "clear") under a new conversation id.
 //! - `--resume <id>` and `--continue` keep the conversation's session id; SessionStart says
 //!   source "resume".
 //! - The project's `.mcp.json` servers load only once approved (`enableAllProjectMcpServers` in
@@ -554,4 +557,97 @@ fn the_mcp_server_works_on_the_session_the_hooks_started() {
     assert_has("progress", &entries(&v, "progress"), PROGRESS);
     let claims = v["claims"].as_array().cloned().unwrap_or_default();
     assert!(claims.iter().any(|c| c["item_id"] == "42"), "{v}");
+}
+
+/// `/compact` keeps the conversation id and `/clear` starts a new one; both keep the conversation's baton session.
+#[test]
+#[cfg_attr(
+    not(baton_test_claude),
+    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
+)]
+fn compact_and_clear_keep_the_conversations_baton_session() {
+    let claude = claude_client();
+    let env = Env::new();
+    setup_claude(&env);
+    let stand_in = StandIn::start(
+        Messages,
+        vec![
+            bash_in_session(|id| {
+                format!(
+                    "baton session log --session {id} --progress \"{PROGRESS}\" && baton session log --session {id} --next \"{NEXT}\""
+                )
+            }),
+            fixed(Reply::Text("Skeleton done.".into())),
+        ],
+    );
+    let run = run_claude(&env, &claude, &stand_in, &["Add rate limiting to the API"]);
+    let served = stand_in.finish();
+    let conversation = claude_result(&run)["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_string();
+    let turns = served.turns(&Messages);
+    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Messages)));
+
+    // /compact: PreCompact, then SessionStart(compact) under the same conversation id.
+    let stand_in = StandIn::start(Messages, vec![]);
+    let run = run_claude(&env, &claude, &stand_in, &["/compact", "--resume", &conversation]);
+    stand_in.finish();
+    assert_eq!(
+        claude_result(&run)["session_id"],
+        conversation.as_str(),
+        "the same conversation"
+    );
+    let v = view(&env, &id);
+    assert_eq!(v["session"]["compaction_count"], 1, "{v}");
+    assert_only_session(
+        &env,
+        &id,
+        "claude-code",
+        "Add rate limiting to the API",
+        "the first prompt is the goal",
+    );
+
+    // /clear: a new conversation id, which continues the same baton session.
+    let stand_in = StandIn::start(Messages, vec![]);
+    let run = run_claude(&env, &claude, &stand_in, &["/clear", "--resume", &conversation]);
+    stand_in.finish();
+    let cleared = claude_result(&run)["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_string();
+    assert_ne!(cleared, conversation, "/clear starts a new conversation");
+    assert_only_session(
+        &env,
+        &id,
+        "claude-code",
+        "Add rate limiting to the API",
+        "the first prompt is the goal",
+    );
+
+    // The cleared conversation, resumed, is on the same session and is told its next step.
+    let stand_in = StandIn::start(Messages, vec![fixed(Reply::Text("Wiring it.".into()))]);
+    let run = run_claude(&env, &claude, &stand_in, &["--resume", &cleared, "go on"]);
+    let served = stand_in.finish();
+    claude_result(&run);
+    let turns = served.turns(&Messages);
+    assert_eq!(turns.len(), 1, "{}", served.dump(&Messages));
+    assert_eq!(
+        hook_session_id(turns[0]).as_deref(),
+        Some(id.as_str()),
+        "{}",
+        served.dump(&Messages)
+    );
+    assert!(
+        session_start_contexts(turns[0]).iter().any(|c| c.contains(NEXT)),
+        "{}",
+        served.dump(&Messages)
+    );
+    assert_only_session(
+        &env,
+        &id,
+        "claude-code",
+        "Add rate limiting to the API",
+        "the first prompt is the goal",
+    );
 }
