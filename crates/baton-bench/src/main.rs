@@ -642,21 +642,7 @@ fn postgres(opts: &Opts) -> Vec<Row> {
                 "start",
             );
             let me = caller(&format!("pg-{c}"), Some(s.session_id));
-            let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ (c as u64 + 1);
-            let mut mine = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let item = x % ITEMS;
-                let id = item.to_string();
-                let out = must(baton.claim(&me, claim_req(&id)), "claim");
-                if let (true, Some(claim)) = (out.claimed, out.claim) {
-                    mine.push((item, claim.token));
-                    must(baton.release(&me, release_req(&id)), "release");
-                    pairs.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            let mine = claim_and_release(&baton, &me, ITEMS, c as u64, &stop, &pairs);
             grants.lock().map(|mut g| g.extend(mine)).ok();
         }));
     }
@@ -666,10 +652,7 @@ fn postgres(opts: &Opts) -> Vec<Row> {
         let _ = h.join();
     }
     let rate = pairs.load(Ordering::Relaxed) as f64 / secs as f64;
-    // A double grant would show as one (item, token) granted twice.
-    let all = grants.lock().map(|g| g.clone()).unwrap_or_default();
-    let mut seen = std::collections::HashSet::new();
-    let doubles = all.iter().filter(|g| !seen.insert(**g)).count();
+    let doubles = double_grants(&grants.lock().map(|g| g.clone()).unwrap_or_default());
     let store = must(baton_postgres::PgStore::open_in_schema(&url, &schema), "connect");
     let problems = must(store.integrity_check(), "integrity");
     drop(store);
@@ -692,7 +675,162 @@ fn postgres(opts: &Opts) -> Vec<Row> {
         data: json!({"pairs_per_sec": rate, "share_of_floor": share, "double_grants": doubles, "integrity_problems": problems, "seconds": secs}),
     }];
     rows.extend(ceiling);
+    rows.push(postgres_one_store(&url, &schema, CLIENTS, ITEMS, opts.quick));
     rows
+}
+
+/// Claims and releases random items of `items` as `me` until `stop`, counting pairs; returns the grants
+/// (item, token).
+fn claim_and_release(
+    baton: &Baton,
+    me: &Caller,
+    items: u64,
+    seed: u64,
+    stop: &AtomicBool,
+    pairs: &AtomicU64,
+) -> Vec<(u64, i64)> {
+    let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ (seed + 1);
+    let mut mine = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let item = x % items;
+        let id = item.to_string();
+        let out = must(baton.claim(me, claim_req(&id)), "claim");
+        if let (true, Some(claim)) = (out.claimed, out.claim) {
+            mine.push((item, claim.token));
+            must(baton.release(me, release_req(&id)), "release");
+            pairs.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    mine
+}
+
+/// How many grants were made twice: one (item, token) granted twice.
+fn double_grants(grants: &[(u64, i64)]) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    grants.iter().filter(|g| !seen.insert(**g)).count()
+}
+
+/// The same clients as [`postgres`], all on one store (as one server process serving them would be):
+/// through its pool of connections, through a single connection (`pool_size=1`: what one store did before
+/// it had a pool), and against a store of their own each. The three run in turns of a few seconds, in a
+/// rotating order, so that a change in the machine's load falls on all of them alike; the clock of a turn
+/// starts once every client has its store and its session.
+fn postgres_one_store(url: &str, schema: &str, clients: usize, items: u64, quick: bool) -> Row {
+    let (turns, turn) = if quick {
+        (3, Duration::from_secs(1))
+    } else {
+        (5, Duration::from_secs(2))
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    // (what, URL, how many stores): the pooled store, the one-connection store, a store for each client.
+    let setups = [
+        ("pool", url.to_string(), 1),
+        ("single", format!("{url}{sep}pool_size=1"), 1),
+        ("own", url.to_string(), clients),
+    ];
+    struct Setup {
+        schema: String,
+        batons: Vec<Baton>,
+        callers: Vec<Caller>,
+        pool_size: usize,
+        pairs: u64,
+        grants: Vec<(u64, i64)>,
+    }
+    let mut setups: Vec<Setup> = setups
+        .into_iter()
+        .map(|(what, url, stores)| {
+            let schema = format!("{schema}_{what}");
+            let stores: Vec<baton_postgres::PgStore> = (0..stores)
+                .map(|_| must(baton_postgres::PgStore::open_in_schema(&url, &schema), "connect"))
+                .collect();
+            let pool_size = stores[0].pool_size();
+            let batons: Vec<Baton> = stores
+                .into_iter()
+                .map(|s| Baton::new(Box::new(s), Policy::default()))
+                .collect();
+            let callers = (0..clients)
+                .map(|c| {
+                    let agent = format!("pg-{c}");
+                    let baton = &batons[c % batons.len()];
+                    let s = must(
+                        baton.start_session(&caller(&agent, None), StartRequest::default()),
+                        "start",
+                    );
+                    caller(&agent, Some(s.session_id))
+                })
+                .collect();
+            Setup {
+                schema,
+                batons,
+                callers,
+                pool_size,
+                pairs: 0,
+                grants: Vec::new(),
+            }
+        })
+        .collect();
+    let n = setups.len();
+    for t in 0..turns {
+        for k in 0..n {
+            let setup = &mut setups[(t + k) % n];
+            let stop = AtomicBool::new(false);
+            let pairs = AtomicU64::new(0);
+            let start = std::sync::Barrier::new(clients + 1);
+            let grants: Vec<Vec<(u64, i64)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..clients)
+                    .map(|c| {
+                        let (baton, me) = (&setup.batons[c % setup.batons.len()], &setup.callers[c]);
+                        let (stop, pairs, start) = (&stop, &pairs, &start);
+                        scope.spawn(move || {
+                            start.wait();
+                            claim_and_release(baton, me, items, (t * clients + c) as u64, stop, pairs)
+                        })
+                    })
+                    .collect();
+                start.wait();
+                std::thread::sleep(turn);
+                stop.store(true, Ordering::Relaxed);
+                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            });
+            setup.pairs += pairs.load(Ordering::Relaxed);
+            setup.grants.extend(grants.into_iter().flatten());
+        }
+    }
+    let secs = (turn * turns as u32).as_secs_f64();
+    let mut doubles = 0;
+    let mut problems = Vec::new();
+    for s in &mut setups {
+        doubles += double_grants(&s.grants);
+        s.batons.clear();
+        let store = must(baton_postgres::PgStore::open_in_schema(url, &s.schema), "connect");
+        problems.extend(must(store.integrity_check(), "integrity"));
+        drop(store);
+        drop_schema(url, &s.schema);
+    }
+    let rate = |s: &Setup| s.pairs as f64 / secs;
+    let (pooled, single, own) = (rate(&setups[0]), rate(&setups[1]), rate(&setups[2]));
+    let share = pooled / own;
+    Row {
+        what: format!(
+            "PostgreSQL, {clients} threads on one store (its pool of {} connections) vs a store each, claim + release ({items} shared items)",
+            setups[0].pool_size
+        ),
+        target: "one store ≥ 70% of a store each (same run), zero double grants".into(),
+        measured: format!(
+            "one store {pooled:.0} pairs/s, a store each {own:.0} pairs/s ({:.0}%); one store on a single connection {single:.0} pairs/s; {doubles} double grants, integrity problems: {}",
+            share * 100.0,
+            problems.len()
+        ),
+        ok: Some(share >= 0.7 && doubles == 0 && problems.is_empty()),
+        data: json!({
+            "one_store_pairs_per_sec": pooled, "pool_size": setups[0].pool_size, "own_stores_pairs_per_sec": own,
+            "share_of_own_stores": share, "single_connection_pairs_per_sec": single,
+            "double_grants": doubles, "integrity_problems": problems, "seconds_each": secs,
+        }),
+    }
 }
 
 /// The least a claim + release pair can cost on this server and machine: two transactions that each lock one

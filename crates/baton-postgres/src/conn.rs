@@ -1,7 +1,7 @@
 //! One connection, driven synchronously, that sends several statements per round trip.
 //!
-//! The store's API is plain functions, so the connection runs on a single-threaded runtime owned by
-//! the store and every call blocks until its answer is in. What makes it faster than a plain
+//! The store's API is plain functions, so the connection runs on a single-threaded runtime of its own,
+//! driven by whichever thread has the connection, and every call blocks until its answer is in. What makes it faster than a plain
 //! synchronous client is the queue: statements whose answers nothing waits for (`BEGIN`, an advisory
 //! lock, an insert whose row count is checked later, `COMMIT`) are held back and sent together with the
 //! next statement whose rows are needed. The server runs them in order, exactly as if each had been sent
@@ -83,6 +83,8 @@ impl Cause {
             Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE => Cause::LockTimeout,
             Some(c) if *c == SqlState::QUERY_CANCELED => Cause::StatementTimeout,
             Some(c) if *c == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT => Cause::IdleTimeout,
+            // The server ended the connection (an administrator, a shutdown): what it answered with this did not run.
+            Some(c) if *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN => Cause::ConnectionLost,
             Some(_) => Cause::Other,
             None if e.is_closed() => Cause::ConnectionLost,
             None => Cause::Other,
@@ -198,6 +200,22 @@ impl Conn {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.broken || self.client.is_closed()
+    }
+
+    /// Lets the connection read what the server sent while nothing waited for it, without waiting for
+    /// anything: a server that ended the connection meanwhile (an administrator, a restart, an idle
+    /// timeout) said so, and [`Conn::is_closed`] then tells before a transaction is tried on it.
+    pub(crate) fn catch_up(&mut self) {
+        if self.is_closed() {
+            return;
+        }
+        // The first yield lets the runtime see which sockets became readable, the second lets the
+        // connection's task read them.
+        self.rt.block_on(async {
+            for _ in 0..2 {
+                tokio::task::yield_now().await;
+            }
+        });
     }
 
     /// A failure's cause, made precise by why the connection ended when the client saw only that it did.

@@ -1,4 +1,8 @@
-//! baton's team store on PostgreSQL: one connection per store, migrations applied on open.
+//! baton's team store on PostgreSQL: a small pool of connections per store, migrations applied on open.
+//!
+//! Each transaction has one connection to itself while it runs, so one process (an MCP or team server)
+//! serves several callers at once; connections are opened as callers need them, up to the pool's size
+//! (`pool_size` in the URL, 8 by default), and one that broke is replaced.
 //!
 //! Write transactions run at READ COMMITTED. Every session or claim row a write transaction reads is
 //! locked (`FOR UPDATE`) until commit, so a decision taken on a row cannot be undone by a concurrent
@@ -9,11 +13,11 @@
 //! Transactions that lose a race (serialization failure, deadlock) are retried from the start.
 
 mod conn;
+mod pool;
 mod sql;
 mod tx;
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use baton_core::model::{ClaimState, EntryKind, SessionStatus};
@@ -22,6 +26,7 @@ use baton_core::{Error, Result, Timestamp};
 use serde_json::json;
 
 use crate::conn::{Cause, Conn, SqlError};
+use crate::pool::{Lease, Pool};
 use crate::tx::PgTx;
 
 /// Schema migrations, in order. Each runs once per schema, inside the migration transaction.
@@ -40,8 +45,8 @@ const MAX_RECONNECTS: u32 = 2;
 
 /// A baton store in a PostgreSQL database.
 pub struct PgStore {
-    conn: Mutex<Conn>,
-    /// The URL as given, password included: needed to reconnect. Never shown.
+    pool: Pool,
+    /// The URL as given without `pool_size`, password included: needed to connect again. Never shown.
     url: String,
     schema: Option<String>,
     location: String,
@@ -58,6 +63,9 @@ impl fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects to the database at `url` and applies pending migrations.
+    ///
+    /// Besides the driver's parameters, the URL may say how many connections the store may open at most
+    /// (`pool_size`, from 1 to 64; 8 by default). They are opened as concurrent callers need them.
     pub fn open(url: &str) -> Result<PgStore> {
         PgStore::open_with(url, &StoreOptions::default())
     }
@@ -87,24 +95,34 @@ impl PgStore {
         if let Some(s) = schema {
             location.push_str(&format!(" (schema {s})"));
         }
-        let mut conn = connect(url, schema, options)?;
+        let (url, size) = take_pool_size(url)?;
+        let mut conn = connect(&url, schema, options)?;
         migrate(&mut conn, schema, options)?;
         Ok(PgStore {
-            conn: Mutex::new(conn),
-            url: url.to_string(),
+            pool: Pool::new(size, conn),
+            url,
             schema: schema.map(str::to_string),
             location,
             options: *options,
         })
     }
 
-    /// The connection, reconnecting first when the server closed it.
-    fn conn(&self) -> Result<MutexGuard<'_, Conn>> {
-        let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        self.reconnect_if_closed(&mut guard)?;
+    /// How many connections the store opens at most: one per caller at a time.
+    pub fn pool_size(&self) -> usize {
+        self.pool.size()
+    }
+
+    /// A connection of the caller's own until the lease is dropped, reconnecting first when the server
+    /// closed it. Waits for one at most `lock_timeout` when every connection of the pool is in use.
+    fn conn(&self) -> Result<Lease<'_>> {
+        let mut lease = self.pool.take(self.options.lock_timeout, || {
+            connect(&self.url, self.schema.as_deref(), &self.options)
+        })?;
+        lease.catch_up();
+        self.reconnect_if_closed(&mut lease)?;
         // A panic inside a transaction left it open: nothing of it is kept.
-        guard.abandon_transaction();
-        Ok(guard)
+        lease.abandon_transaction();
+        Ok(lease)
     }
 
     fn reconnect_if_closed(&self, conn: &mut Conn) -> Result<()> {
@@ -115,9 +133,10 @@ impl PgStore {
     }
 
     fn run(&self, write: bool, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let mut guard = self.conn()?;
-        let conn = &mut *guard;
+        // The wait for a free connection counts against the lock timeout too.
         let started = Instant::now();
+        let mut lease = self.conn()?;
+        let conn = &mut *lease;
         let mut attempt = 0;
         let mut reconnects = 0;
         // Set once a read turned out to read events after its snapshot was taken.
@@ -366,8 +385,8 @@ impl Store for PgStore {
     }
 
     fn integrity_check(&self) -> Result<Vec<String>> {
-        let mut guard = self.conn()?;
-        let conn = &mut *guard;
+        let mut lease = self.conn()?;
+        let conn = &mut *lease;
         conn.batch_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .map_err(|e| pg_error("begin a transaction", &e))?;
         let problems = integrity_problems(conn);
@@ -597,6 +616,60 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// Takes the store's own `pool_size` parameter out of a connection string (the driver refuses parameters it
+/// does not know): the string to connect with, and how many connections the store may open.
+fn take_pool_size(url: &str) -> Result<(String, usize)> {
+    const KEY: &str = "pool_size";
+    let trimmed = url.trim();
+    let (rest, value) = if trimmed.contains("://") {
+        let Some((head, query)) = trimmed.split_once('?') else {
+            return Ok((url.to_string(), pool::DEFAULT_SIZE));
+        };
+        let mut value = None;
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| match p.split_once('=') {
+                Some((k, v)) if k == KEY => {
+                    value = Some(v.to_string());
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        let rest = if kept.is_empty() {
+            head.to_string()
+        } else {
+            format!("{head}?{}", kept.join("&"))
+        };
+        (rest, value)
+    } else {
+        let mut value = None;
+        let kept: Vec<String> = key_values(trimmed)
+            .into_iter()
+            .filter_map(|(k, v)| {
+                if k == KEY {
+                    value = Some(v.trim_matches('\'').to_string());
+                    None
+                } else {
+                    Some(format!("{k}={v}"))
+                }
+            })
+            .collect();
+        (kept.join(" "), value)
+    };
+    let Some(value) = value else {
+        return Ok((url.to_string(), pool::DEFAULT_SIZE));
+    };
+    match value.parse::<usize>() {
+        Ok(n) if (1..=pool::MAX_SIZE).contains(&n) => Ok((rest, n)),
+        _ => Err(Error::bad_input(format!(
+            "invalid {KEY} '{value}' in the PostgreSQL URL {}: expected a whole number from 1 to {}",
+            redact_url(url),
+            pool::MAX_SIZE
+        ))),
+    }
+}
+
 /// The connection string without its password, fit to show.
 pub fn redact_url(url: &str) -> String {
     let url = url.trim();
@@ -634,7 +707,17 @@ pub fn redact_url(url: &str) -> String {
 
 /// `host=... password=...` form: drops the password, quoted or not.
 fn redact_key_values(conninfo: &str) -> String {
-    let mut out: Vec<String> = Vec::new();
+    key_values(conninfo)
+        .into_iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("password"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The keys and values of a `host=... password=...` string, each value as written (quotes included).
+fn key_values(conninfo: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     let mut chars = conninfo.chars().peekable();
     loop {
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
@@ -683,11 +766,9 @@ fn redact_key_values(conninfo: &str) -> String {
                 }
             }
         }
-        if !key.eq_ignore_ascii_case("password") {
-            out.push(format!("{key}={value}"));
-        }
+        out.push((key, value));
     }
-    out.join(" ")
+    out
 }
 
 #[cfg(test)]

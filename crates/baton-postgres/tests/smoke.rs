@@ -1274,3 +1274,226 @@ fn idempotency_records_of_version_three_get_their_callers() {
     );
     assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
 }
+
+/// The test schema opened through the test URL with `params` added, waiting at most `lock_timeout`.
+fn open_with_params(db: &TestDb, params: &str, lock_timeout: &str) -> PgStore {
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let options = baton_core::config::store_options(Some(lock_timeout), "the test").expect("a lock timeout");
+    PgStore::open_in_schema_with(&format!("{}{sep}{params}", db.url), &db.schema, &options)
+        .expect("open the test schema")
+}
+
+/// How many connections to the server name themselves `application`.
+fn connections_named(db: &TestDb, application: &str) -> i64 {
+    db.client()
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&application],
+        )
+        .expect("count connections")
+        .get(0)
+}
+
+/// One store serves two callers at once: while one thread holds a transaction open (it has read a
+/// session, so the server has begun it), another thread's write and read on the same store complete on a
+/// second connection. Calls made one at a time keep to one connection.
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn a_second_caller_of_one_store_is_served_while_a_first_holds_its_transaction_open() {
+    let db = TestDb::new();
+    let app = format!("{}_two", db.schema);
+    // Long enough that the held transaction is not ended for sitting idle (half the lock timeout).
+    let store = open_with_params(&db, &format!("application_name={app}"), "60s");
+    for id in ["s1", "s2", "s3"] {
+        store::write(&store, |tx| {
+            tx.insert_session(&session(id, "proj", "alice", SessionStatus::Active, 1))
+        })
+        .expect("write");
+    }
+    assert_eq!(
+        connections_named(&db, &app),
+        1,
+        "calls one at a time share one connection"
+    );
+
+    let (began, began_rx) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let store = &store;
+    thread::scope(|scope| {
+        let first = scope.spawn(move || {
+            store::write(store, |tx| {
+                tx.session("s1")?.expect("s1 exists");
+                tx.insert_session(&session("held", "proj", "alice", SessionStatus::Active, 2))?;
+                let _ = began.send(());
+                // Held until the second caller is done (or gave up); a run again after that does not wait.
+                let _ = go_rx.recv();
+                Ok(())
+            })
+        });
+        began_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the first transaction began");
+        let (done, done_rx) = mpsc::channel();
+        scope.spawn(move || {
+            let outcome = store::write(store, |tx| {
+                tx.insert_session(&session("second", "proj", "bob", SessionStatus::Active, 3))
+            })
+            .and_then(|()| store::read(store, |tx| tx.session("second")));
+            let _ = done.send(outcome);
+        });
+        let second = done_rx.recv_timeout(Duration::from_secs(60));
+        // Whatever happened, let the first transaction end so the threads finish.
+        drop(go);
+        let second = second.expect("the second caller finished while the first held its transaction open");
+        assert_eq!(
+            second.expect("the second caller's calls").map(|s| s.agent).as_deref(),
+            Some("bob")
+        );
+        first
+            .join()
+            .expect("the first caller")
+            .expect("the first transaction commits");
+    });
+    let all = store::read(store, |tx| tx.sessions(&SessionQuery::default())).expect("sessions");
+    let mut ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["held", "s1", "s2", "s3", "second"]);
+    assert_eq!(
+        connections_named(&db, &app),
+        2,
+        "the second connection stays for the next caller"
+    );
+}
+
+/// A caller that finds every connection of the pool in use waits no longer than the lock timeout, then
+/// gives up as busy, changing nothing; once the connection is free again, calls go through.
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn a_caller_that_finds_every_connection_in_use_gives_up_as_busy() {
+    let db = TestDb::new();
+    let store = open_with_params(&db, "pool_size=1", "1s");
+    let (began, began_rx) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let store = &store;
+    thread::scope(|scope| {
+        let first = scope.spawn(move || {
+            // Sends nothing to the server, so nothing there ends it while it waits.
+            store::read(store, |_| {
+                let _ = began.send(());
+                let _ = go_rx.recv();
+                Ok(())
+            })
+        });
+        began_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the first transaction began");
+        let refused = store::write(store, |tx| {
+            tx.insert_session(&session("s1", "proj", "bob", SessionStatus::Active, 1))
+        });
+        drop(go);
+        let err = refused.expect_err("the only connection is in use");
+        let message = err.to_string();
+        assert_eq!(err.kind(), "busy", "{message}");
+        assert!(
+            message.contains("waited 1s for one of this process's 1 connection"),
+            "{message}"
+        );
+        assert!(message.contains("nothing was changed"), "{message}");
+        assert!(message.contains("pool_size"), "{message}");
+        assert!(message.contains("lock_timeout"), "{message}");
+        let details = err.details().expect("busy details");
+        assert_eq!(details["waited_for"], "connection", "{details}");
+        assert_eq!(details["pool_size"], 1, "{details}");
+        first.join().expect("the first caller").expect("the first transaction");
+    });
+    assert_eq!(store::read(store, |tx| tx.session("s1")).expect("read"), None);
+    store::write(store, |tx| {
+        tx.insert_session(&session("s1", "proj", "bob", SessionStatus::Active, 1))
+    })
+    .expect("the connection is free again");
+}
+
+/// Connections the server ended while they sat in the pool are replaced: the next calls work, and the
+/// pool opens no more connections than it may.
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn connections_the_server_ended_are_replaced() {
+    let db = TestDb::new();
+    let app = format!("{}_ended", db.schema);
+    let store = open_with_params(&db, &format!("application_name={app}&pool_size=2"), "10s");
+    store::write(&store, |tx| {
+        tx.insert_session(&session("s1", "proj", "alice", SessionStatus::Active, 1))
+    })
+    .expect("write");
+    let mut admin = db.client();
+    let ended: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t",
+            &[&app],
+        )
+        .expect("end the store's connections")
+        .get(0);
+    assert_eq!(ended, 1);
+    for i in 0..3 {
+        let id = format!("t{i}");
+        store::write(&store, |tx| {
+            tx.insert_session(&session(&id, "proj", "alice", SessionStatus::Active, 2))
+        })
+        .expect("a write after the connection was ended");
+    }
+    assert_eq!(
+        store::read(&store, |tx| tx.sessions(&SessionQuery::default()))
+            .expect("read")
+            .len(),
+        4
+    );
+    assert!(connections_named(&db, &app) <= 2);
+    assert_eq!(store.integrity_check().expect("doctor's check"), Vec::<String>::new());
+}
+
+/// A transaction whose connection the server ends before its COMMIT was sent kept nothing: it runs again,
+/// on a new connection, and the caller sees only its outcome.
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn a_transaction_whose_connection_the_server_ends_runs_again_on_a_new_one() {
+    let db = TestDb::new();
+    let app = format!("{}_mid", db.schema);
+    let store = open_with_params(&db, &format!("application_name={app}"), "10s");
+    store::write(&store, |tx| {
+        tx.insert_session(&session("s1", "proj", "alice", SessionStatus::Active, 1))
+    })
+    .expect("write");
+    let mut admin = db.client();
+    let mut runs = 0;
+    let found = store::read(&store, |tx| {
+        runs += 1;
+        if runs == 1 {
+            // The transaction has its connection and has sent nothing yet: end that connection now.
+            admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                    &[&app],
+                )
+                .expect("end the store's connection");
+            while connections_named(&db, &app) > 0 {
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+        tx.session("s1")
+    })
+    .expect("the read runs again on a new connection");
+    assert_eq!(found.map(|s| s.id).as_deref(), Some("s1"));
+    assert_eq!(runs, 2);
+}
