@@ -799,6 +799,41 @@ mod tests {
     }
 
     #[test]
+    fn the_pool_size_is_taken_out_of_the_url() {
+        let taken = |url: &str| take_pool_size(url).map_err(|e| e.to_string());
+        assert_eq!(taken("postgres://db/baton"), Ok(("postgres://db/baton".to_string(), 8)));
+        assert_eq!(
+            taken("postgres://db/baton?sslmode=disable"),
+            Ok(("postgres://db/baton?sslmode=disable".to_string(), 8))
+        );
+        assert_eq!(
+            taken("postgres://db/baton?pool_size=16"),
+            Ok(("postgres://db/baton".to_string(), 16))
+        );
+        assert_eq!(
+            taken("postgres://a:pw@db/baton?sslmode=disable&pool_size=1&application_name=x"),
+            Ok((
+                "postgres://a:pw@db/baton?sslmode=disable&application_name=x".to_string(),
+                1
+            ))
+        );
+        assert_eq!(
+            taken("host=db pool_size = 8 user=alice"),
+            Ok(("host=db user=alice".to_string(), 8))
+        );
+        assert_eq!(taken("host=db pool_size='2'"), Ok(("host=db".to_string(), 2)));
+        for bad in ["0", "65", "four", ""] {
+            let e = taken(&format!("postgres://alice:s3cret@db/baton?pool_size={bad}")).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "invalid pool_size '{bad}' in the PostgreSQL URL postgres://alice@db/baton?pool_size={bad}: expected a whole number from 1 to 64"
+                )
+            );
+        }
+    }
+
+    #[test]
     fn quotes_identifiers() {
         assert_eq!(quote_ident("baton"), "\"baton\"");
         assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
