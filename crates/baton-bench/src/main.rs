@@ -57,7 +57,7 @@ fn main() {
             "--baton" => opts.baton = it.next().map(PathBuf::from).unwrap_or(opts.baton),
             "-h" | "--help" => {
                 println!(
-                    "baton-bench [all|inproc|cli|scale|race|postgres|rss|mcp]... [--quick] [--json PATH] [--baton PATH]\n\
+                    "baton-bench [all|inproc|cli|scale|docs|race|postgres|rss|mcp]... [--quick] [--json PATH] [--baton PATH]\n\
                      PostgreSQL rows run when BATON_BENCH_DATABASE_URL (or BATON_TEST_DATABASE_URL) is set."
                 );
                 return;
@@ -66,7 +66,7 @@ fn main() {
         }
     }
     if which.is_empty() || which.iter().any(|w| w == "all") {
-        which = ["inproc", "cli", "scale", "race", "postgres", "rss", "mcp"]
+        which = ["inproc", "cli", "scale", "docs", "race", "postgres", "rss", "mcp"]
             .map(String::from)
             .to_vec();
     }
@@ -89,12 +89,15 @@ fn main() {
             "inproc" => inproc(&opts),
             "cli" => cli(&opts),
             "scale" => scale(&opts),
+            "docs" => docs(&opts),
             "race" => race(&opts),
             "postgres" => postgres(&opts),
             "rss" => rss(&opts),
             "mcp" => mcp(&opts),
             other => {
-                eprintln!("unknown scenario '{other}': expected all, inproc, cli, scale, race, postgres, rss or mcp");
+                eprintln!(
+                    "unknown scenario '{other}': expected all, inproc, cli, scale, docs, race, postgres, rss or mcp"
+                );
                 std::process::exit(2);
             }
         };
@@ -391,13 +394,18 @@ fn seed(path: &Path, sessions: usize, events: usize) {
         .expect("checkpoint");
 }
 
-/// Per-prompt figures (digest, hook start-up, a page of changes) at 10k, 100k and 1M events.
-fn scale(opts: &Opts) -> Vec<Row> {
-    let sizes: &[(usize, usize)] = if opts.quick {
+/// The `(sessions, events)` of the big stores: 10k, 100k and 1M events (the last left out by `--quick`).
+fn store_sizes(opts: &Opts) -> &'static [(usize, usize)] {
+    if opts.quick {
         &[(100, 10_000), (1_000, 100_000)]
     } else {
         &[(100, 10_000), (1_000, 100_000), (10_000, 1_000_000)]
-    };
+    }
+}
+
+/// Per-prompt figures (digest, hook start-up, a page of changes) at 10k, 100k and 1M events.
+fn scale(opts: &Opts) -> Vec<Row> {
+    let sizes = store_sizes(opts);
     let mut per_size = Vec::new();
     for &(sessions, events) in sizes {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -538,6 +546,78 @@ fn scale(opts: &Opts) -> Vec<Row> {
             data: Value::Null,
         },
     ]
+}
+
+/// A command that changes a session (`baton session log`) with session documents kept up to date (`[docs] auto`),
+/// on the stores of the `scale` scenario, beside the same command without them.
+fn docs(opts: &Opts) -> Vec<Row> {
+    let sizes = store_sizes(opts);
+    let mut per_size = Vec::new();
+    for &(sessions, events) in sizes {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path();
+        seed(&home.join("baton.db"), sessions, events);
+        let config = home.join(".baton/config.toml");
+        std::fs::create_dir_all(home.join(".baton")).expect("create .baton");
+        let sid = start_cli_session(opts, home, "bench-docs");
+        let n = if opts.quick { 20 } else { 60 };
+        // With and without documents in turn, so both see the same moment of a noisy machine.
+        let (mut with_ms, mut without_ms) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for i in 0..2 * n {
+            let with_docs = i % 2 == 1;
+            let text = if with_docs {
+                "[docs]\nauto = true\nlayout = \"agents\"\n"
+            } else {
+                ""
+            };
+            std::fs::write(&config, text).expect("write .baton/config.toml");
+            let t = Instant::now();
+            let st = baton_cmd(
+                opts,
+                home,
+                &["session", "log", "--progress", &format!("step {i}"), "--session", &sid],
+            )
+            .status()
+            .expect("spawn baton");
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            assert!(st.success(), "baton session log failed");
+            if with_docs { &mut with_ms } else { &mut without_ms }.push(ms);
+        }
+        let (docs_p50, docs_p99) = stats(with_ms);
+        let (plain_p50, _) = stats(without_ms);
+        let rendered = std::fs::read_dir(home.join(".agents/sessions")).map_or(0, |d| d.count());
+        assert!(rendered >= 1, "[docs] auto rendered no document");
+        per_size.push(json!({
+            "sessions": sessions, "events": events, "runs": n,
+            "docs_p50_ms": docs_p50, "docs_p99_ms": docs_p99, "plain_p50_ms": plain_p50,
+        }));
+    }
+    let f = |i: usize, k: &str| per_size.get(i).and_then(|s| s[k].as_f64()).unwrap_or(f64::NAN);
+    let last = per_size.len().saturating_sub(1);
+    let series = |k: &str| {
+        (0..per_size.len())
+            .map(|i| format!("{:.2}", f(i, k)))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    };
+    vec![Row {
+        what: format!(
+            "`baton session log` with `[docs] auto`, store with {} sessions, {} events",
+            per_size[last]["sessions"], per_size[last]["events"]
+        ),
+        target: "flat from 10k to 1M events".into(),
+        measured: format!(
+            "p50 {:.2} ms, p99 {:.2} ms; without `[docs] auto` {:.2} ms (10k → 100k → 1M events: {} ms; without: {} ms)",
+            f(last, "docs_p50_ms"),
+            f(last, "docs_p99_ms"),
+            f(last, "plain_p50_ms"),
+            series("docs_p50_ms"),
+            series("plain_p50_ms")
+        ),
+        // Flat: the biggest store costs at most half again what the smallest does (runs vary by about that).
+        ok: Some(f(last, "docs_p50_ms") <= 1.5 * f(0, "docs_p50_ms")),
+        data: json!(per_size),
+    }]
 }
 
 /// 16 real processes racing for the same 200 items, round after round.

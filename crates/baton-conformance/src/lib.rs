@@ -25,6 +25,7 @@
 
 mod claims;
 mod digest;
+mod documents;
 mod events;
 mod harness;
 mod keys;
@@ -33,6 +34,7 @@ mod told;
 
 pub use claims::*;
 pub use digest::*;
+pub use documents::*;
 pub use events::*;
 pub use harness::{Harness, MakeStore, Snapshot};
 pub use keys::*;
@@ -109,6 +111,8 @@ macro_rules! conformance_suite {
             digest_counts_changes_since_previous_session,
             digest_fits_size_bound,
             digest_shortens_long_handoff,
+            imported_document_fields_are_kept_with_the_session,
+            session_documents_are_read_by_key_and_written_with_their_transaction,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

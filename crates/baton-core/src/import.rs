@@ -2,7 +2,8 @@
 //!
 //! The database is the truth and documents are its view; importing lets a team that already keeps session
 //! files move in without losing them. A document's fields that baton has no column for (a title, a tracker
-//! link, sub-agents) are recorded with the import event, so rendering the session again can show them.
+//! link, sub-agents) are kept in a row of the session's own (and shown in the import event), so rendering the
+//! session again can show them without reading the event log.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -11,7 +12,7 @@ use crate::api::{Baton, Caller, SessionContext};
 use crate::error::{Error, Result};
 use crate::model::{EntryKind, Handoff, IdempotencyRecord, JournalEntry, KeyScope, NewEvent, Session, SessionStatus};
 use crate::parse;
-use crate::store::{self, EntryQuery, EventQuery, SessionQuery, Tx};
+use crate::store::{self, EntryQuery, SessionQuery, Tx};
 use crate::time::Timestamp;
 
 /// One journal entry of an imported session.
@@ -79,8 +80,9 @@ pub struct DocumentSource {
 const IMPORT_EVENT: &str = "session.imported";
 
 impl Baton {
-    /// Writes a session read from a document (with its original times, status and journal) and a
-    /// `session.imported` event, in one transaction. Importing the same document again changes nothing.
+    /// Writes a session read from a document (with its original times, status and journal), the document's
+    /// fields baton has no column for, and a `session.imported` event, in one transaction. Importing the same
+    /// document again changes nothing.
     pub fn import_session(&self, caller: &Caller, doc: ImportedSession) -> Result<ImportOutcome> {
         let agent = doc.agent.clone().unwrap_or_else(|| caller.agent.clone());
         check_document(&doc, &agent)?;
@@ -134,6 +136,9 @@ impl Baton {
                     rationale: e.rationale.clone(),
                     created_at: e.created_at,
                 })?;
+            }
+            if !doc.document.is_null() {
+                tx.put_session_document(&session.id, &doc.document)?;
             }
             tx.append_event(&NewEvent {
                 time: now,
@@ -203,12 +208,8 @@ impl Baton {
     /// The session with this id, its whole journal, and what its document carried if it was imported.
     pub fn document_source(&self, caller: &Caller, id: &str) -> Result<DocumentSource> {
         let context = self.full_context(caller, id)?;
-        let project = context.session.project.clone();
-        let mut docs = store::read(self.store(), |tx| imported_documents(tx, &project, Some(id)))?;
-        Ok(DocumentSource {
-            document: docs.pop().map(|(_, d)| d),
-            context,
-        })
+        let document = store::read(self.store(), |tx| tx.session_document(&context.session.id))?;
+        Ok(DocumentSource { context, document })
     }
 
     /// [`Baton::view`] of a session, with all of its journal: `view` keeps only the newest entries of a very
@@ -230,19 +231,20 @@ impl Baton {
     /// Every session of the caller's project, oldest first, as [`Baton::document_source`] gives them.
     pub fn document_sources(&self, caller: &Caller) -> Result<Vec<DocumentSource>> {
         let project = caller.project.key.clone();
-        let (mut sessions, docs) = store::read(self.store(), |tx| {
+        let mut sessions = store::read(self.store(), |tx| {
             let sessions = tx.sessions(&SessionQuery {
                 project: Some(project.clone()),
                 ..Default::default()
             })?;
-            Ok((sessions, imported_documents(tx, &project, None)?))
+            sessions
+                .into_iter()
+                .map(|s| Ok((tx.session_document(&s.id)?, s)))
+                .collect::<Result<Vec<_>>>()
         })?;
-        sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        sessions.sort_by(|(_, a), (_, b)| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut out = Vec::with_capacity(sessions.len());
-        for s in sessions {
+        for (document, s) in sessions {
             let context = self.full_context(caller, &s.id)?;
-            // One pass over the import events served every session.
-            let document = docs.iter().rev().find(|(id, _)| *id == s.id).map(|(_, d)| d.clone());
             out.push(DocumentSource { context, document });
         }
         Ok(out)
@@ -275,38 +277,6 @@ fn regroup(c: &mut SessionContext, mut entries: Vec<JournalEntry>) {
     c.done = pick(EntryKind::Done);
     c.notes = pick(EntryKind::Note);
     c.checkpoints = pick(EntryKind::Checkpoint);
-}
-
-/// `(session id, document)` of each import in the project, oldest first; only `session`'s when given.
-fn imported_documents(tx: &mut dyn Tx, project: &str, session: Option<&str>) -> Result<Vec<(String, Value)>> {
-    let mut out = Vec::new();
-    let mut after_seq = 0;
-    loop {
-        let page = tx.events(&EventQuery {
-            project: Some(project.to_string()),
-            after_seq,
-            kind: Some(IMPORT_EVENT.to_string()),
-            limit: 1000,
-            ..Default::default()
-        })?;
-        let Some(last) = page.last() else { break };
-        after_seq = last.seq;
-        let full = page.len() == 1000;
-        for e in page {
-            let Some(id) = e.session_id else { continue };
-            if session.is_some_and(|s| s != id) {
-                continue;
-            }
-            let doc = e.data.get("document").cloned().unwrap_or(Value::Null);
-            if !doc.is_null() {
-                out.push((id, doc));
-            }
-        }
-        if !full {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 /// Checks an imported session the way the commands that would have written it check their input.

@@ -6,6 +6,7 @@ use crate::model::{
     Claim, ClaimState, EntryKind, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session, SessionStatus,
 };
 use crate::time::Timestamp;
+use serde_json::Value;
 
 /// How a store waits for what others hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +110,13 @@ pub trait Tx {
     /// Up to `limit` keys of projects that have a session, nearest `key` first: those after it in key order,
     /// or with `before` those before it, backwards. One index seek per key, however many sessions each has.
     fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>>;
+
+    /// Records the fields an imported session's document carried that baton has no column for, replacing
+    /// what was recorded for that session before. Written in the import's own transaction.
+    fn put_session_document(&mut self, session_id: &str, document: &Value) -> Result<()>;
+    /// What [`Tx::put_session_document`] recorded for this session, if anything: one lookup by its key,
+    /// whatever the size of the event log.
+    fn session_document(&mut self, session_id: &str) -> Result<Option<Value>>;
 
     fn insert_entry(&mut self, entry: &JournalEntry) -> Result<()>;
     fn entries(&mut self, query: &EntryQuery) -> Result<Vec<JournalEntry>>;

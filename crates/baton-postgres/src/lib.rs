@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../migrations/0003_indexes_of_open_rows.sql")),
     (4, include_str!("../migrations/0004_idempotency_by_caller.sql")),
     (5, include_str!("../migrations/0005_forced_releases.sql")),
+    (6, include_str!("../migrations/0006_session_documents.sql")),
 ];
 
 /// How many times `write` runs a transaction that keeps losing races before giving up.
@@ -303,7 +304,7 @@ fn lock_holders(conn: &mut Conn) -> std::result::Result<Vec<Holder>, SqlError> {
            AND (l.locktype = 'advisory'
                 OR (c.relnamespace = current_schema()::regnamespace
                     AND c.relname IN ('sessions', 'claims', 'journal_entries', 'events', 'idempotency',
-                                      'baton_event_gate', 'baton_schema_version')))
+                                      'session_documents', 'baton_event_gate', 'baton_schema_version')))
          GROUP BY a.pid, a.application_name, a.usename, a.state, a.xact_start, a.query
          ORDER BY a.xact_start
          LIMIT 3",

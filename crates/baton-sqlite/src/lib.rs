@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_claims_by_item.sql"),
     include_str!("../migrations/0003_idempotency_by_caller.sql"),
     include_str!("../migrations/0004_forced_releases.sql"),
+    include_str!("../migrations/0005_session_documents.sql"),
 ];
 /// WAL size past which a closing store checkpoints it back into the database (see `trim_wal`).
 ///
@@ -732,6 +733,25 @@ impl Tx for SqliteTx<'_> {
             &[SqlValue::Text(key.to_string()), SqlValue::Integer(i64::from(limit))],
             |r| r.get(0),
         )
+    }
+
+    fn put_session_document(&mut self, session_id: &str, document: &serde_json::Value) -> Result<()> {
+        self.exec(
+            "INSERT INTO session_documents (session_id, document) VALUES (?1, ?2)
+             ON CONFLICT (session_id) DO UPDATE SET document = excluded.document",
+            params![session_id, to_json(document)?],
+        )?;
+        Ok(())
+    }
+
+    fn session_document(&mut self, session_id: &str) -> Result<Option<serde_json::Value>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT document FROM session_documents WHERE session_id = ?1")
+            .map_err(|e| self.err(e))?;
+        stmt.query_row([session_id], |r| json_col(0, r.get(0)?))
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {

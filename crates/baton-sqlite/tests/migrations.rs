@@ -7,6 +7,13 @@ use baton_core::{Baton, Caller, Project, ReleaseRequest};
 use baton_sqlite::SqliteStore;
 
 const V1: &str = include_str!("../migrations/0001_init.sql");
+/// The migrations up to schema version 4, the last without a table of imported documents' fields.
+const UP_TO_V4: [&str; 4] = [
+    V1,
+    include_str!("../migrations/0002_claims_by_item.sql"),
+    include_str!("../migrations/0003_idempotency_by_caller.sql"),
+    include_str!("../migrations/0004_forced_releases.sql"),
+];
 
 fn key(item_id: &str) -> ItemKey {
     ItemKey {
@@ -114,7 +121,7 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let second_holder = conn.execute(
         "INSERT INTO claims (project, item_type, repo, item_id, token, id, session_id, agent, state, ttl_secs,
                              granted_at, renewed_at, expires_at)
@@ -123,4 +130,112 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
         [],
     );
     assert!(second_holder.is_err(), "two holders of one item must be refused");
+}
+
+/// Sessions imported by a baton that kept a document's extra fields only in the import event: migrating copies
+/// each session's newest import that carried fields, as written (key order included), and documents read them
+/// from the new table.
+#[test]
+fn a_version_four_database_keeps_the_fields_of_its_imported_documents() {
+    const A: &str = "019a6f3e-8c1d-7b2a-9f00-00000000000a";
+    const B: &str = "019a6f3e-8c1d-7b2a-9f00-00000000000b";
+    const C: &str = "019a6f3e-8c1d-7b2a-9f00-00000000000c";
+    const D: &str = "019a6f3e-8c1d-7b2a-9f00-00000000000d";
+    const E: &str = "019a6f3e-8c1d-7b2a-9f00-00000000000e";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("baton.db");
+    let document = r#"{"title":"Login flow","linear":{"url":"https://linear.app/a/APP-7","issue":"APP-7"},"zeta":1.5,"alpha":-7,"note":"na\u00efve \"q\" \u001f"}"#;
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch("PRAGMA journal_mode = WAL;").expect("wal");
+        for (i, sql) in UP_TO_V4.iter().enumerate() {
+            conn.execute_batch(sql).expect("an older migration");
+            conn.pragma_update(None, "user_version", (i + 1) as i64)
+                .expect("version");
+        }
+        let mut session = conn
+            .prepare(
+                "INSERT INTO sessions (id, project, agent, task_ids, status, created_at, updated_at, last_seen)
+                 VALUES (?1, 'acme/app', 'alice', '[]', 'paused', ?2, ?2, ?2)",
+            )
+            .expect("prepare");
+        for (i, id) in [A, B, C, D, E].iter().enumerate() {
+            session.execute(rusqlite::params![id, i as i64 + 1]).expect("a session");
+        }
+        let mut event = conn
+            .prepare(
+                "INSERT INTO events (time, project, agent, session_id, kind, target, data)
+                 VALUES (1, ?1, 'alice', ?2, ?3, ?2, ?4)",
+            )
+            .expect("prepare");
+        let import = |doc: &str| {
+            format!(r#"{{"layout":"agents","source":"x.md","status":"paused","entries":0,"document":{doc}}}"#)
+        };
+        for (project, session, kind, data) in [
+            ("acme/app", A, "session.imported", import(document)),
+            (
+                "acme/app",
+                A,
+                "journal.note",
+                r#"{"document":{"title":"not an import"}}"#.to_string(),
+            ),
+            // B was imported twice: the newer import wins, and one without fields does not undo it.
+            ("acme/app", B, "session.imported", import(r#"{"title":"first"}"#)),
+            ("acme/app", B, "session.imported", import(r#"{"title":"second"}"#)),
+            ("acme/app", B, "session.imported", import("null")),
+            ("acme/app", C, "session.imported", import("null")),
+            // An import recorded in another project than the session's is not the session's.
+            ("acme/other", D, "session.imported", import(r#"{"title":"elsewhere"}"#)),
+            ("acme/app", E, "session.imported", "not json".to_string()),
+        ] {
+            event
+                .execute(rusqlite::params![project, session, kind, data])
+                .expect("an event");
+        }
+    }
+
+    let store = SqliteStore::open(&path).expect("open and migrate");
+    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    let found = store::read(&store, |tx| {
+        [A, B, C, D, E]
+            .iter()
+            .map(|id| Ok(tx.session_document(id)?.map(|d| d.to_string())))
+            .collect::<baton_core::Result<Vec<_>>>()
+    })
+    .expect("read");
+    let parsed: serde_json::Value = serde_json::from_str(document).expect("the document");
+    assert_eq!(
+        found,
+        [
+            Some(parsed.to_string()),
+            Some(r#"{"title":"second"}"#.to_string()),
+            None,
+            None,
+            None
+        ]
+    );
+    assert!(
+        parsed
+            .to_string()
+            .starts_with(r#"{"title":"Login flow","linear":{"url""#)
+    );
+
+    // What a document is rendered from reads the migrated row.
+    let baton = Baton::new(Box::new(store), Policy::default());
+    let alice = Caller {
+        project: Project {
+            key: "acme/app".into(),
+            repo: "acme/app".into(),
+            git: None,
+        },
+        agent: "alice".into(),
+        session: None,
+    };
+    let source = baton.document_source(&alice, A).expect("the document source");
+    assert_eq!(source.document, Some(parsed));
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 5);
 }

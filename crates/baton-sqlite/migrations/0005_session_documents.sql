@@ -1,0 +1,27 @@
+-- baton schema, version 5: what an imported document carried beyond baton's columns gets a row of its own.
+--
+-- The fields of an imported document that baton has no column for (a title, a tracker link, sub-agents) were
+-- kept only in the session's `session.imported` event, and rendering the session's document looked for that
+-- event by paging through every event of the project: with documents kept up to date, every command that
+-- changed a session paid for the whole event log. They now live here too, one row per session, written with
+-- the import and read by its key. The event keeps them, so `changes` shows what it showed.
+--
+-- Existing imports are copied from their events: for each session, its newest import event in its own project
+-- that carried fields (a document of null carried none). An event whose data cannot be read is left out.
+
+CREATE TABLE session_documents (
+    session_id TEXT PRIMARY KEY,
+    document   TEXT NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO session_documents (session_id, document)
+SELECT session_id, data -> '$.document'
+FROM events
+WHERE seq IN (
+    SELECT max(e.seq)
+    FROM events e
+    JOIN sessions s ON s.id = e.session_id AND s.project = e.project
+    WHERE e.kind = 'session.imported'
+      AND CASE WHEN json_valid(e.data) THEN coalesce(json_type(e.data, '$.document'), 'null') <> 'null' ELSE 0 END
+    GROUP BY e.session_id
+);
