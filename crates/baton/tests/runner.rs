@@ -11,6 +11,7 @@ mod test_errors;
 mod test_gemini_cli;
 mod test_help;
 mod test_hooks;
+mod test_layering;
 mod test_locks;
 mod test_mcp;
 mod test_output;
