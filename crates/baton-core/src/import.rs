@@ -77,7 +77,7 @@ pub struct DocumentSource {
     pub document: Option<Value>,
 }
 
-const IMPORT_EVENT: &str = "session.imported";
+const IMPORT_EVENT: &str = crate::EventKind::SessionImported.as_str();
 
 impl Baton {
     /// Writes a session read from a document (with its original times, status and journal), the document's

@@ -244,30 +244,77 @@ pub struct NewEvent {
     pub data: Value,
 }
 
-/// Every event kind baton writes.
-pub const EVENT_KINDS: &[&str] = &[
-    "session.started",
-    "session.ended",
-    "session.abandoned",
-    "session.paused",
-    "session.resumed",
-    "session.checkpoint",
-    "session.heartbeat",
-    "session.imported",
-    "session.goal_set",
-    "journal.progress",
-    "journal.decision",
-    "journal.discovery",
-    "journal.blocker",
-    "journal.next",
-    "journal.done",
-    "journal.note",
-    "claim.granted",
-    "claim.renewed",
-    "claim.released",
-    "claim.expired",
-    "claim.taken_over",
-];
+/// Defines [`EventKind`], its list and its text in one place.
+macro_rules! event_kinds {
+    ($($variant:ident => $text:literal,)*) => {
+        /// Every kind of event baton writes. Adding one is adding a line to the list below.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $($variant,)*
+        }
+
+        impl EventKind {
+            /// Every kind, in the order listed.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
+
+            /// The kind as events carry it, like `session.started`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $text,)*
+                }
+            }
+        }
+
+        /// Every event kind baton writes, as text.
+        pub const EVENT_KINDS: &[&str] = &[$($text,)*];
+    };
+}
+
+event_kinds! {
+    SessionStarted => "session.started",
+    SessionEnded => "session.ended",
+    SessionAbandoned => "session.abandoned",
+    SessionPaused => "session.paused",
+    SessionResumed => "session.resumed",
+    SessionCheckpoint => "session.checkpoint",
+    SessionHeartbeat => "session.heartbeat",
+    SessionImported => "session.imported",
+    SessionGoalSet => "session.goal_set",
+    JournalProgress => "journal.progress",
+    JournalDecision => "journal.decision",
+    JournalDiscovery => "journal.discovery",
+    JournalBlocker => "journal.blocker",
+    JournalNext => "journal.next",
+    JournalDone => "journal.done",
+    JournalNote => "journal.note",
+    ClaimGranted => "claim.granted",
+    ClaimRenewed => "claim.renewed",
+    ClaimReleased => "claim.released",
+    ClaimExpired => "claim.expired",
+    ClaimTakenOver => "claim.taken_over",
+}
+
+impl EventKind {
+    /// The event a journal entry of `kind` is recorded with.
+    pub const fn of_entry(kind: EntryKind) -> EventKind {
+        match kind {
+            EntryKind::Progress => EventKind::JournalProgress,
+            EntryKind::Decision => EventKind::JournalDecision,
+            EntryKind::Discovery => EventKind::JournalDiscovery,
+            EntryKind::Blocker => EventKind::JournalBlocker,
+            EntryKind::Next => EventKind::JournalNext,
+            EntryKind::Done => EventKind::JournalDone,
+            EntryKind::Note => EventKind::JournalNote,
+            EntryKind::Checkpoint => EventKind::SessionCheckpoint,
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Whose idempotency keys a key belongs to: the same key from another caller is another request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,4 +349,23 @@ pub struct IdempotencyRecord {
     pub request: String,
     pub result: String,
     pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod event_kind_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_once_with_its_text() {
+        assert_eq!(EventKind::ALL.len(), EVENT_KINDS.len());
+        for (k, text) in EventKind::ALL.iter().zip(EVENT_KINDS) {
+            assert_eq!(k.as_str(), *text);
+            assert_eq!(k.to_string(), *text);
+            assert_eq!(EVENT_KINDS.iter().filter(|t| *t == text).count(), 1, "{text} twice");
+        }
+        for kind in [EntryKind::Progress, EntryKind::Next, EntryKind::Checkpoint] {
+            assert!(EventKind::ALL.contains(&EventKind::of_entry(kind)));
+        }
+        assert_eq!(EventKind::of_entry(EntryKind::Blocker).as_str(), "journal.blocker");
+    }
 }

@@ -51,6 +51,9 @@ fn normalize(text: &str) -> String {
             out.push_str(&format!("<ID{}>{stop}", n + 1));
         } else if is_time(word) {
             out.push_str(&format!("<TIME>{stop}"));
+        } else if is_duration(word) {
+            // "0s ago" may be "1s ago" on a loaded machine, "in 29m" may be "in 30m".
+            out.push_str(&format!("<DURATION>{stop}"));
         } else {
             out.push_str(&token);
         }
@@ -61,6 +64,12 @@ fn normalize(text: &str) -> String {
         .join("\n")
         .trim_end()
         .to_string()
+}
+
+/// `0s`, `29m`, `3h`, `2d`.
+fn is_duration(w: &str) -> bool {
+    let digits = w.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && ["s", "m", "h", "d"].contains(&&w[digits..])
 }
 
 /// Splits into runs of id-and-time characters and everything else, keeping both.
@@ -138,6 +147,6 @@ fn normalizing_ids_and_times() {
         normalize(
             "Session 01a20148-d64c-7f7e-a0b5-4f3c8f3f1d2e started; expires 2026-11-22T03:55:20Z (in 29m).\nagain 01a20148-d64c-7f7e-a0b5-4f3c8f3f1d2e, other 01a20148-e0a1-7c55-8e3b-0d6c2b8d9a41 at 2026-11-22T03:55:20.130567Z   \n\n"
         ),
-        "Session <ID1> started; expires <TIME> (in 29m).\nagain <ID1>, other <ID2> at <TIME>"
+        "Session <ID1> started; expires <TIME> (in <DURATION>).\nagain <ID1>, other <ID2> at <TIME>"
     );
 }

@@ -59,7 +59,7 @@ impl Baton {
                         tx,
                         &session,
                         now,
-                        "claim.renewed",
+                        EventKind::ClaimRenewed,
                         key.label(),
                         json!({"token": c.token, "expires_at": c.expires_at}),
                     )?;
@@ -110,7 +110,7 @@ impl Baton {
                         tx,
                         &session,
                         now,
-                        "claim.taken_over",
+                        EventKind::ClaimTakenOver,
                         key.label(),
                         json!({
                             "token": token, "expires_at": c.expires_at, "previous": prev,
@@ -120,7 +120,7 @@ impl Baton {
                         tx,
                         &session,
                         now,
-                        "claim.granted",
+                        EventKind::ClaimGranted,
                         key.label(),
                         json!({
                             "token": token, "expires_at": c.expires_at,
@@ -249,7 +249,7 @@ impl Baton {
                 project: key.project.clone(),
                 agent,
                 session_id: sid,
-                kind: "claim.released",
+                kind: EventKind::ClaimReleased.as_str(),
                 target: key.label(),
                 data: if forced {
                     json!({
@@ -303,7 +303,14 @@ impl Baton {
             self.refresh_git(&mut s, caller);
             tx.update_session(&s)?;
             if was != SessionStatus::Active {
-                event(tx, &s, now, "session.resumed", s.id.clone(), json!({"by": "heartbeat"}))?;
+                event(
+                    tx,
+                    &s,
+                    now,
+                    EventKind::SessionResumed,
+                    s.id.clone(),
+                    json!({"by": "heartbeat"}),
+                )?;
             }
             let mut renewed = Vec::new();
             for mut c in held {
@@ -333,7 +340,7 @@ impl Baton {
                 tx,
                 &s,
                 now,
-                "session.heartbeat",
+                EventKind::SessionHeartbeat,
                 s.id.clone(),
                 json!({
                     "renewed": renewed.iter().map(|c| c.key().label()).collect::<Vec<_>>(),
@@ -427,7 +434,7 @@ impl Baton {
                 project: s.project.clone(),
                 agent: s.agent.clone(),
                 session_id: Some(s.id.clone()),
-                kind: "session.paused",
+                kind: EventKind::SessionPaused.as_str(),
                 target: s.id.clone(),
                 data: json!({"reason": "stale", "last_seen": s.last_seen}),
             })?;
@@ -448,7 +455,7 @@ impl Baton {
                 project: c.project.clone(),
                 agent: c.agent.clone(),
                 session_id: Some(c.session_id.clone()),
-                kind: "claim.expired",
+                kind: EventKind::ClaimExpired.as_str(),
                 target: c.key().label(),
                 data: json!({"token": c.token, "expired_at": c.expires_at}),
             })?;

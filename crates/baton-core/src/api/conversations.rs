@@ -339,7 +339,7 @@ impl Baton {
                 caller,
                 now,
                 SessionStatus::Abandoned,
-                "session.abandoned",
+                EventKind::SessionAbandoned,
                 Some(&reason),
             )?
             .session)
@@ -395,7 +395,7 @@ impl Baton {
                 tx,
                 &s,
                 now,
-                "session.resumed",
+                EventKind::SessionResumed,
                 s.id.clone(),
                 json!({"by_agent": caller.agent}),
             )?;
@@ -422,7 +422,7 @@ impl Baton {
             tx,
             &s,
             now,
-            "session.paused",
+            EventKind::SessionPaused,
             s.id.clone(),
             json!({"note": null, "reason": reason}),
         )?;

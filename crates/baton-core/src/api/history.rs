@@ -7,7 +7,7 @@ const DIGEST_LIST_CAP: u32 = 20;
 const DIGEST_NEWEST: u32 = 10;
 /// How many of the newest completed sessions the digest looks through for the handoff of this line of work.
 const HANDOFF_LOOKBACK: u32 = 50;
-const DIGEST_NOISE: &[&str] = &["session.heartbeat"];
+const DIGEST_NOISE: &[EventKind] = &[EventKind::SessionHeartbeat];
 /// How many known project keys a warning about an unknown one names, nearest first.
 const KNOWN_PROJECTS_NAMED: usize = 5;
 /// How many known project keys it reads to pick the nearest from: the first ones, and as many on each side
@@ -286,7 +286,7 @@ impl Baton {
         };
         let mut q = EventQuery {
             project: Some(project.clone()),
-            exclude_kinds: DIGEST_NOISE.iter().map(|s| s.to_string()).collect(),
+            exclude_kinds: DIGEST_NOISE.iter().map(|k| k.as_str().to_string()).collect(),
             exclude_session: my_id.clone(),
             ..Default::default()
         };

@@ -254,16 +254,7 @@ impl Baton {
         s.updated_at = now;
         s.last_seen = now;
         self.refresh_git(s, caller);
-        let kind_name: &'static str = match kind {
-            EntryKind::Progress => "journal.progress",
-            EntryKind::Decision => "journal.decision",
-            EntryKind::Discovery => "journal.discovery",
-            EntryKind::Blocker => "journal.blocker",
-            EntryKind::Next => "journal.next",
-            EntryKind::Done => "journal.done",
-            EntryKind::Note => "journal.note",
-            EntryKind::Checkpoint => "session.checkpoint",
-        };
+        let kind_name = EventKind::of_entry(kind);
         event(
             tx,
             s,
@@ -368,13 +359,13 @@ fn transition(s: &Session, to: SessionStatus, from: &[SessionStatus]) -> Result<
     )))
 }
 
-fn event(tx: &mut dyn Tx, s: &Session, now: Timestamp, kind: &'static str, target: String, data: Value) -> Result<()> {
+fn event(tx: &mut dyn Tx, s: &Session, now: Timestamp, kind: EventKind, target: String, data: Value) -> Result<()> {
     tx.append_event(&NewEvent {
         time: now,
         project: s.project.clone(),
         agent: s.agent.clone(),
         session_id: Some(s.id.clone()),
-        kind,
+        kind: kind.as_str(),
         target,
         data,
     })

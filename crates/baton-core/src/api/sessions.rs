@@ -57,7 +57,14 @@ impl Baton {
                 s.context = Some(g.to_string());
                 s.updated_at = now;
                 tx.update_session(&s)?;
-                event(tx, &s, now, "session.goal_set", s.id.clone(), json!({"context": g}))?;
+                event(
+                    tx,
+                    &s,
+                    now,
+                    EventKind::SessionGoalSet,
+                    s.id.clone(),
+                    json!({"context": g}),
+                )?;
             }
             let digest = self.digest_in(tx, caller, Some(&s), now)?;
             let s = self.decorate(s, now);
@@ -113,7 +120,7 @@ impl Baton {
             tx,
             &session,
             now,
-            "session.started",
+            EventKind::SessionStarted,
             session.id.clone(),
             json!({
                 "context": session.context, "name": session.name, "task_ids": session.task_ids,
@@ -224,7 +231,14 @@ impl Baton {
             s.context = Some(goal.to_string());
             s.updated_at = now;
             tx.update_session(&s)?;
-            event(tx, &s, now, "session.goal_set", s.id.clone(), json!({"context": goal}))?;
+            event(
+                tx,
+                &s,
+                now,
+                EventKind::SessionGoalSet,
+                s.id.clone(),
+                json!({"context": goal}),
+            )?;
             Ok(self.decorate(s, now))
         })
     }
@@ -270,7 +284,7 @@ impl Baton {
                 tx,
                 &s,
                 now,
-                "session.paused",
+                EventKind::SessionPaused,
                 s.id.clone(),
                 json!({"note": note, "reason": "paused"}),
             )?;
@@ -307,7 +321,7 @@ impl Baton {
                     tx,
                     &s,
                     now,
-                    "session.resumed",
+                    EventKind::SessionResumed,
                     s.id.clone(),
                     json!({"by_agent": caller.agent}),
                 )?;
@@ -366,7 +380,15 @@ impl Baton {
                 )?;
                 s.summary = req.summary.clone();
                 s.handoff = Some(handoff.clone());
-                self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
+                self.finish(
+                    tx,
+                    s,
+                    caller,
+                    now,
+                    SessionStatus::Completed,
+                    EventKind::SessionEnded,
+                    None,
+                )
             })
         })
     }
@@ -388,7 +410,15 @@ impl Baton {
             match &how {
                 CloseAs::Complete => {
                     transition(&s, SessionStatus::Completed, &from)?;
-                    self.finish(tx, s, caller, now, SessionStatus::Completed, "session.ended", None)
+                    self.finish(
+                        tx,
+                        s,
+                        caller,
+                        now,
+                        SessionStatus::Completed,
+                        EventKind::SessionEnded,
+                        None,
+                    )
                 }
                 CloseAs::Abandon { reason } => {
                     transition(&s, SessionStatus::Abandoned, &from)?;
@@ -399,7 +429,7 @@ impl Baton {
                         caller,
                         now,
                         SessionStatus::Abandoned,
-                        "session.abandoned",
+                        EventKind::SessionAbandoned,
                         Some(reason),
                     )
                 }
@@ -453,7 +483,7 @@ impl Baton {
         caller: &Caller,
         now: Timestamp,
         status: SessionStatus,
-        kind: &'static str,
+        kind: EventKind,
         reason: Option<&str>,
     ) -> Result<SessionEnded> {
         let held = tx.claims(&ClaimQuery {
@@ -475,7 +505,7 @@ impl Baton {
                 tx,
                 &s,
                 now,
-                "claim.released",
+                EventKind::ClaimReleased,
                 c.key().label(),
                 json!({
                     "status": "deferred", "notes": c.notes, "token": c.token, "by_session_end": true,
