@@ -54,17 +54,7 @@ impl Baton {
             if s.context.is_none()
                 && let Some(g) = goal.filter(|g| !g.trim().is_empty())
             {
-                s.context = Some(g.to_string());
-                s.updated_at = now;
-                tx.update_session(&s)?;
-                event(
-                    tx,
-                    &s,
-                    now,
-                    EventKind::SessionGoalSet,
-                    s.id.clone(),
-                    json!({"context": g}),
-                )?;
+                set_goal_in(tx, &mut s, g, now)?;
             }
             let digest = self.digest_in(tx, caller, Some(&s), now)?;
             let s = self.decorate(s, now);
@@ -228,17 +218,7 @@ impl Baton {
                 return Ok(s);
             }
             let now = self.now();
-            s.context = Some(goal.to_string());
-            s.updated_at = now;
-            tx.update_session(&s)?;
-            event(
-                tx,
-                &s,
-                now,
-                EventKind::SessionGoalSet,
-                s.id.clone(),
-                json!({"context": goal}),
-            )?;
+            set_goal_in(tx, &mut s, goal, now)?;
             Ok(self.decorate(s, now))
         })
     }
@@ -613,4 +593,19 @@ impl Baton {
             Ok(SessionList { sessions })
         })
     }
+}
+
+/// Gives `s` the goal `goal` and records it (`session.goal_set`).
+fn set_goal_in(tx: &mut dyn Tx, s: &mut Session, goal: &str, now: Timestamp) -> Result<()> {
+    s.context = Some(goal.to_string());
+    s.updated_at = now;
+    tx.update_session(s)?;
+    event(
+        tx,
+        s,
+        now,
+        EventKind::SessionGoalSet,
+        s.id.clone(),
+        json!({"context": goal}),
+    )
 }
