@@ -410,17 +410,9 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
     assert_eq!(listed[0]["status"], "paused", "{listed:?}");
 }
 
-/// `claude -p --resume <id>` is the same conversation: the same baton session, resumed.
-#[test]
-#[cfg_attr(
-    not(baton_test_claude),
-    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
-)]
-fn a_resumed_conversation_keeps_its_baton_session() {
-    let claude = claude_client();
-    let env = Env::new();
-    setup_claude(&env);
-
+/// A first conversation that logs progress and a next step through the Bash tool and ends; returns the
+/// client's conversation id and the baton session, which SessionEnd paused.
+fn conversation_one(env: &Env, claude: &Path) -> (String, String) {
     let stand_in = StandIn::start(
         Messages,
         vec![
@@ -432,7 +424,7 @@ fn a_resumed_conversation_keeps_its_baton_session() {
             fixed(Reply::Text("Skeleton done.".into())),
         ],
     );
-    let run = run_claude(&env, &claude, &stand_in, &["Add rate limiting to the API"]);
+    let run = run_claude(env, claude, &stand_in, &["Add rate limiting to the API"]);
     let served = stand_in.finish();
     let conversation = claude_result(&run)["session_id"]
         .as_str()
@@ -441,7 +433,22 @@ fn a_resumed_conversation_keeps_its_baton_session() {
     let turns = served.turns(&Messages);
     assert_eq!(turns.len(), 2, "{}", served.dump(&Messages));
     let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Messages)));
-    assert_eq!(view(&env, &id)["session"]["status"], "paused");
+    assert_eq!(view(env, &id)["session"]["status"], "paused");
+    (conversation, id)
+}
+
+/// `claude -p --resume <id>` is the same conversation: the same baton session, resumed.
+#[test]
+#[cfg_attr(
+    not(baton_test_claude),
+    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
+)]
+fn a_resumed_conversation_keeps_its_baton_session() {
+    let claude = claude_client();
+    let env = Env::new();
+    setup_claude(&env);
+
+    let (conversation, id) = conversation_one(&env, &claude);
 
     // The same conversation again: its SessionStart (source "resume") resumes the same session, and
     // exports it again for the Bash tool.
@@ -569,25 +576,7 @@ fn compact_and_clear_keep_the_conversations_baton_session() {
     let claude = claude_client();
     let env = Env::new();
     setup_claude(&env);
-    let stand_in = StandIn::start(
-        Messages,
-        vec![
-            bash_in_session(|id| {
-                format!(
-                    "baton session log --session {id} --progress \"{PROGRESS}\" && baton session log --session {id} --next \"{NEXT}\""
-                )
-            }),
-            fixed(Reply::Text("Skeleton done.".into())),
-        ],
-    );
-    let run = run_claude(&env, &claude, &stand_in, &["Add rate limiting to the API"]);
-    let served = stand_in.finish();
-    let conversation = claude_result(&run)["session_id"]
-        .as_str()
-        .expect("session_id")
-        .to_string();
-    let turns = served.turns(&Messages);
-    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Messages)));
+    let (conversation, id) = conversation_one(&env, &claude);
 
     // /compact: PreCompact, then SessionStart(compact) under the same conversation id.
     let stand_in = StandIn::start(Messages, vec![]);
