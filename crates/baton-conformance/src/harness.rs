@@ -261,7 +261,8 @@ pub fn expect_err<T: Debug>(r: Result<T>, code: i32, needles: &[&str], what: &st
         Err(e) => e,
     };
     assert_eq!(err.exit_code(), code, "{what}: wrong exit code for error: {err}");
-    let message = err.to_string();
+    // As the command line words it, advice included.
+    let message = baton_core::words::Words::error(&baton_core::words::CommandLine, &err);
     for n in needles {
         assert!(
             message.contains(n),

@@ -55,9 +55,17 @@ pub fn writes_without_a_session_name_the_paused_one(make: &MakeStore) {
         &[&sid, &resume, "paused"],
         || h.baton.log(&me, log_req(EntryKind::Progress, "p")),
     );
-    h.refused("claim with the only session paused", 4, &[&sid, &resume], || {
+    let err = h.refused("claim with the only session paused", 4, &[&sid, &resume], || {
         h.baton.claim(&me, claim_req("issue", "1"))
     });
+    assert_eq!(
+        err.hint(),
+        Some(&baton_core::Hint::ResumeOrNameSession {
+            session: sid.clone(),
+            verb: "claim for".to_string()
+        }),
+        "{err}"
+    );
     let logged = ok(h
         .baton
         .log(&in_session("alice", &sid), log_req(EntryKind::Progress, "p")));
@@ -83,7 +91,17 @@ pub fn resume_without_an_id_is_ambiguous_among_several(make: &MakeStore) {
     let err = h.refused("resume with two paused sessions", 2, &[&a, &b, "ambiguous"], || {
         h.baton.resume(&me, None)
     });
-    assert!(err.to_string().contains("--session"), "{err}");
+    let facts = err.facts().expect("a bad input carries facts");
+    assert_eq!(facts.hint, Some(baton_core::Hint::NameSession), "{err}");
+    assert!(
+        facts.candidates.contains(&a) && facts.candidates.contains(&b),
+        "{:?}",
+        facts.candidates
+    );
+    assert!(
+        !err.to_string().contains("--session"),
+        "the core's own message names no flag: {err}"
+    );
     let r = ok(h.baton.resume(&me, Some(&a)));
     assert_eq!(r.session_id, a);
     ok(h.baton.end_session(&in_session("alice", &a), Default::default()));
@@ -97,11 +115,20 @@ pub fn unknown_work_type_is_refused_with_a_suggestion(make: &MakeStore) {
     let h = Harness::open(make);
     let me = caller("alice");
     h.start(&me);
-    h.refused(
+    let err = h.refused(
         "a misspelled type",
         2,
         &["'isue'", "did you mean 'issue'?", "types = [\"isue\"]", "--new-type"],
         || h.baton.claim(&me, claim_req("isue", "15")),
+    );
+    let facts = err.facts().expect("a bad input carries facts");
+    assert_eq!(facts.value.as_deref(), Some("isue"));
+    assert!(facts.accepted.iter().any(|t| t == "issue"), "{:?}", facts.accepted);
+    assert_eq!(
+        facts.hint,
+        Some(baton_core::Hint::DeclareType {
+            item_type: "isue".to_string()
+        })
     );
     let err = h.refused(
         "a type nobody declared",

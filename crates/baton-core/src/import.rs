@@ -282,7 +282,7 @@ fn regroup(c: &mut SessionContext, mut entries: Vec<JournalEntry>) {
 /// Checks an imported session the way the commands that would have written it check their input.
 fn check_document(doc: &ImportedSession, agent: &str) -> Result<()> {
     let ctx = |e: Error| match e {
-        Error::BadInput { message } => Error::bad_input(format!("{}: {message}", doc.source)),
+        e @ Error::BadInput { .. } => e.reworded(|m| format!("{}: {m}", doc.source)),
         other => other,
     };
     (|| {

@@ -11,9 +11,10 @@ pub mod project;
 pub mod render;
 pub mod store;
 pub mod time;
+pub mod words;
 
 pub use api::*;
-pub use error::{Error, Result};
+pub use error::{Error, Facts, Hint, Result, Usage};
 pub use model::*;
 pub use project::Project;
 pub use time::Timestamp;

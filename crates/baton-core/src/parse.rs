@@ -1,7 +1,7 @@
 //! Parsers and validators for everything that comes from outside: durations, times, cursors, ids, text.
 //! Each error names the value and what is accepted.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Usage};
 use crate::time::Timestamp;
 
 /// Longest text accepted for any free-text field (64 KiB).
@@ -87,9 +87,7 @@ pub fn parse_since(s: &str, now: Timestamp) -> Result<Since> {
 }
 
 fn since_error(s: &str) -> Error {
-    Error::bad_input(format!(
-        "invalid --since '{s}': expected a duration (90s, 30m, 2h, 1d), an RFC 3339 time (2026-11-22T10:00:00Z) or a cursor (a next_cursor number)"
-    ))
+    Error::usage(Usage::InvalidSince { value: s.to_string() })
 }
 
 /// Checks a free-text field: at most 64 KiB.

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::time::human_span;
+use crate::words::{CommandLine, Words};
 use crate::{Claim, Digest, Event, JournalEntry, Session, SessionContext, SessionEnded, SessionStatus, Timestamp};
 
 /// `3m ago`, `in 25m`.
@@ -75,21 +76,31 @@ fn compact_data(v: &serde_json::Value) -> String {
 
 /// The digest as text, for people and for agents' context windows.
 pub fn render_digest(d: &Digest, now: Timestamp) -> String {
-    digest_beside(d, now, None)
+    render_digest_in(d, now, &CommandLine)
+}
+
+/// [`render_digest`], pointing at the rest of what it left out in a front end's `words`.
+pub fn render_digest_in(d: &Digest, now: Timestamp, words: &dyn Words) -> String {
+    digest_beside(d, now, None, words)
 }
 
 /// A session's context followed by the digest, without what the context already shows: the session's
 /// claims ("Claims held") and its blockers appear once.
 pub fn render_context_and_digest(c: &SessionContext, d: &Digest, now: Timestamp) -> String {
+    render_context_and_digest_in(c, d, now, &CommandLine)
+}
+
+/// [`render_context_and_digest`] in a front end's `words`.
+pub fn render_context_and_digest_in(c: &SessionContext, d: &Digest, now: Timestamp, words: &dyn Words) -> String {
     format!(
         "{}\n\n{}",
         render_context(c, now, None),
-        digest_beside(d, now, Some(&c.session.id))
+        digest_beside(d, now, Some(&c.session.id), words)
     )
 }
 
 /// The digest; beside the context of session `shown`, without that session's claims and blockers.
-fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
+fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>, words: &dyn Words) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Project {} — digest for {}", d.project, d.agent);
     match &d.last_handoff {
@@ -221,7 +232,8 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>) -> String {
         }
     }
     if !d.omitted.is_empty() {
-        let _ = writeln!(s, "\nLeft out to keep this short: {}.", d.omitted.join("; "));
+        let notes: Vec<String> = d.omitted.iter().map(|o| words.omission(o)).collect();
+        let _ = writeln!(s, "\nLeft out to keep this short: {}.", notes.join("; "));
     }
     s.trim_end().to_string()
 }
@@ -488,7 +500,7 @@ pub fn render_context_within(c: &SessionContext, now: Timestamp, max_chars: usiz
 /// the larger share; the digest keeps its first lines (handoff, open sessions, claims, blockers) and says what
 /// it left out.
 pub fn render_context_and_digest_within(c: &SessionContext, d: &Digest, now: Timestamp, max_chars: usize) -> String {
-    let digest = digest_beside(d, now, Some(&c.session.id));
+    let digest = digest_beside(d, now, Some(&c.session.id), &CommandLine);
     let digest_len = digest.chars().count();
     let context_room = max_chars.saturating_sub(digest_len.min(max_chars * 2 / 5) + 2);
     let context = render_context_within(c, now, context_room);

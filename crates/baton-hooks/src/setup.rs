@@ -204,7 +204,7 @@ fn edit_json(path: &Path, dialect: Dialect, edit: impl FnOnce(&CstObject) -> Res
         })?,
     };
     let what = edit(&doc).map_err(|e| match e {
-        Error::BadInput { message } => Error::bad_input(format!("{}: {message}", path.display())),
+        e @ Error::BadInput { .. } => e.reworded(|m| format!("{}: {m}", path.display())),
         other => other,
     })?;
     let mut text = root.to_string();

@@ -8,6 +8,7 @@ mod http;
 mod schema;
 mod server;
 mod text;
+mod words;
 
 use std::sync::Arc;
 

@@ -13,7 +13,9 @@ use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde::Serialize;
 
 use crate::args::*;
+use crate::words::Tools;
 use crate::{schema, text};
+use baton_core::words::Words;
 
 /// Runs after each tool call that succeeded, before its answer goes out, with the call's caller: the binary
 /// keeps session documents up to date with it.
@@ -180,41 +182,7 @@ fn reply<T: Serialize>(r: Result<T, Error>, text: impl FnOnce(&T) -> String) -> 
 
 /// Every baton error is a tool error, so the agent reads the message (clients hide protocol errors).
 fn failure(e: &Error) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(format!(
-        "{}: {}",
-        e.kind(),
-        for_tools(&e.to_string())
-    ))])
-}
-
-/// The core's messages name CLI flags; over MCP the same advice names tool arguments.
-fn for_tools(message: &str) -> String {
-    const WORDING: &[(&str, &str)] = &[
-        (
-            "use --decision TEXT --rationale TEXT",
-            "use kind \"decision\" with a rationale",
-        ),
-        (
-            "--rationale goes with a decision",
-            "rationale goes with kind \"decision\"",
-        ),
-        ("--force needs --reason TEXT", "force needs a reason"),
-        ("--reason goes with --force", "reason goes with force"),
-        (
-            "use --force --reason TEXT to override",
-            "pass force and a reason to override",
-        ),
-        ("pass --session ID or set BATON_SESSION", "pass session_id"),
-        ("pass --session ID", "pass session_id"),
-        ("invalid --since", "invalid since"),
-        ("`baton session start`", "session_start"),
-        ("`baton session list`", "session_list"),
-    ];
-    let mut out = message.to_string();
-    for (cli, tool) in WORDING {
-        out = out.replace(cli, tool);
-    }
-    out
+    CallToolResult::error(vec![ContentBlock::text(format!("{}: {}", e.kind(), Tools.error(e)))])
 }
 
 #[tool_router]
@@ -506,7 +474,7 @@ impl BatonTools {
     async fn digest(&self, Parameters(a): Parameters<SessionArgs>) -> CallToolResult {
         let r = self.run(self.caller(a.session_id), |b, c| b.digest(c)).await;
         let now = self.now();
-        reply(r, |d| baton_core::render::render_digest(d, now))
+        reply(r, |d| baton_core::render::render_digest_in(d, now, &Tools))
     }
 }
 
@@ -522,28 +490,3 @@ struct Paused {
     instructions = "baton coordinates agents working on one codebase. If the client's hooks started a baton session for this conversation, the tools use it; otherwise start with session_start (it returns the last handoff and what changed). claim_work before working on an item, release_work when done. Log decisions and progress with session_log. Finish with session_end and handoff notes."
 )]
 impl ServerHandler for BatonTools {}
-
-#[cfg(test)]
-mod tests {
-    use super::for_tools;
-
-    #[test]
-    fn cli_advice_becomes_tool_advice() {
-        assert_eq!(
-            for_tools(
-                "ambiguous session: agent 'a' has 2 active sessions in this project: x, y; pass --session ID or set BATON_SESSION"
-            ),
-            "ambiguous session: agent 'a' has 2 active sessions in this project: x, y; pass session_id"
-        );
-        assert_eq!(
-            for_tools("--rationale goes with a decision, not a progress entry: use --decision TEXT --rationale TEXT"),
-            "rationale goes with kind \"decision\", not a progress entry: use kind \"decision\" with a rationale"
-        );
-        assert_eq!(
-            for_tools(
-                "no active session of agent 'a' in project 'p': start one with `baton session start`, or pass --session ID"
-            ),
-            "no active session of agent 'a' in project 'p': start one with session_start, or pass session_id"
-        );
-    }
-}

@@ -1,8 +1,9 @@
 //! The short text that goes with each structured result. Many clients show the model only the
 //! text, so it carries what an agent acts on (ids, holders, the digest) and nothing more.
 
+use crate::words::Tools;
 use baton_core::render::{
-    claim_line, event_row, rel, render_context, render_context_and_digest, render_digest, session_ended,
+    claim_line, event_row, rel, render_context, render_context_and_digest_in, render_digest_in, session_ended,
 };
 use baton_core::{
     ChangesPage, ClaimList, ClaimOutcome, Heartbeat, Logged, Released, Resumed, Session, SessionContext, SessionEnded,
@@ -17,7 +18,7 @@ pub fn started(r: &SessionStarted, now: Timestamp) -> String {
         r.session.agent,
         r.session.project,
         r.session_id,
-        render_digest(&r.digest, now)
+        render_digest_in(&r.digest, now, &Tools)
     )
 }
 
@@ -47,7 +48,7 @@ pub fn resumed(r: &Resumed, now: Timestamp) -> String {
         "Resumed session {}. Pass session_id {} to later calls.\n\n{}",
         r.session_id,
         r.session_id,
-        render_context_and_digest(&r.context, &r.digest, now)
+        render_context_and_digest_in(&r.context, &r.digest, now, &Tools)
     )
 }
 

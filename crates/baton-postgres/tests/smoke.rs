@@ -501,7 +501,7 @@ fn failed_write_rolls_back_and_returns_the_error_unchanged() {
     .expect_err("closure fails");
     assert_eq!(runs, 1, "a rule's error is not retried");
     assert!(
-        matches!(&err, Error::BadInput { message } if message == "no thanks"),
+        matches!(&err, Error::BadInput { message, .. } if message == "no thanks"),
         "{err:?}"
     );
     assert_eq!(store::read(&store, |tx| tx.session("s1")).expect("read"), None);

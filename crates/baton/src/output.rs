@@ -1,10 +1,9 @@
-//! Printing: human text or one JSON object, and the one mapping from errors to exit codes.
+//! Printing: human text or one JSON object.
 
 use std::io::Write;
 
 use baton_core::Error;
 use serde::Serialize;
-use serde_json::json;
 
 /// Prints `value` as one line of JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), Error> {
@@ -20,23 +19,6 @@ pub fn println_out(text: &str) -> Result<(), Error> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::internal(format!("cannot write to stdout: {e}"))),
     }
-}
-
-/// Reports an error (on stderr, and as JSON on stdout with `--json`) and returns its exit code.
-pub fn report_error(e: &Error, json: bool) -> i32 {
-    if json {
-        let mut obj = json!({"kind": e.kind(), "message": e.to_string(), "exit_code": e.exit_code()});
-        if let (Some(details), Some(map)) = (e.details(), obj.as_object_mut())
-            && let Some(d) = details.as_object()
-        {
-            for (k, v) in d {
-                map.insert(k.clone(), v.clone());
-            }
-        }
-        let _ = print_json(&json!({"error": obj}));
-    }
-    eprintln!("error: {e}");
-    e.exit_code()
 }
 
 pub use baton_core::render::*;

@@ -806,6 +806,40 @@ fn malformed_input_fails_without_blocking() {
     assert!(sessions(&env).is_empty());
 }
 
+/// Global flags may come before `hook`: it is still a hook, whose stdout belongs to the client, and whose
+/// failures, the argument parser's included, exit 1.
+#[test]
+fn global_flags_before_hook_keep_it_a_hook() {
+    let env = Env::new();
+    let p = payload(&env, "claude", "SessionStart.startup").to_string();
+    let run = |args: &[&str], stdin: &[u8]| {
+        let mut child = env
+            .cmd(args)
+            .current_dir(env.home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn baton");
+        let _ = child.stdin.take().expect("stdin").write_all(stdin);
+        Run::from(child.wait_with_output().expect("wait for baton"))
+    };
+    let r = run(&["--json", "hook", "claude", "--bogus"], p.as_bytes());
+    assert_non_blocking_failure("an unknown flag after --json hook", "claude", &r);
+    assert!(r.stderr.contains("--bogus"), "{}", r.stderr);
+    let r = run(&["--json", "--agent", "hook", "hook", "claude"], b"not JSON");
+    assert_non_blocking_failure("malformed input after --json --agent hook", "claude", &r);
+    let r = run(&["--json", "hook", "claude"], p.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        serde_json::from_str::<Value>(&r.stdout).is_ok(),
+        "a hook answer: {}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("\"error\""), "{}", r.stdout);
+    assert!(sessions(&env).len() == 1, "the valid payload started one session");
+}
+
 #[test]
 fn an_unknown_client_fails_without_blocking() {
     let env = Env::new();

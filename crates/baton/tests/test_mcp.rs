@@ -462,7 +462,22 @@ fn bad_input_is_a_tool_error_that_names_the_value() {
     let env = Env::new();
     let mut s = Stdio_::start(&env, &["--agent", "alice"]);
     s.ok("session_start", json!({"context": "errors"}));
-    let cases: [(&str, Value, &[&str]); 10] = [
+    let cases: [(&str, Value, &[&str]); 13] = [
+        (
+            "claim_work",
+            json!({"work_type": "epic", "work_id": "1"}),
+            &["'epic'", "new_type"],
+        ),
+        (
+            "release_work",
+            json!({"work_type": "issue", "work_id": "1", "status": "deferred", "force": true}),
+            &["force needs a reason"],
+        ),
+        (
+            "session_resume",
+            json!({"session_id": "01900000-0000-7000-8000-0000000000aa"}),
+            &["session_list"],
+        ),
         (
             "claim_work",
             json!({"work_type": "Bad Type", "work_id": "1"}),
@@ -511,6 +526,7 @@ fn bad_input_is_a_tool_error_that_names_the_value() {
         }
         // Advice names tool arguments, not CLI flags.
         assert!(!text.contains(" --"), "{tool}({args}): {text:?} names a CLI flag");
+        assert!(!text.contains("`baton"), "{tool}({args}): {text:?} names a CLI command");
     }
     // Bad input changed nothing.
     let claims = s.ok("list_claims", json!({}));

@@ -146,12 +146,10 @@ impl Baton {
         }
         match (&req.reason, req.force) {
             (None, true) => {
-                return Err(Error::bad_input(
-                    "--force needs --reason TEXT: say why the holder's claim is overridden",
-                ));
+                return Err(Error::usage(Usage::ForceWithoutReason));
             }
             (Some(r), true) => parse::check_nonempty_text("reason", r)?,
-            (Some(_), false) => return Err(Error::bad_input("--reason goes with --force")),
+            (Some(_), false) => return Err(Error::usage(Usage::ReasonWithoutForce)),
             (None, false) => {}
         }
         check_key(req.idempotency_key.as_ref())?;
@@ -216,14 +214,15 @@ impl Baton {
                     }
                     return Err(Error::conflict(
                         format!(
-                            "not the holder: {} is held by agent '{}' (session {}) since {}; use --force --reason TEXT to override",
+                            "not the holder: {} is held by agent '{}' (session {}) since {}",
                             key.label(),
                             latest.agent,
                             latest.session_id,
                             latest.granted_at.short()
                         ),
                         json!({"item": key, "claimed_by": Holder::of(&latest)}),
-                    ));
+                    )
+                    .with_hint(Hint::ForceWithReason));
                 }
             } else if !active {
                 return Err(Error::not_found(format!(

@@ -225,9 +225,7 @@ impl Baton {
             .collect();
         if active_sessions.len() > DIGEST_LIST_CAP as usize {
             active_sessions.truncate(DIGEST_LIST_CAP as usize);
-            omitted.push(format!(
-                "more than {DIGEST_LIST_CAP} other open sessions; see `baton session list`"
-            ));
+            omitted.push(Omission::more_than(Omitted::OpenSessions, DIGEST_LIST_CAP));
         }
 
         let open = tx.claims(&ClaimQuery {
@@ -237,10 +235,7 @@ impl Baton {
             ..Default::default()
         })?;
         if open.len() > 2 * DIGEST_LIST_CAP as usize {
-            omitted.push(format!(
-                "more than {} open claims; see `baton claims`",
-                2 * DIGEST_LIST_CAP
-            ));
+            omitted.push(Omission::more_than(Omitted::OpenClaims, 2 * DIGEST_LIST_CAP));
         }
         let (my_claims, other_claims): (Vec<Claim>, Vec<Claim>) = open
             .into_iter()
@@ -265,7 +260,7 @@ impl Baton {
         }
         if blockers.len() > DIGEST_LIST_CAP as usize {
             blockers.truncate(DIGEST_LIST_CAP as usize);
-            omitted.push(format!("more than {DIGEST_LIST_CAP} blockers"));
+            omitted.push(Omission::more_than(Omitted::Blockers, DIGEST_LIST_CAP));
         }
 
         // Changes since the end of this agent's previous session in the project.
@@ -339,12 +334,12 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
     // Leave room for the `omitted` lines written at the end.
     let budget = max_chars.saturating_sub(600);
     let mut cut = [0usize; 5];
-    const WHAT: [&str; 5] = [
-        "newest events (see `baton changes`)",
-        "other sessions' claims (see `baton claims`)",
-        "open sessions (see `baton session list`)",
-        "blockers (see `baton session view`)",
-        "of your claims (see `baton claims --mine`)",
+    const WHAT: [Omitted; 5] = [
+        Omitted::Events,
+        Omitted::OtherClaims,
+        Omitted::OpenSessions,
+        Omitted::Blockers,
+        Omitted::MyClaims,
     ];
     fn halve<T>(v: &mut Vec<T>) -> usize {
         let n = v.len();
@@ -366,11 +361,11 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
             break;
         }
     }
-    let mut handoff_cut = false;
+    let mut handoff_cut = None;
     if size(d) > budget
         && let Some(h) = d.last_handoff.as_mut()
     {
-        handoff_cut = true;
+        handoff_cut = Some(h.session_id.clone());
         for list in [&mut h.handoff.next, &mut h.handoff.done, &mut h.handoff.blockers] {
             list.truncate(10);
             for item in list.iter_mut() {
@@ -389,7 +384,7 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
         if size(d) > budget
             && let Some(h) = d.last_handoff.as_mut()
         {
-            let pointer = format!("(too long: see `baton session view {}`)", h.session_id);
+            let pointer = "(too long to show here)".to_string();
             h.summary = h.summary.as_ref().map(|_| pointer.clone());
             h.handoff.notes = h.handoff.notes.as_ref().map(|_| pointer.clone());
             h.handoff.next.clear();
@@ -399,11 +394,15 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
     }
     for (n, what) in cut.iter().zip(WHAT) {
         if *n > 0 {
-            d.omitted.push(format!("{n} {what}"));
+            d.omitted.push(Omission::cut(what, *n));
         }
     }
-    if handoff_cut {
-        d.omitted
-            .push("part of the last handoff (see `baton session view` on that session)".to_string());
+    if let Some(session_id) = handoff_cut {
+        d.omitted.push(Omission {
+            what: Omitted::Handoff,
+            count: None,
+            more: false,
+            session_id: Some(session_id),
+        });
     }
 }

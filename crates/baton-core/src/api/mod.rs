@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::config::Policy;
-use crate::error::{Error, Result};
+use crate::error::{Error, Hint, Result, Usage};
 use crate::model::*;
 use crate::parse::{self, Since};
 use crate::project::Project;
@@ -102,10 +102,15 @@ impl Baton {
         let hint = parse::likely_type(item_type, known())
             .map(|t| format!("did you mean '{t}'? "))
             .unwrap_or_default();
+        let accepted: Vec<String> = known().map(str::to_string).collect();
         Err(Error::bad_input(format!(
-            "unknown work type '{item_type}': {hint}known types are {}; declare new ones with types = [\"{item_type}\"] in .baton/config.toml, or claim it as a new type with --new-type",
-            known().collect::<Vec<_>>().join(", ")
-        )))
+            "unknown work type '{item_type}': {hint}known types are {}",
+            accepted.join(", ")
+        ))
+        .with_value(item_type, accepted)
+        .with_hint(Hint::DeclareType {
+            item_type: item_type.to_string(),
+        }))
     }
 
     /// Marks `stale` on a session read from the store.
@@ -130,7 +135,7 @@ impl Baton {
     fn load_session(&self, tx: &mut dyn Tx, id: &str) -> Result<Session> {
         parse::check_session_id(id)?;
         tx.session(id)?
-            .ok_or_else(|| Error::not_found(format!("no session '{id}': see `baton session list`")))
+            .ok_or_else(|| Error::not_found(format!("no session '{id}'")).with_hint(Hint::ListSessions))
     }
 
     /// The caller's agent's sessions in this project with one of `statuses`, newest first, at most `limit`.
@@ -175,9 +180,10 @@ impl Baton {
         let wanted = statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ");
         match found.len() {
             0 => Err(Error::not_found(format!(
-                "no {wanted} session of agent '{}' in project '{}': start one with `baton session start`, or pass --session ID",
+                "no {wanted} session of agent '{}' in project '{}'",
                 caller.agent, caller.project.key
-            ))),
+            ))
+            .with_hint(Hint::StartOrNameSession)),
             1 => Ok(found.into_iter().next().expect("one session")),
             _ => {
                 let list: Vec<String> = found
@@ -196,12 +202,14 @@ impl Baton {
                     })
                     .collect();
                 Err(Error::bad_input(format!(
-                    "ambiguous session: agent '{}' has {}{} {wanted} sessions in this project: {}; pass --session ID or set BATON_SESSION",
+                    "ambiguous session: agent '{}' has {}{} {wanted} sessions in this project: {}",
                     caller.agent,
                     if found.len() > 5 { "more than " } else { "" },
                     found.len().min(5),
                     list.join(", ")
-                )))
+                ))
+                .with_candidates(found.iter().map(|s| s.id.clone()).collect())
+                .with_hint(Hint::NameSession))
             }
         }
     }
@@ -210,23 +218,28 @@ impl Baton {
     /// the agent's only active one; when it has none but a paused one, the error says how to resume it.
     fn session_for_write(&self, tx: &mut dyn Tx, caller: &Caller, verb: &str) -> Result<Session> {
         let s = match self.resolve_session(tx, caller, &[SessionStatus::Active]) {
-            Err(Error::NotFound { message }) if caller.session.is_none() => {
+            Err(e @ Error::NotFound { .. }) if caller.session.is_none() => {
                 let paused = self.agent_sessions(tx, caller, &[SessionStatus::Paused], 1)?;
                 return Err(match paused.first() {
                     Some(p) => Error::not_found(format!(
-                        "no active session of agent '{}' in project '{}': its session {} is paused; resume it with `baton session resume {}`, or pass --session {} to {verb} it while it is paused",
-                        caller.agent, caller.project.key, p.id, p.id, p.id
-                    )),
-                    None => Error::NotFound { message },
+                        "no active session of agent '{}' in project '{}': its session {} is paused",
+                        caller.agent, caller.project.key, p.id
+                    ))
+                    .with_candidates(vec![p.id.clone()])
+                    .with_hint(Hint::ResumeOrNameSession {
+                        session: p.id.clone(),
+                        verb: verb.to_string(),
+                    }),
+                    None => e,
                 });
             }
             other => other?,
         };
         if s.status.is_ended() {
-            return Err(Error::bad_input(format!(
-                "cannot {verb} session {}: it is {}; start a new session with `baton session start`",
-                s.id, s.status
-            )));
+            return Err(
+                Error::bad_input(format!("cannot {verb} session {}: it is {}", s.id, s.status))
+                    .with_hint(Hint::StartNewSession),
+            );
         }
         Ok(s)
     }
@@ -341,7 +354,8 @@ fn check_event_kind(k: &str) -> Result<()> {
         return Err(Error::bad_input(format!(
             "unknown event kind '{k}': expected a family (session, journal, claim) or one of {}",
             EVENT_KINDS.join(", ")
-        )));
+        ))
+        .with_value(k, EVENT_KINDS.iter().map(|k| k.to_string()).collect()));
     }
     Ok(())
 }

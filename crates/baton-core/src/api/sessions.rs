@@ -136,10 +136,7 @@ impl Baton {
             parse::check_text("rationale", r)?;
         }
         if req.rationale.is_some() && req.kind != EntryKind::Decision {
-            return Err(Error::bad_input(format!(
-                "--rationale goes with a decision, not a {} entry: use --decision TEXT --rationale TEXT",
-                req.kind
-            )));
+            return Err(Error::usage(Usage::RationaleWithoutDecision { kind: req.kind }));
         }
         check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"kind": req.kind, "text": req.text, "rationale": req.rationale});

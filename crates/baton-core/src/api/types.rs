@@ -318,5 +318,83 @@ pub struct Digest {
     pub other_claims: Vec<Claim>,
     pub blockers: Vec<BlockerBrief>,
     pub changes: ChangesBrief,
-    pub omitted: Vec<String>,
+    pub omitted: Vec<Omission>,
+}
+
+/// One kind of thing a digest left out to stay short. Each front end words it and says where to see the rest
+/// ([`crate::words::Words::omission`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Omission {
+    pub what: Omitted,
+    /// How many were left out; with `more`, at least this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// The count is a floor: there were more than `count`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
+    /// The session whose part was cut (the last handoff's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// What a digest can leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Omitted {
+    /// The newest events of the changes.
+    Events,
+    /// Open claims beyond what a digest reads.
+    OpenClaims,
+    /// Other sessions' claims.
+    OtherClaims,
+    /// The caller's own claims.
+    MyClaims,
+    /// Other open sessions.
+    OpenSessions,
+    /// Blockers of open sessions.
+    Blockers,
+    /// Part of the last handoff.
+    Handoff,
+}
+
+impl Omission {
+    /// `count` were left out.
+    pub fn cut(what: Omitted, count: usize) -> Self {
+        Omission {
+            what,
+            count: Some(count as u64),
+            more: false,
+            session_id: None,
+        }
+    }
+
+    /// More than `count` were there; a digest reads no further.
+    pub fn more_than(what: Omitted, count: u32) -> Self {
+        Omission {
+            what,
+            count: Some(count.into()),
+            more: true,
+            session_id: None,
+        }
+    }
+
+    /// What was left out, without where to see it: `12 newest events`, `more than 20 blockers`.
+    pub fn neutral(&self) -> String {
+        let n = match (self.count, self.more) {
+            (Some(n), true) => format!("more than {n} "),
+            (Some(n), false) => format!("{n} "),
+            (None, _) => String::new(),
+        };
+        let what = match self.what {
+            Omitted::Events => "newest events",
+            Omitted::OpenClaims => "open claims",
+            Omitted::OtherClaims => "other sessions' claims",
+            Omitted::MyClaims => "of your claims",
+            Omitted::OpenSessions if self.more => "other open sessions",
+            Omitted::OpenSessions => "open sessions",
+            Omitted::Blockers => "blockers",
+            Omitted::Handoff => "part of the last handoff",
+        };
+        format!("{n}{what}")
+    }
 }

@@ -27,18 +27,9 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(8);
 const LOCK_WAIT_MARGIN: Duration = Duration::from_millis(400);
 
 pub fn run(global: &GlobalArgs, a: HookArgs) -> Result<i32> {
-    let client = a.client.clone();
-    match answer(global, a) {
-        Ok(stdout) => {
-            println_out(&stdout)?;
-            Ok(0)
-        }
-        Err(e) => {
-            let msg = e.to_string().replace('\n', " ");
-            eprintln!("baton hook {client}: {msg}");
-            Ok(1)
-        }
-    }
+    // Errors are reported as a hook's: one line on stderr, exit 1 (see `exit`).
+    println_out(&answer(global, a)?)?;
+    Ok(0)
 }
 
 fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
