@@ -275,7 +275,7 @@ impl Baton {
     pub fn heartbeat(&self, caller: &Caller) -> Result<Heartbeat> {
         store::write(self.store(), |tx| {
             self.sweep_in(tx, &caller.project.key, self.now())?;
-            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            let s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             if s.status.is_ended() {
                 return Err(Error::bad_input(format!(
                     "session {} is {}: only active or paused sessions take heartbeats",
@@ -296,21 +296,7 @@ impl Baton {
             // The renewals run from now, once the session and its claims are locked.
             let now = self.now();
             let was = s.status;
-            s.status = SessionStatus::Active;
-            s.last_seen = now;
-            s.updated_at = now;
-            self.refresh_git(&mut s, caller);
-            tx.update_session(&s)?;
-            if was != SessionStatus::Active {
-                event(
-                    tx,
-                    &s,
-                    now,
-                    EventKind::SessionResumed,
-                    s.id.clone(),
-                    json!({"by": "heartbeat"}),
-                )?;
-            }
+            let s = self.activate(tx, s, caller, now, Resume::Heartbeat)?;
             let mut renewed = Vec::new();
             for mut c in held {
                 c.state = ClaimState::Held;

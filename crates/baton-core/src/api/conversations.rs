@@ -76,7 +76,7 @@ impl Baton {
                 } else {
                     Bound::Resumed
                 };
-                let session = self.activate(tx, s, caller, now)?;
+                let session = self.activate(tx, s, caller, now, Resume::OnlySeen)?;
                 return Ok(Conversation {
                     session,
                     how,
@@ -121,7 +121,7 @@ impl Baton {
             let pick = candidates.remove(0);
             let was = pick.status;
             self.bind(tx, caller, &next_key, &pick.id, now)?;
-            let session = self.activate(tx, pick, caller, now)?;
+            let session = self.activate(tx, pick, caller, now, Resume::OnlySeen)?;
             Ok(Conversation {
                 session,
                 how: Bound::Continued { was },
@@ -169,7 +169,7 @@ impl Baton {
             }
             self.bind(tx, caller, &next_key, &target.id, now)?;
             let was = target.status;
-            let session = self.activate(tx, target, caller, now)?;
+            let session = self.activate(tx, target, caller, now, Resume::OnlySeen)?;
             Ok(Conversation {
                 session,
                 how: Bound::Continued { was },
@@ -218,7 +218,7 @@ impl Baton {
             }
             let was = pick.status;
             self.bind(tx, caller, &next_key, &pick.id, now)?;
-            let session = self.activate(tx, pick, caller, now)?;
+            let session = self.activate(tx, pick, caller, now, Resume::OnlySeen)?;
             Ok(Some(Conversation {
                 session,
                 how: Bound::Continued { was },
@@ -373,34 +373,6 @@ impl Baton {
             result: json!({"session_id": session_id}).to_string(),
             created_at: now,
         })
-    }
-
-    /// Makes a paused session active again (event `session.resumed`); an active one is only seen.
-    fn activate(&self, tx: &mut dyn Tx, mut s: Session, caller: &Caller, now: Timestamp) -> Result<Session> {
-        let was = s.status;
-        transition(
-            &s,
-            SessionStatus::Active,
-            &[SessionStatus::Paused, SessionStatus::Active],
-        )?;
-        s.status = SessionStatus::Active;
-        s.last_seen = now;
-        if was != SessionStatus::Active {
-            s.updated_at = now;
-            self.refresh_git(&mut s, caller);
-        }
-        tx.update_session(&s)?;
-        if was != SessionStatus::Active {
-            event(
-                tx,
-                &s,
-                now,
-                EventKind::SessionResumed,
-                s.id.clone(),
-                json!({"by_agent": caller.agent}),
-            )?;
-        }
-        Ok(self.decorate(s, now))
     }
 
     /// Pauses an active session inside a transaction (event `session.paused` with `reason`).

@@ -24,6 +24,7 @@ use crate::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store
 use crate::time::Timestamp;
 
 pub use conversations::{Bound, CONTINUE_IDLE_SECS, Conversation, ConversationEnded};
+use sessions::Resume;
 pub use types::*;
 
 /// Who is calling, from where.

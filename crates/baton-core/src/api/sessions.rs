@@ -1,5 +1,16 @@
 //! Sessions: start, log, checkpoint, pause, resume, end, close, view and list.
 
+/// How [`Baton::activate`] treats a session that becomes, or already is, active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resume {
+    /// Asked to resume: the session is touched (updated now, its git position refreshed) even when active.
+    Touched,
+    /// A heartbeat: touched like [`Resume::Touched`], and the event says a heartbeat resumed it.
+    Heartbeat,
+    /// A conversation goes on in it: a session that already is active is only seen.
+    OnlySeen,
+}
+
 use super::*;
 
 impl Baton {
@@ -276,33 +287,13 @@ impl Baton {
         }
         store::write(self.store(), |tx| {
             self.sweep_in(tx, &caller.project.key, self.now())?;
-            let mut s = match id {
+            let s = match id {
                 Some(id) => self.load_session(tx, id)?,
                 // Like every other command: the explicit session, else the agent's only candidate.
                 None => self.resolve_session(tx, caller, &[SessionStatus::Paused, SessionStatus::Active])?,
             };
-            transition(
-                &s,
-                SessionStatus::Active,
-                &[SessionStatus::Paused, SessionStatus::Active],
-            )?;
             let now = self.now();
-            let was = s.status;
-            s.status = SessionStatus::Active;
-            s.updated_at = now;
-            s.last_seen = now;
-            self.refresh_git(&mut s, caller);
-            tx.update_session(&s)?;
-            if was != SessionStatus::Active {
-                event(
-                    tx,
-                    &s,
-                    now,
-                    EventKind::SessionResumed,
-                    s.id.clone(),
-                    json!({"by_agent": caller.agent}),
-                )?;
-            }
+            let s = self.activate(tx, s, caller, now, Resume::Touched)?;
             let context = self.context_in(tx, s, now)?;
             let digest = self.digest_in(tx, caller, Some(&context.session), now)?;
             Ok(Resumed {
@@ -311,6 +302,39 @@ impl Baton {
                 digest,
             })
         })
+    }
+
+    /// Makes a paused session active again (event `session.resumed`, saying who resumed it); an active one is
+    /// seen now. Every path that makes a session active again comes through here.
+    pub(super) fn activate(
+        &self,
+        tx: &mut dyn Tx,
+        mut s: Session,
+        caller: &Caller,
+        now: Timestamp,
+        how: Resume,
+    ) -> Result<Session> {
+        transition(
+            &s,
+            SessionStatus::Active,
+            &[SessionStatus::Paused, SessionStatus::Active],
+        )?;
+        let was = s.status;
+        s.status = SessionStatus::Active;
+        s.last_seen = now;
+        if was != SessionStatus::Active || how != Resume::OnlySeen {
+            s.updated_at = now;
+            self.refresh_git(&mut s, caller);
+        }
+        tx.update_session(&s)?;
+        if was != SessionStatus::Active {
+            let by = match how {
+                Resume::Heartbeat => json!({"by": "heartbeat"}),
+                Resume::OnlySeen | Resume::Touched => json!({"by_agent": caller.agent}),
+            };
+            event(tx, &s, now, EventKind::SessionResumed, s.id.clone(), by)?;
+        }
+        Ok(self.decorate(s, now))
     }
 
     /// Ends the caller's session as completed with a summary and handoff notes.
