@@ -29,7 +29,7 @@ impl Default for StoreOptions {
     }
 }
 
-/// Which sessions to list. Results are newest `updated_at` first.
+/// Which sessions to list. Results are newest `updated_at` first, ties by id, highest first. Filters combine.
 #[derive(Debug, Clone, Default)]
 pub struct SessionQuery {
     pub project: Option<String>,
@@ -42,7 +42,7 @@ pub struct SessionQuery {
     pub limit: Option<u32>,
 }
 
-/// Which claims to list. Results are ordered by `granted_at`, oldest first.
+/// Which claims to list. Results are ordered by `granted_at`, oldest first, ties by id. Filters combine.
 #[derive(Debug, Clone, Default)]
 pub struct ClaimQuery {
     pub project: Option<String>,
@@ -52,17 +52,19 @@ pub struct ClaimQuery {
     pub states: Vec<ClaimState>,
     /// Only claims whose lease ran out before this time.
     pub expires_before: Option<Timestamp>,
-    /// Only grants lost to a takeover or a forced release whose holder has not been told yet.
+    /// Only grants their holder lost, taken over (`taken_over`) or released by someone else (`forced_by`
+    /// set), whose loss the holder has not been told yet (`loss_reported` false). Combines with `states`.
     pub loss_unreported: bool,
     pub limit: Option<u32>,
 }
 
-/// Which journal entries to list. Results are newest first.
+/// Which journal entries to list. Results are newest `created_at` first, ties by id, highest first.
 #[derive(Debug, Clone, Default)]
 pub struct EntryQuery {
     pub session_id: Option<String>,
-    /// Entries of sessions in this project whose status is one of `session_statuses`.
+    /// Entries of sessions in this project.
     pub project: Option<String>,
+    /// Entries of sessions whose status is one of these, with or without `project`. Empty means any.
     pub session_statuses: Vec<SessionStatus>,
     /// Empty means any kind.
     pub kinds: Vec<EntryKind>,
@@ -76,17 +78,23 @@ pub struct EventQuery {
     /// Only events with `seq > after_seq`.
     pub after_seq: i64,
     pub agent: Option<String>,
-    /// An exact kind (`claim.granted`) or a family (`claim` matches `claim.*`).
+    /// An exact kind when it has a dot (`claim.granted`); else a family: `claim` matches `claim` and every
+    /// `claim.*`. Compared as written: case counts, and no character is a wildcard.
     pub kind: Option<String>,
     /// Leave out events of these kinds.
     pub exclude_kinds: Vec<String>,
-    /// Leave out events of this session.
+    /// Leave out events of this session (events of no session stay).
     pub exclude_session: Option<String>,
     pub newest_first: bool,
     pub limit: u32,
 }
 
-/// A transaction. Reads inside a write transaction see the transaction's own writes.
+/// A transaction. Reads inside a write transaction see the transaction's own writes, except events: an
+/// event may stay invisible to the transaction that appends it (it may get its `seq` at commit).
+///
+/// A write a store refuses may fail the call itself or, at the latest, the transaction's commit (a store
+/// may send writes ahead in one batch); either way the transaction keeps nothing. The storage contract suite
+/// (`baton-conformance`, the `store_` cases) checks every primitive against this documentation.
 pub trait Tx {
     /// Serialises claim decisions on one item for the rest of the transaction: `latest_claim` of the item,
     /// called after this, sees every decision on it committed before. A store may take the lock as late as
@@ -96,19 +104,25 @@ pub trait Tx {
     fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>>;
     /// The newest grant of this item to this session.
     fn session_claim_on(&mut self, key: &ItemKey, session_id: &str) -> Result<Option<Claim>>;
+    /// Records a grant. A second held grant of one item, or a second grant of an item with the same token,
+    /// is refused by the database itself as [`Error::Conflict`].
     fn insert_claim(&mut self, claim: &Claim) -> Result<()>;
-    /// Overwrites the mutable fields of the claim with this id.
+    /// Overwrites the mutable fields (state, lease, end, release status, notes, `loss_reported`,
+    /// `forced_by`) of the claim with this id. Its item and token never change and must be those it was
+    /// inserted with; when no claim has this id with them, [`Error::NotFound`].
     fn update_claim(&mut self, claim: &Claim) -> Result<()>;
     fn claims(&mut self, query: &ClaimQuery) -> Result<Vec<Claim>>;
 
     fn insert_session(&mut self, session: &Session) -> Result<()>;
-    /// Overwrites the mutable fields of the session with this id.
+    /// Overwrites the mutable fields of the session with this id (all but project, agent and `created_at`);
+    /// when there is none, [`Error::NotFound`].
     fn update_session(&mut self, session: &Session) -> Result<()>;
     /// The session with this id; in a write transaction it stays locked until commit.
     fn session(&mut self, id: &str) -> Result<Option<Session>>;
     fn sessions(&mut self, query: &SessionQuery) -> Result<Vec<Session>>;
     /// Up to `limit` keys of projects that have a session, nearest `key` first: those after it in key order,
-    /// or with `before` those before it, backwards. One index seek per key, however many sessions each has.
+    /// or with `before` those before it, backwards; never `key` itself, each key once. One index seek per
+    /// key, however many sessions each has.
     fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>>;
 
     /// Records the fields an imported session's document carried that baton has no column for, replacing
@@ -125,7 +139,7 @@ pub trait Tx {
     /// lower `seq` can still commit, so that paging by `seq > cursor` never skips one.
     fn append_event(&mut self, event: &NewEvent) -> Result<()>;
     fn events(&mut self, query: &EventQuery) -> Result<Vec<Event>>;
-    /// Counts matching events, stopping at `cap`.
+    /// Counts matching events, stopping at `cap` (the query's `limit` plays no part).
     fn count_events(&mut self, query: &EventQuery, cap: u32) -> Result<u64>;
     /// The `seq` of this project's first event at or after `time` (an indexed lookup, not a scan), if any.
     fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>>;
@@ -134,8 +148,8 @@ pub trait Tx {
 
     /// The record of the call that `scope` made with `key` in `project`, if any.
     fn idempotency(&mut self, project: &str, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>>;
-    /// Stores a record; a second one for the same project, scope and key is refused (a conflict the
-    /// transaction may retry to replay the first).
+    /// Stores a record; a second one for the same project, scope and key is refused as [`Error::Conflict`]
+    /// (which the transaction may retry to replay the first).
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()>;
 }
 

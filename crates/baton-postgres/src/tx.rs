@@ -414,7 +414,7 @@ impl Tx for PgTx<'_> {
             "update a claim",
             "UPDATE claims SET state = $2, ttl_secs = $3, renewed_at = $4, expires_at = $5, ended_at = $6,
                  release_status = $7, notes = $8, loss_reported = $9, forced_by = $10
-             WHERE id = $1",
+             WHERE id = $1 AND project = $11 AND item_type = $12 AND repo = $13 AND item_id = $14 AND token = $15",
             vec![
                 Box::new(c.id.clone()),
                 Box::new(c.state.as_str()),
@@ -426,6 +426,11 @@ impl Tx for PgTx<'_> {
                 Box::new(c.notes.clone()),
                 Box::new(c.loss_reported),
                 Box::new(c.forced_by.clone()),
+                Box::new(c.project.clone()),
+                Box::new(c.item_type.clone()),
+                Box::new(c.repo.clone()),
+                Box::new(c.item_id.clone()),
+                Box::new(c.token),
             ],
             Box::new(move |outcome| match outcome {
                 Ok(0) => Err(Error::not_found(format!("no claim with id '{id}' to update"))),
@@ -563,6 +568,9 @@ impl Tx for PgTx<'_> {
     }
 
     fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         // A loose index scan (PostgreSQL has no skip scan): each step seeks the next key past the last one,
         // so the sessions of a project are never walked.
         let (next, past) = if before { ("max", "<") } else { ("min", ">") };

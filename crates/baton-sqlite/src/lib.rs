@@ -470,6 +470,46 @@ impl SqliteTx<'_> {
         let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
         stmt.execute(params).map_err(|e| self.err(e))
     }
+
+    /// Like `exec`, with a key the database refused as a duplicate turned into `refused(primary)`:
+    /// `primary` says whether it was the table's own key rather than a unique index.
+    fn exec_or(&self, refused: impl Fn(bool) -> Error, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
+        stmt.execute(params).map_err(|e| match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                refused(true)
+            }
+            rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                refused(false)
+            }
+            _ => self.err(e),
+        })
+    }
+}
+
+/// A grant the database refused: a second holder of its item (the unique index of held grants), or a
+/// second grant with its token (`duplicate_token`).
+fn refused_claim(c: &Claim) -> impl Fn(bool) -> Error + '_ {
+    move |duplicate_token| {
+        let label = c.key().label();
+        let message = if duplicate_token {
+            format!(
+                "{label} already has a grant with token {}: the database refused a duplicate",
+                c.token
+            )
+        } else {
+            format!("{label} is already held: the database refused a second grant")
+        };
+        Error::conflict(message, serde_json::json!({"item": c.key(), "token": c.token}))
+    }
+}
+
+/// A second idempotency record for one caller and key.
+fn refused_key(key: &str) -> Error {
+    Error::conflict(
+        format!("idempotency key '{key}' was used by a concurrent request; retry to get its result"),
+        serde_json::json!({"idempotency_key": key}),
+    )
 }
 
 fn key_filter(f: &mut Filter, key: &ItemKey) {
@@ -542,6 +582,10 @@ fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
         } else {
             " FROM journal_entries e JOIN sessions s ON s.id = e.session_id"
         }
+    } else if !q.session_statuses.is_empty() {
+        let statuses: Vec<&str> = q.session_statuses.iter().map(|s| s.as_str()).collect();
+        f.within("s.status", &statuses);
+        " FROM journal_entries e JOIN sessions s ON s.id = e.session_id"
     } else {
         " FROM journal_entries e"
     };
@@ -578,8 +622,13 @@ fn event_filter(q: &EventQuery) -> Filter {
         if k.contains('.') {
             f.eq("kind", k.clone());
         } else {
-            let p = f.param(format!("{k}.%"));
-            f.raw(format!("kind LIKE {p}"));
+            // A family: `claim` matches `claim` and `claim.*`, compared as written (LIKE would take `_` and
+            // `%` for wildcards, and ignore case).
+            let family = format!("{k}.");
+            let exact = f.param(k.clone());
+            let n = f.param(family.chars().count() as i64);
+            let prefix = f.param(family);
+            f.raw(format!("(kind = {exact} OR substr(kind, 1, {n}) = {prefix})"));
         }
     }
     for k in &q.exclude_kinds {
@@ -613,7 +662,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_claim(&mut self, c: &Claim) -> Result<()> {
-        self.exec(
+        self.exec_or(refused_claim(c),
             &format!("INSERT INTO claims ({CLAIM_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
                 c.id, c.project, c.item_type, c.repo, c.item_id, c.token, c.session_id, c.agent,
@@ -628,19 +677,15 @@ impl Tx for SqliteTx<'_> {
     fn update_claim(&mut self, c: &Claim) -> Result<()> {
         let n = self.exec(
             "UPDATE claims SET state = ?6, ttl_secs = ?7, renewed_at = ?8, expires_at = ?9, ended_at = ?10, release_status = ?11, notes = ?12, loss_reported = ?13, forced_by = ?14
-             WHERE project = ?1 AND item_type = ?2 AND repo = ?3 AND item_id = ?4 AND token = ?5",
+             WHERE project = ?1 AND item_type = ?2 AND repo = ?3 AND item_id = ?4 AND token = ?5 AND id = ?15",
             params![
                 c.project, c.item_type, c.repo, c.item_id, c.token,
                 c.state.as_str(), c.ttl_secs, c.renewed_at.0, c.expires_at.0, c.ended_at.map(|t| t.0),
-                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported, c.forced_by
+                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported, c.forced_by, c.id
             ],
         )?;
         if n == 0 {
-            return Err(Error::not_found(format!(
-                "no claim {} with token {} to update",
-                c.key().label(),
-                c.token
-            )));
+            return Err(Error::not_found(format!("no claim with id '{}' to update", c.id)));
         }
         Ok(())
     }
@@ -694,7 +739,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn update_session(&mut self, s: &Session) -> Result<()> {
-        self.exec(
+        let n = self.exec(
             "UPDATE sessions SET name = ?2, role = ?3, context = ?4, task_ids = ?5, status = ?6, git_branch = ?7, git_commit = ?8, worktree = ?9, updated_at = ?10, last_seen = ?11, ended_at = ?12, compaction_count = ?13, summary = ?14, handoff = ?15 WHERE id = ?1",
             params![
                 s.id, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(), s.git_branch,
@@ -702,6 +747,9 @@ impl Tx for SqliteTx<'_> {
                 s.compaction_count, s.summary, s.handoff.as_ref().map(to_json).transpose()?
             ],
         )?;
+        if n == 0 {
+            return Err(Error::not_found(format!("no session '{}' to update", s.id)));
+        }
         Ok(())
     }
 
@@ -717,6 +765,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         // A loose index scan: each step seeks the next key past the last one, so the sessions of a project
         // are never walked.
         let (next, past) = if before { ("max", "<") } else { ("min", ">") };
@@ -838,7 +889,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
-        self.exec(
+        self.exec_or(
+            |_| refused_key(&r.key),
             "INSERT INTO idempotency (project, scope, key, command, request, result, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
