@@ -134,6 +134,7 @@ macro_rules! conformance_suite {
             store_idempotency_records_are_kept_once_per_caller_and_key,
             store_session_documents_are_replaced_and_read_by_key,
             store_a_failed_transaction_keeps_nothing,
+            store_integrity_finds_a_live_grant_under_a_newer_token,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

@@ -3,7 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Claim, ClaimState, EntryKind, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session, SessionStatus,
+    Claim, ClaimState, EntryKind, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, ReleaseStatus, Session,
+    SessionStatus,
 };
 use crate::time::Timestamp;
 use serde_json::Value;
@@ -89,6 +90,45 @@ pub struct EventQuery {
     pub limit: u32,
 }
 
+/// A stored column that holds one of a closed set of names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnumColumn {
+    SessionStatus,
+    ClaimState,
+    ReleaseStatus,
+    EntryKind,
+}
+
+impl EnumColumn {
+    /// Every such column.
+    pub const ALL: &'static [EnumColumn] = &[
+        EnumColumn::SessionStatus,
+        EnumColumn::ClaimState,
+        EnumColumn::ReleaseStatus,
+        EnumColumn::EntryKind,
+    ];
+
+    /// The names the column may hold.
+    pub fn accepted(self) -> Vec<&'static str> {
+        match self {
+            EnumColumn::SessionStatus => SessionStatus::ALL.iter().map(|s| s.as_str()).collect(),
+            EnumColumn::ClaimState => ClaimState::ALL.iter().map(|s| s.as_str()).collect(),
+            EnumColumn::ReleaseStatus => ReleaseStatus::ALL.iter().map(|s| s.as_str()).collect(),
+            EnumColumn::EntryKind => EntryKind::ALL.iter().map(|s| s.as_str()).collect(),
+        }
+    }
+
+    /// What holds the column, in words: `sessions`, `claims`, `journal entries`.
+    pub fn holder(self) -> &'static str {
+        match self {
+            EnumColumn::SessionStatus => "sessions",
+            EnumColumn::ClaimState => "claims",
+            EnumColumn::ReleaseStatus => "claims' release statuses",
+            EnumColumn::EntryKind => "journal entries",
+        }
+    }
+}
+
 /// A transaction. Reads inside a write transaction see the transaction's own writes, except events: an
 /// event may stay invisible to the transaction that appends it (it may get its `seq` at commit).
 ///
@@ -151,6 +191,10 @@ pub trait Tx {
     /// Stores a record; a second one for the same project, scope and key is refused as [`Error::Conflict`]
     /// (which the transaction may retry to replay the first).
     fn put_idempotency(&mut self, record: &IdempotencyRecord) -> Result<()>;
+
+    /// Up to `limit` distinct values stored in `column` that are not among [`EnumColumn::accepted`]
+    /// (a missing release status is no value). Rows holding them cannot be read back as the model's types.
+    fn unknown_values(&mut self, column: EnumColumn, limit: u32) -> Result<Vec<String>>;
 }
 
 /// A backend: runs closures inside read-only or read-write transactions.
@@ -164,7 +208,8 @@ pub trait Store: Send + Sync {
     fn location(&self) -> String;
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
-    /// Checks the database's own integrity; returns problems found (empty when healthy).
+    /// Checks the database's own integrity (its files, schema version and the like; the rules' integrity is
+    /// [`crate::integrity::problems`]); returns problems found (empty when healthy).
     fn integrity_check(&self) -> Result<Vec<String>>;
 }
 

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use baton_core::model::{Claim, Event, Handoff, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
-use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Tx};
+use baton_core::store::{ClaimQuery, EntryQuery, EnumColumn, EventQuery, SessionQuery, Tx};
 use baton_core::{Error, Result, Timestamp};
 use serde_json::json;
 use tokio_postgres::error::SqlState;
@@ -747,6 +747,24 @@ impl Tx for PgTx<'_> {
                 })
             })
             .transpose()
+    }
+
+    fn unknown_values(&mut self, column: EnumColumn, limit: u32) -> Result<Vec<String>> {
+        let (table, col) = match column {
+            EnumColumn::SessionStatus => ("sessions", "status"),
+            EnumColumn::ClaimState => ("claims", "state"),
+            EnumColumn::ReleaseStatus => ("claims", "release_status"),
+            EnumColumn::EntryKind => ("journal_entries", "kind"),
+        };
+        let accepted: Vec<String> = column.accepted().iter().map(|v| v.to_string()).collect();
+        self.query(
+            "look for unknown values",
+            &format!("SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL AND {col} <> ALL($1) LIMIT $2"),
+            &[&accepted, &i64::from(limit)],
+        )?
+        .iter()
+        .map(|row| self::col(row, 0))
+        .collect()
     }
 
     fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {

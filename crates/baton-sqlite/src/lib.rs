@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, StoreOptions, Tx};
+use baton_core::store::{ClaimQuery, EntryQuery, EnumColumn, EventQuery, SessionQuery, Store, StoreOptions, Tx};
 use baton_core::{
     Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session,
     SessionStatus, Timestamp,
@@ -292,6 +292,12 @@ impl Store for SqliteStore {
     fn integrity_check(&self) -> Result<Vec<String>> {
         let conn = self.lock()?;
         let mut problems = Vec::new();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| db_err("cannot check", &self.path, e))?;
+        if version as usize != MIGRATIONS.len() {
+            problems.push(format!("schema version is {version}, expected {}", MIGRATIONS.len()));
+        }
         let mut stmt = conn
             .prepare("PRAGMA integrity_check")
             .map_err(|e| db_err("cannot check", &self.path, e))?;
@@ -303,16 +309,6 @@ impl Store for SqliteStore {
             if line != "ok" {
                 problems.push(format!("sqlite integrity_check: {line}"));
             }
-        }
-        let doubles: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM (SELECT 1 FROM claims WHERE state = 'held' GROUP BY project, item_type, repo, item_id HAVING count(*) > 1)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| db_err("cannot check", &self.path, e))?;
-        if doubles > 0 {
-            problems.push(format!("{doubles} items have more than one holder"));
         }
         Ok(problems)
     }
@@ -888,6 +884,18 @@ impl Tx for SqliteTx<'_> {
         .map_err(|e| self.err(e))
     }
 
+    fn unknown_values(&mut self, column: EnumColumn, limit: u32) -> Result<Vec<String>> {
+        let (table, col) = enum_column(column);
+        let mut f = Filter::default();
+        let accepted = column.accepted();
+        let ps: Vec<String> = accepted.iter().map(|v| f.param(v.to_string())).collect();
+        let sql = format!(
+            "SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL AND {col} NOT IN ({}) LIMIT {limit}",
+            ps.join(", ")
+        );
+        self.query(&sql, &f.params, |r| r.get(0))
+    }
+
     fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
         self.exec_or(
             |_| refused_key(&r.key),
@@ -904,6 +912,16 @@ impl Tx for SqliteTx<'_> {
             ],
         )?;
         Ok(())
+    }
+}
+
+/// The table and column that hold an enum's names.
+fn enum_column(column: EnumColumn) -> (&'static str, &'static str) {
+    match column {
+        EnumColumn::SessionStatus => ("sessions", "status"),
+        EnumColumn::ClaimState => ("claims", "state"),
+        EnumColumn::ReleaseStatus => ("claims", "release_status"),
+        EnumColumn::EntryKind => ("journal_entries", "kind"),
     }
 }
 

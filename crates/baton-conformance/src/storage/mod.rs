@@ -7,11 +7,13 @@
 
 mod claims;
 mod events;
+mod integrity;
 mod records;
 mod sessions;
 
 pub use claims::*;
 pub use events::*;
+pub use integrity::*;
 pub use records::*;
 pub use sessions::*;
 
