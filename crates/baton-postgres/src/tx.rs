@@ -7,14 +7,13 @@ use baton_core::model::{Claim, Event, Handoff, IdempotencyRecord, ItemKey, Journ
 use baton_core::store::prelude::*;
 use baton_core::store::{ClaimQuery, EntryQuery, EnumColumn, EventQuery, SessionQuery};
 use baton_core::{Error, Result, Timestamp};
-use serde_json::json;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{Row, SimpleQueryMessage, Statement};
 
 use crate::conn::{Cause, Check, Conn, Failure};
 use crate::pg_error;
-use crate::sql::{Params, Where, fnv1a, like_prefix};
+use crate::sql::{Params, Where, fnv1a};
 
 mod claims;
 mod documents;
@@ -319,19 +318,6 @@ impl<'a> PgTx<'a> {
         };
         rows.first().map(claim_from_row).transpose()
     }
-}
-
-/// `column IN ('a', 'b')` over the model's own state names, spelled out rather than passed as a parameter: the
-/// indexes of open claims and sessions are partial, and the planner uses one only for a query that names its
-/// states (a prepared statement's generic plan cannot see into a parameter).
-fn one_of(column: &str, names: impl Iterator<Item = &'static str>) -> String {
-    let quoted: Vec<String> = names
-        .map(|n| {
-            debug_assert!(n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-            format!("'{n}'")
-        })
-        .collect();
-    format!("{column} IN ({})", quoted.join(", "))
 }
 
 fn col<'r, T: FromSql<'r>>(row: &'r Row, idx: usize) -> Result<T> {

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by";
+use baton_sql::CLAIM_COLS;
 
 pub(crate) fn claim_row(r: &Row) -> rusqlite::Result<Claim> {
     Ok(Claim {
@@ -25,23 +25,6 @@ pub(crate) fn claim_row(r: &Row) -> rusqlite::Result<Claim> {
         loss_reported: r.get(16)?,
         forced_by: r.get(17)?,
     })
-}
-
-/// A grant the database refused: a second holder of its item (the unique index of held grants), or a
-/// second grant with its token (`duplicate_token`).
-pub(crate) fn refused_claim(c: &Claim) -> impl Fn(bool) -> Error + '_ {
-    move |duplicate_token| {
-        let label = c.key().label();
-        let message = if duplicate_token {
-            format!(
-                "{label} already has a grant with token {}: the database refused a duplicate",
-                c.token
-            )
-        } else {
-            format!("{label} is already held: the database refused a second grant")
-        };
-        Error::conflict(message, serde_json::json!({"item": c.key(), "token": c.token}))
-    }
 }
 
 pub(crate) fn key_filter(f: &mut Filter, key: &ItemKey) {
@@ -79,7 +62,7 @@ impl ClaimTx for SqliteTx<'_> {
     }
 
     fn insert_claim(&mut self, c: &Claim) -> Result<()> {
-        self.exec_or(refused_claim(c),
+        self.exec_or(|duplicate_token| baton_sql::refused_claim(c, duplicate_token),
             &format!("INSERT INTO claims ({CLAIM_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
                 c.id, c.project, c.item_type, c.repo, c.item_id, c.token, c.session_id, c.agent,
@@ -102,7 +85,7 @@ impl ClaimTx for SqliteTx<'_> {
             ],
         )?;
         if n == 0 {
-            return Err(Error::not_found(format!("no claim with id '{}' to update", c.id)));
+            return Err(baton_sql::no_claim_to_update(&c.id));
         }
         Ok(())
     }
@@ -125,7 +108,7 @@ impl ClaimTx for SqliteTx<'_> {
             f.raw(format!("expires_at < {p}"));
         }
         if q.loss_unreported {
-            f.raw("(state = 'taken_over' OR forced_by IS NOT NULL) AND loss_reported = 0".to_string());
+            f.raw(baton_sql::LOSS_UNREPORTED.to_string());
         }
         // Without statistics the planner would walk a project's whole history through the primary key (it
         // starts with the project too); live claims are found through the indexes made for them.

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
+use baton_sql::EVENT_COLS;
 
 pub(crate) fn event_row(r: &Row) -> rusqlite::Result<Event> {
     Ok(Event {
@@ -28,17 +28,8 @@ pub(crate) fn event_filter(q: &EventQuery) -> Filter {
         f.eq("agent", a.clone());
     }
     if let Some(k) = &q.kind {
-        if k.contains('.') {
-            f.eq("kind", k.clone());
-        } else {
-            // A family: `claim` matches `claim` and `claim.*`, compared as written (LIKE would take `_` and
-            // `%` for wildcards, and ignore case).
-            let family = format!("{k}.");
-            let exact = f.param(k.clone());
-            let n = f.param(family.chars().count() as i64);
-            let prefix = f.param(family);
-            f.raw(format!("(kind = {exact} OR substr(kind, 1, {n}) = {prefix})"));
-        }
+        let condition = baton_sql::kind_condition(k, |v| f.param(v));
+        f.raw(condition);
     }
     for k in &q.exclude_kinds {
         let p = f.param(k.clone());

@@ -2,14 +2,6 @@
 
 use super::*;
 
-/// A second idempotency record for one caller and key.
-pub(crate) fn refused_key(key: &str) -> Error {
-    Error::conflict(
-        format!("idempotency key '{key}' was used by a concurrent request; retry to get its result"),
-        serde_json::json!({"idempotency_key": key}),
-    )
-}
-
 impl IdempotencyTx for SqliteTx<'_> {
     fn idempotency(&mut self, project: &str, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
         let mut stmt = self
@@ -36,7 +28,7 @@ impl IdempotencyTx for SqliteTx<'_> {
 
     fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
         self.exec_or(
-            |_| refused_key(&r.key),
+            |_| baton_sql::refused_idempotency_key(&r.key),
             "INSERT INTO idempotency (project, scope, key, command, request, result, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![

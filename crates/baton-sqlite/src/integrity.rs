@@ -2,19 +2,9 @@
 
 use super::*;
 
-/// The table and column that hold an enum's names.
-pub(crate) fn enum_column(column: EnumColumn) -> (&'static str, &'static str) {
-    match column {
-        EnumColumn::SessionStatus => ("sessions", "status"),
-        EnumColumn::ClaimState => ("claims", "state"),
-        EnumColumn::ReleaseStatus => ("claims", "release_status"),
-        EnumColumn::EntryKind => ("journal_entries", "kind"),
-    }
-}
-
 impl IntegrityTx for SqliteTx<'_> {
     fn unknown_values(&mut self, column: EnumColumn, limit: u32) -> Result<Vec<String>> {
-        let (table, col) = enum_column(column);
+        let (table, col) = baton_sql::enum_column(column);
         let mut f = Filter::default();
         let accepted = column.accepted();
         let ps: Vec<String> = accepted.iter().map(|v| f.param(v.to_string())).collect();

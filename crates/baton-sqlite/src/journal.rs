@@ -3,7 +3,7 @@
 use super::*;
 use crate::sessions::only_open;
 
-pub(crate) const ENTRY_COLS: &str = "id, session_id, kind, text, rationale, created_at";
+use baton_sql::ENTRY_COLS;
 
 pub(crate) fn entry_row(r: &Row) -> rusqlite::Result<JournalEntry> {
     Ok(JournalEntry {
@@ -41,11 +41,7 @@ pub(crate) fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
     };
     let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
     f.within("e.kind", &kinds);
-    let cols = ENTRY_COLS
-        .split(", ")
-        .map(|c| format!("e.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = baton_sql::qualified("e", ENTRY_COLS);
     let sql = format!(
         "SELECT {cols}{from}{} ORDER BY e.created_at DESC, e.id DESC{}",
         f.sql(),

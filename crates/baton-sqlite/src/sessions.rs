@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
+use baton_sql::SESSION_COLS;
 
 pub(crate) fn session_row(r: &Row) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -91,7 +91,7 @@ impl SessionTx for SqliteTx<'_> {
             ],
         )?;
         if n == 0 {
-            return Err(Error::not_found(format!("no session '{}' to update", s.id)));
+            return Err(baton_sql::no_session_to_update(&s.id));
         }
         Ok(())
     }

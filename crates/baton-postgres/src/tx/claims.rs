@@ -2,8 +2,7 @@
 
 use super::*;
 
-pub(super) const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, \
-     granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by";
+use baton_sql::{CLAIM_COLS, one_of};
 
 /// The newest grant of an item (`$1`..`$4`: project, type, repo, id), or of one session's (`$5`).
 pub(super) fn claim_sql(lock_clause: &str, of_session: bool) -> String {
@@ -92,8 +91,7 @@ impl ClaimTx for PgTx<'_> {
     }
 
     fn insert_claim(&mut self, c: &Claim) -> Result<()> {
-        let label = c.key().label();
-        let (item, token) = (c.key(), c.token);
+        let refused = c.clone();
         self.defer(
             "record a claim",
             "INSERT INTO claims (id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs,
@@ -123,12 +121,7 @@ impl ClaimTx for PgTx<'_> {
                 Ok(_) => Ok(()),
                 Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                     let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or_default();
-                    let message = if constraint == "claims_one_held" {
-                        format!("{label} is already held: the database refused a second grant")
-                    } else {
-                        format!("{label} already has a grant with token {token}: the database refused a duplicate")
-                    };
-                    Err(Error::conflict(message, json!({"item": item, "token": token})))
+                    Err(baton_sql::refused_claim(&refused, constraint != "claims_one_held"))
                 }
                 Err(e) => Err(pg_error("record a claim", &e)),
             }),
@@ -160,7 +153,7 @@ impl ClaimTx for PgTx<'_> {
                 Box::new(c.token),
             ],
             Box::new(move |outcome| match outcome {
-                Ok(0) => Err(Error::not_found(format!("no claim with id '{id}' to update"))),
+                Ok(0) => Err(baton_sql::no_claim_to_update(&id)),
                 Ok(_) => Ok(()),
                 Err(e) => Err(pg_error("update a claim", &e)),
             }),
@@ -186,7 +179,7 @@ impl ClaimTx for PgTx<'_> {
             w.and(format!("expires_at < {}", p.push(t.micros())));
         }
         if q.loss_unreported {
-            w.and("(state = 'taken_over' OR forced_by IS NOT NULL) AND NOT loss_reported".to_string());
+            w.and(baton_sql::LOSS_UNREPORTED);
         }
         let mut sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id", w.sql());
         if let Some(l) = q.limit {

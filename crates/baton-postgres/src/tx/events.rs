@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
+use baton_sql::EVENT_COLS;
 
 /// The WHERE clause shared by `events` and `count_events`; nothing past the horizon, when there is one.
 pub(super) fn event_filter(q: &EventQuery, horizon: Option<i64>, p: &mut Params) -> Where {
@@ -18,14 +18,7 @@ pub(super) fn event_filter(q: &EventQuery, horizon: Option<i64>, p: &mut Params)
         w.and(format!("agent = {}", p.push(v.clone())));
     }
     if let Some(k) = &q.kind {
-        if k.contains('.') {
-            w.and(format!("kind = {}", p.push(k.clone())));
-        } else {
-            // A family: `claim` matches `claim` and `claim.*`.
-            let exact = p.push(k.clone());
-            let family = p.push(like_prefix(&format!("{k}.")));
-            w.and(format!("(kind = {exact} OR kind LIKE {family})"));
-        }
+        w.and(baton_sql::kind_condition(k, |v| p.push(v)));
     }
     if !q.exclude_kinds.is_empty() {
         w.and(format!("kind <> ALL({})", p.push(q.exclude_kinds.clone())));

@@ -44,13 +44,7 @@ impl IdempotencyTx for PgTx<'_> {
             // A concurrent call with the same key committed first. Running this transaction again
             // replays that call's stored result instead of doing the work twice.
             self.retry = Some(Cause::LostRace);
-            return Err(Error::conflict(
-                format!(
-                    "idempotency key '{}' was used by a concurrent request; retry to get its result",
-                    r.key
-                ),
-                json!({"idempotency_key": r.key}),
-            ));
+            return Err(baton_sql::refused_idempotency_key(&r.key));
         }
         Ok(())
     }

@@ -4,12 +4,7 @@ use super::*;
 
 impl IntegrityTx for PgTx<'_> {
     fn unknown_values(&mut self, column: EnumColumn, limit: u32) -> Result<Vec<String>> {
-        let (table, col) = match column {
-            EnumColumn::SessionStatus => ("sessions", "status"),
-            EnumColumn::ClaimState => ("claims", "state"),
-            EnumColumn::ReleaseStatus => ("claims", "release_status"),
-            EnumColumn::EntryKind => ("journal_entries", "kind"),
-        };
+        let (table, col) = baton_sql::enum_column(column);
         let accepted: Vec<String> = column.accepted().iter().map(|v| v.to_string()).collect();
         self.query(
             "look for unknown values",

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) const ENTRY_COLS: &str = "e.id, e.session_id, e.kind, e.text, e.rationale, e.created_at";
+use baton_sql::one_of;
 
 /// The query behind `entries`.
 pub(super) fn entries_sql(q: &EntryQuery) -> (String, Params) {
@@ -28,7 +28,8 @@ pub(super) fn entries_sql(q: &EntryQuery) -> (String, Params) {
         "journal_entries e"
     };
     let mut sql = format!(
-        "SELECT {ENTRY_COLS} FROM {from}{} ORDER BY e.created_at DESC, e.id DESC",
+        "SELECT {} FROM {from}{} ORDER BY e.created_at DESC, e.id DESC",
+        baton_sql::qualified("e", baton_sql::ENTRY_COLS),
         w.sql()
     );
     if let Some(l) = q.limit {

@@ -2,8 +2,7 @@
 
 use super::*;
 
-pub(super) const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, \
-     worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
+use baton_sql::{SESSION_COLS, one_of};
 
 /// The query behind `sessions`, without its lock clause.
 pub(super) fn sessions_sql(q: &SessionQuery) -> (String, Params) {
@@ -131,7 +130,7 @@ impl SessionTx for PgTx<'_> {
             ],
         )?;
         if n == 0 {
-            return Err(Error::not_found(format!("no session '{}' to update", s.id)));
+            return Err(baton_sql::no_session_to_update(&s.id));
         }
         Ok(())
     }
