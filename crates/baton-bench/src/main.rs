@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use baton_core::config::Policy;
-use baton_core::store::Store;
 use baton_core::{
     Baton, Caller, ChangesRequest, ClaimRequest, Project, ReleaseRequest, ReleaseStatus, StartRequest, Timestamp,
 };
@@ -734,7 +733,7 @@ fn postgres(opts: &Opts) -> Vec<Row> {
     let rate = pairs.load(Ordering::Relaxed) as f64 / secs as f64;
     let doubles = double_grants(&grants.lock().map(|g| g.clone()).unwrap_or_default());
     let store = must(baton_postgres::PgStore::open_in_schema(&url, &schema), "connect");
-    let problems = must(store.integrity_check(), "integrity");
+    let problems = must(baton_core::integrity::problems(&store), "integrity");
     drop(store);
     let ceiling = postgres_ceiling(&url, &schema, CLIENTS, secs);
     drop_schema(&url, &schema);
@@ -886,7 +885,7 @@ fn postgres_one_store(url: &str, schema: &str, clients: usize, items: u64, quick
         doubles += double_grants(&s.grants);
         s.batons.clear();
         let store = must(baton_postgres::PgStore::open_in_schema(url, &s.schema), "connect");
-        problems.extend(must(store.integrity_check(), "integrity"));
+        problems.extend(must(baton_core::integrity::problems(&store), "integrity"));
         drop(store);
         drop_schema(url, &s.schema);
     }

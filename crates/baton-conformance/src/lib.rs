@@ -1,7 +1,8 @@
 //! One storage conformance suite, written once and run against every backend.
 //!
-//! Each case drives [`baton_core::Baton`] over a fresh, empty store and checks behaviour users rely on:
-//! exact results, exit codes, events, and that refused input changes nothing. Time is a manual clock,
+//! Most cases drive [`baton_core::Baton`] over a fresh, empty store and check behaviour users rely on:
+//! exact results, exit codes, events, and that refused input changes nothing. The `store_` cases (the
+//! storage contract, in `storage/`) drive each [`baton_core::store::Tx`] primitive directly. Time is a manual clock,
 //! so leases run out and sessions go stale without sleeping.
 //!
 //! A backend runs the suite from an integration test:
@@ -30,6 +31,7 @@ mod events;
 mod harness;
 mod keys;
 mod sessions;
+mod storage;
 mod told;
 
 pub use claims::*;
@@ -39,6 +41,7 @@ pub use events::*;
 pub use harness::{Harness, MakeStore, Snapshot};
 pub use keys::*;
 pub use sessions::*;
+pub use storage::*;
 pub use told::*;
 
 /// Expands to one `#[test]` per conformance case, each calling `$make` for a fresh store.
@@ -113,6 +116,25 @@ macro_rules! conformance_suite {
             digest_shortens_long_handoff,
             imported_document_fields_are_kept_with_the_session,
             session_documents_are_read_by_key_and_written_with_their_transaction,
+            store_claims_read_back_and_the_latest_has_the_highest_token,
+            store_update_claim_is_by_id,
+            store_refuses_a_second_holder_as_a_conflict,
+            store_claim_queries_filter_and_order,
+            store_loss_unreported_is_a_lost_grant_not_yet_told,
+            store_sessions_read_back_and_update_by_id,
+            store_update_of_a_missing_session_is_not_found,
+            store_session_queries_filter_and_order,
+            store_project_keys_page_through_projects,
+            store_entries_filter_and_order,
+            store_events_get_growing_seqs_and_read_back,
+            store_event_queries_filter,
+            store_events_page_and_list_newest_first,
+            store_event_counts_filter_and_stop_at_the_cap,
+            store_first_seq_since_a_time,
+            store_idempotency_records_are_kept_once_per_caller_and_key,
+            store_session_documents_are_replaced_and_read_by_key,
+            store_a_failed_transaction_keeps_nothing,
+            store_integrity_finds_a_live_grant_under_a_newer_token,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod integrity;
 pub mod model;
 pub mod parse;
 pub mod project;

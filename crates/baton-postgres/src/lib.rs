@@ -20,7 +20,6 @@ mod tx;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use baton_core::model::{ClaimState, EntryKind, SessionStatus};
 use baton_core::store::{Store, StoreOptions, Tx};
 use baton_core::{Error, Result, Timestamp};
 use serde_json::json;
@@ -411,33 +410,6 @@ fn integrity_problems(conn: &mut Conn) -> std::result::Result<Vec<String>, SqlEr
         ));
     }
 
-    for row in conn.query_sql(
-        "SELECT project, item_type, repo, item_id, count(*) FROM claims WHERE state = 'held'
-         GROUP BY project, item_type, repo, item_id HAVING count(*) > 1 LIMIT 20",
-        &[],
-    )? {
-        let (project, item_type, repo, item_id, n): (String, String, String, String, i64) =
-            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-        problems.push(format!(
-            "{item_type} {repo}#{item_id} in project {project} has {n} held grants"
-        ));
-    }
-
-    for row in conn.query_sql(
-        "SELECT c.project, c.item_type, c.repo, c.item_id, c.token, c.state FROM claims c
-         WHERE c.state IN ('held', 'expired') AND EXISTS (
-             SELECT 1 FROM claims d WHERE d.project = c.project AND d.item_type = c.item_type
-               AND d.repo = c.repo AND d.item_id = c.item_id AND d.token > c.token)
-         LIMIT 20",
-        &[],
-    )? {
-        let (project, item_type, repo, item_id, token, state): (String, String, String, String, i64, String) =
-            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
-        problems.push(format!(
-            "{item_type} {repo}#{item_id} in project {project}: grant with token {token} is still {state} although a newer grant exists"
-        ));
-    }
-
     let rows = conn.query_sql(
         "SELECT s.last_value, s.is_called, (SELECT max(seq) FROM events),
                 (SELECT seqcache FROM pg_sequence WHERE seqrelid = 'baton_event_seqs'::regclass)
@@ -469,30 +441,6 @@ fn integrity_problems(conn: &mut Conn) -> std::result::Result<Vec<String>, SqlEr
         ));
     }
 
-    let names = |all: &[&str]| all.iter().map(|s| s.to_string()).collect::<Vec<String>>();
-    let checks: [(&str, &str, Vec<String>); 3] = [
-        (
-            "sessions",
-            "SELECT DISTINCT status FROM sessions WHERE status <> ALL($1) LIMIT 5",
-            names(&SessionStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-        ),
-        (
-            "claims",
-            "SELECT DISTINCT state FROM claims WHERE state <> ALL($1) LIMIT 5",
-            names(&ClaimState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-        ),
-        (
-            "journal entries",
-            "SELECT DISTINCT kind FROM journal_entries WHERE kind <> ALL($1) LIMIT 5",
-            names(&EntryKind::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-        ),
-    ];
-    for (table, sql, accepted) in checks {
-        for row in conn.query_sql(sql, &[&accepted])? {
-            let value: String = row.get(0);
-            problems.push(format!("{table} hold the unknown value '{value}'"));
-        }
-    }
     Ok(problems)
 }
 

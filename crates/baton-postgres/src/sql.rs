@@ -58,19 +58,6 @@ pub(crate) fn fnv1a(parts: &[&[u8]]) -> i64 {
     h as i64
 }
 
-/// A LIKE pattern matching `prefix` literally, followed by anything.
-pub(crate) fn like_prefix(prefix: &str) -> String {
-    let mut out = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,12 +71,6 @@ mod tests {
         // Parts are separated, so moving a byte across the boundary changes the key.
         assert_eq!(fnv1a(&[b"a", b"b"]), fnv1a(&[b"a\0b"]));
         assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
-    }
-
-    #[test]
-    fn like_prefix_escapes_wildcards() {
-        assert_eq!(like_prefix("claim."), "claim.%");
-        assert_eq!(like_prefix("a_b%c\\"), "a\\_b\\%c\\\\%");
     }
 
     #[test]

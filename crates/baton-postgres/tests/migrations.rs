@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use baton_core::config::Policy;
-use baton_core::store::{self, Store};
+use baton_core::store;
 use baton_core::{Baton, Caller, Project};
 use baton_postgres::PgStore;
 
@@ -131,7 +131,10 @@ fn a_version_five_schema_keeps_the_fields_of_its_imported_documents() {
     drop(client);
 
     let store = PgStore::open_in_schema(&db.url, &db.schema).expect("open and migrate");
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
     let found = store::read(&store, |tx| {
         [A, B, C, D, E]
             .iter()

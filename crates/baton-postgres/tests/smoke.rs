@@ -200,7 +200,10 @@ fn migrations_are_idempotent_and_safe_to_race() {
         h.join().expect("thread").expect("concurrent open");
     }
     let store = db.open();
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
     assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 0);
 }
 
@@ -671,7 +674,10 @@ fn readers_never_pass_a_seq_that_can_still_commit() {
         }
         assert_eq!(read_one_way(&store, Way::LastSeq).0[0].0, newest, "{outcome}");
     }
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -796,7 +802,10 @@ fn paging_readers_see_every_event_once_while_writers_race() {
             );
         }
     }
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -842,7 +851,10 @@ fn a_database_made_by_the_first_schema_keeps_working() {
     drop(client);
 
     let store = db.open();
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
     assert_eq!(store::read(&store, |tx| tx.last_seq()).expect("last seq"), 3);
     store::write(&store, |tx| {
         tx.append_event(&new_event("A", "new", None, "journal.note", 40))?;
@@ -890,7 +902,10 @@ fn a_database_made_by_the_first_schema_keeps_working() {
         ..Default::default()
     };
     assert_eq!(items(all), ["run-out", "live", "lapsed", "done"]);
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
 }
 
 /// An item's newest grant is read on every claim and release. Only the item's own index may fit that read:
@@ -1030,7 +1045,10 @@ fn claims_through_the_rules() {
         )
         .expect("claim events");
     assert!(claim_family.events.iter().all(|e| e.kind.starts_with("claim.")));
-    assert_eq!(baton.store().integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(baton.store()).expect("check"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -1097,7 +1115,10 @@ fn sixteen_clients_race_for_the_same_fifty_items() {
     let grants = store::read(&store, |tx| tx.claims(&ClaimQuery::default())).expect("claims");
     assert_eq!(grants.len(), 2 * ITEMS);
     assert!(grants.iter().all(|c| c.state == ClaimState::Released));
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
 }
 
 fn held_claim(item_id: &str, token: i64, session_id: &str) -> Claim {
@@ -1272,7 +1293,10 @@ fn idempotency_records_of_version_three_get_their_callers() {
             Some("claim".to_string()),
         ]
     );
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
 }
 
 /// The test schema opened through the test URL with `params` added, waiting at most `lock_timeout`.
@@ -1457,7 +1481,10 @@ fn connections_the_server_ended_are_replaced() {
         4
     );
     assert!(connections_named(&db, &app) <= 2);
-    assert_eq!(store.integrity_check().expect("doctor's check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("doctor's check"),
+        Vec::<String>::new()
+    );
 }
 
 /// A transaction whose connection the server ends before its COMMIT was sent kept nothing: it runs again,

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use baton_core::store::{ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store, StoreOptions, Tx};
+use baton_core::store::{
+    ClaimQuery, ClaimTx, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx, IntegrityTx,
+    JournalTx, SessionQuery, SessionTx, Store, StoreOptions, Tx,
+};
 use baton_core::{
     Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session,
     SessionStatus, Timestamp,
@@ -16,6 +19,17 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
+mod claims;
+mod documents;
+mod events;
+mod idempotency;
+mod integrity;
+mod journal;
+mod sessions;
+mod tx;
+
+use tx::*;
+
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_claims_by_item.sql"),
@@ -23,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_forced_releases.sql"),
     include_str!("../migrations/0005_session_documents.sql"),
 ];
+
 /// WAL size past which a closing store checkpoints it back into the database (see `trim_wal`).
 ///
 /// Every CLI call reads the whole WAL as it opens the database, and every trim costs a checkpoint with its
@@ -292,6 +307,12 @@ impl Store for SqliteStore {
     fn integrity_check(&self) -> Result<Vec<String>> {
         let conn = self.lock()?;
         let mut problems = Vec::new();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| db_err("cannot check", &self.path, e))?;
+        if version as usize != MIGRATIONS.len() {
+            problems.push(format!("schema version is {version}, expected {}", MIGRATIONS.len()));
+        }
         let mut stmt = conn
             .prepare("PRAGMA integrity_check")
             .map_err(|e| db_err("cannot check", &self.path, e))?;
@@ -304,560 +325,16 @@ impl Store for SqliteStore {
                 problems.push(format!("sqlite integrity_check: {line}"));
             }
         }
-        let doubles: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM (SELECT 1 FROM claims WHERE state = 'held' GROUP BY project, item_type, repo, item_id HAVING count(*) > 1)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| db_err("cannot check", &self.path, e))?;
-        if doubles > 0 {
-            problems.push(format!("{doubles} items have more than one holder"));
-        }
         Ok(problems)
-    }
-}
-
-struct SqliteTx<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
-    path: &'a Path,
-}
-
-/// Builds a WHERE clause with numbered parameters.
-#[derive(Default)]
-struct Filter {
-    clauses: Vec<String>,
-    params: Vec<SqlValue>,
-}
-
-impl Filter {
-    fn param(&mut self, v: impl Into<SqlValue>) -> String {
-        self.params.push(v.into());
-        format!("?{}", self.params.len())
-    }
-    fn eq(&mut self, column: &str, v: impl Into<SqlValue>) {
-        let p = self.param(v);
-        self.clauses.push(format!("{column} = {p}"));
-    }
-    fn within(&mut self, column: &str, values: &[&str]) {
-        if values.is_empty() {
-            return;
-        }
-        let ps: Vec<String> = values.iter().map(|v| self.param(v.to_string())).collect();
-        self.clauses.push(format!("{column} IN ({})", ps.join(", ")));
-    }
-    fn raw(&mut self, clause: String) {
-        self.clauses.push(clause);
-    }
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
-    }
-}
-
-const SESSION_COLS: &str = "id, project, agent, name, role, context, task_ids, status, git_branch, git_commit, worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff";
-const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by";
-const ENTRY_COLS: &str = "id, session_id, kind, text, rationale, created_at";
-const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
-
-fn parse_col<T: std::str::FromStr>(idx: usize, s: String) -> rusqlite::Result<T> {
-    s.parse::<T>().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            format!("unexpected value '{s}'").into(),
-        )
-    })
-}
-
-fn json_col<T: serde::de::DeserializeOwned>(idx: usize, s: String) -> rusqlite::Result<T> {
-    serde_json::from_str(&s)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e)))
-}
-
-fn session_row(r: &Row) -> rusqlite::Result<Session> {
-    Ok(Session {
-        id: r.get(0)?,
-        project: r.get(1)?,
-        agent: r.get(2)?,
-        name: r.get(3)?,
-        role: r.get(4)?,
-        context: r.get(5)?,
-        task_ids: json_col(6, r.get(6)?)?,
-        status: parse_col::<SessionStatus>(7, r.get(7)?)?,
-        stale: false,
-        git_branch: r.get(8)?,
-        git_commit: r.get(9)?,
-        worktree: r.get(10)?,
-        created_at: Timestamp(r.get(11)?),
-        updated_at: Timestamp(r.get(12)?),
-        last_seen: Timestamp(r.get(13)?),
-        ended_at: r.get::<_, Option<i64>>(14)?.map(Timestamp),
-        compaction_count: r.get(15)?,
-        summary: r.get(16)?,
-        handoff: r.get::<_, Option<String>>(17)?.map(|h| json_col(17, h)).transpose()?,
-    })
-}
-
-fn claim_row(r: &Row) -> rusqlite::Result<Claim> {
-    Ok(Claim {
-        id: r.get(0)?,
-        project: r.get(1)?,
-        item_type: r.get(2)?,
-        repo: r.get(3)?,
-        item_id: r.get(4)?,
-        token: r.get(5)?,
-        session_id: r.get(6)?,
-        agent: r.get(7)?,
-        state: parse_col::<ClaimState>(8, r.get(8)?)?,
-        ttl_secs: r.get(9)?,
-        granted_at: Timestamp(r.get(10)?),
-        renewed_at: Timestamp(r.get(11)?),
-        expires_at: Timestamp(r.get(12)?),
-        ended_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
-        release_status: r.get::<_, Option<String>>(14)?.map(|s| parse_col(14, s)).transpose()?,
-        notes: r.get(15)?,
-        loss_reported: r.get(16)?,
-        forced_by: r.get(17)?,
-    })
-}
-
-fn entry_row(r: &Row) -> rusqlite::Result<JournalEntry> {
-    Ok(JournalEntry {
-        id: r.get(0)?,
-        session_id: r.get(1)?,
-        kind: parse_col::<EntryKind>(2, r.get(2)?)?,
-        text: r.get(3)?,
-        rationale: r.get(4)?,
-        created_at: Timestamp(r.get(5)?),
-    })
-}
-
-fn event_row(r: &Row) -> rusqlite::Result<Event> {
-    Ok(Event {
-        seq: r.get(0)?,
-        time: Timestamp(r.get(1)?),
-        project: r.get(2)?,
-        agent: r.get(3)?,
-        session_id: r.get(4)?,
-        kind: r.get(5)?,
-        target: r.get(6)?,
-        data: json_col(7, r.get(7)?)?,
-    })
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::internal(format!("cannot encode value: {e}")))
-}
-
-impl SqliteTx<'_> {
-    fn err(&self, e: rusqlite::Error) -> Error {
-        db_err("database error on", self.path, e)
-    }
-
-    fn query<T>(&self, sql: &str, params: &[SqlValue], map: fn(&Row) -> rusqlite::Result<T>) -> Result<Vec<T>> {
-        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), map)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(|e| self.err(e))
-    }
-
-    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
-        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
-        stmt.execute(params).map_err(|e| self.err(e))
-    }
-}
-
-fn key_filter(f: &mut Filter, key: &ItemKey) {
-    f.eq("project", key.project.clone());
-    f.eq("item_type", key.item_type.clone());
-    f.eq("repo", key.repo.clone());
-    f.eq("item_id", key.item_id.clone());
-}
-
-/// The newest grant of an item.
-fn latest_claim_query(key: &ItemKey) -> (String, Vec<SqlValue>) {
-    let mut f = Filter::default();
-    key_filter(&mut f, key);
-    let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1", f.sql());
-    (sql, f.params)
-}
-
-/// Whether `statuses` asks for open sessions only (none, for any status, is not).
-fn only_open(statuses: &[SessionStatus]) -> bool {
-    !statuses.is_empty() && statuses.iter().all(|s| !s.is_ended())
-}
-
-fn sessions_query(q: &SessionQuery) -> (String, Vec<SqlValue>) {
-    let mut f = Filter::default();
-    if let Some(p) = &q.project {
-        f.eq("project", p.clone());
-    }
-    if let Some(a) = &q.agent {
-        f.eq("agent", a.clone());
-    }
-    let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
-    f.within("status", &statuses);
-    if let Some(t) = q.last_seen_before {
-        let p = f.param(t.0);
-        f.raw(format!("last_seen < {p}"));
-    }
-    if let Some(x) = &q.exclude_id {
-        let p = f.param(x.clone());
-        f.raw(format!("id <> {p}"));
-    }
-    // Open sessions are few and ended ones pile up: a query for open sessions goes through the status index,
-    // which the planner would otherwise pass over for one that spares a sort but walks every session the
-    // project or agent ever had.
-    let index = if q.project.is_some() && only_open(&q.statuses) {
-        " INDEXED BY sessions_by_project_status"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT {SESSION_COLS} FROM sessions{index}{} ORDER BY updated_at DESC, id DESC{}",
-        f.sql(),
-        limit_sql(q.limit)
-    );
-    (sql, f.params)
-}
-
-fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
-    let mut f = Filter::default();
-    if let Some(s) = &q.session_id {
-        f.eq("e.session_id", s.clone());
-    }
-    let from = if let Some(p) = &q.project {
-        f.eq("s.project", p.clone());
-        let statuses: Vec<&str> = q.session_statuses.iter().map(|s| s.as_str()).collect();
-        f.within("s.status", &statuses);
-        if only_open(&q.session_statuses) {
-            // CROSS JOIN keeps sessions as the outer loop: the project's few open sessions, then their entries,
-            // rather than every entry of a kind the project ever logged.
-            " FROM sessions s INDEXED BY sessions_by_project_status CROSS JOIN journal_entries e INDEXED BY entries_by_session ON e.session_id = s.id"
-        } else {
-            " FROM journal_entries e JOIN sessions s ON s.id = e.session_id"
-        }
-    } else {
-        " FROM journal_entries e"
-    };
-    let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
-    f.within("e.kind", &kinds);
-    let cols = ENTRY_COLS
-        .split(", ")
-        .map(|c| format!("e.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT {cols}{from}{} ORDER BY e.created_at DESC, e.id DESC{}",
-        f.sql(),
-        limit_sql(q.limit)
-    );
-    (sql, f.params)
-}
-
-fn limit_sql(limit: Option<u32>) -> String {
-    limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
-}
-
-fn event_filter(q: &EventQuery) -> Filter {
-    let mut f = Filter::default();
-    if let Some(p) = &q.project {
-        f.eq("project", p.clone());
-    }
-    let p = f.param(q.after_seq);
-    f.raw(format!("seq > {p}"));
-    if let Some(a) = &q.agent {
-        f.eq("agent", a.clone());
-    }
-    if let Some(k) = &q.kind {
-        if k.contains('.') {
-            f.eq("kind", k.clone());
-        } else {
-            let p = f.param(format!("{k}.%"));
-            f.raw(format!("kind LIKE {p}"));
-        }
-    }
-    for k in &q.exclude_kinds {
-        let p = f.param(k.clone());
-        f.raw(format!("kind <> {p}"));
-    }
-    if let Some(s) = &q.exclude_session {
-        let p = f.param(s.clone());
-        f.raw(format!("(session_id IS NULL OR session_id <> {p})"));
-    }
-    f
-}
-
-impl Tx for SqliteTx<'_> {
-    fn lock_item(&mut self, _key: &ItemKey) -> Result<()> {
-        // The write transaction already holds SQLite's single write lock.
-        Ok(())
-    }
-
-    fn latest_claim(&mut self, key: &ItemKey) -> Result<Option<Claim>> {
-        let (sql, params) = latest_claim_query(key);
-        Ok(self.query(&sql, &params, claim_row)?.into_iter().next())
-    }
-
-    fn session_claim_on(&mut self, key: &ItemKey, session_id: &str) -> Result<Option<Claim>> {
-        let mut f = Filter::default();
-        key_filter(&mut f, key);
-        f.eq("session_id", session_id.to_string());
-        let sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY token DESC LIMIT 1", f.sql());
-        Ok(self.query(&sql, &f.params, claim_row)?.into_iter().next())
-    }
-
-    fn insert_claim(&mut self, c: &Claim) -> Result<()> {
-        self.exec(
-            &format!("INSERT INTO claims ({CLAIM_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
-            params![
-                c.id, c.project, c.item_type, c.repo, c.item_id, c.token, c.session_id, c.agent,
-                c.state.as_str(), c.ttl_secs, c.granted_at.0, c.renewed_at.0, c.expires_at.0,
-                c.ended_at.map(|t| t.0), c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported,
-                c.forced_by
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn update_claim(&mut self, c: &Claim) -> Result<()> {
-        let n = self.exec(
-            "UPDATE claims SET state = ?6, ttl_secs = ?7, renewed_at = ?8, expires_at = ?9, ended_at = ?10, release_status = ?11, notes = ?12, loss_reported = ?13, forced_by = ?14
-             WHERE project = ?1 AND item_type = ?2 AND repo = ?3 AND item_id = ?4 AND token = ?5",
-            params![
-                c.project, c.item_type, c.repo, c.item_id, c.token,
-                c.state.as_str(), c.ttl_secs, c.renewed_at.0, c.expires_at.0, c.ended_at.map(|t| t.0),
-                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported, c.forced_by
-            ],
-        )?;
-        if n == 0 {
-            return Err(Error::not_found(format!(
-                "no claim {} with token {} to update",
-                c.key().label(),
-                c.token
-            )));
-        }
-        Ok(())
-    }
-
-    fn claims(&mut self, q: &ClaimQuery) -> Result<Vec<Claim>> {
-        let mut f = Filter::default();
-        if let Some(p) = &q.project {
-            f.eq("project", p.clone());
-        }
-        if let Some(s) = &q.session_id {
-            f.eq("session_id", s.clone());
-        }
-        if let Some(t) = &q.item_type {
-            f.eq("item_type", t.clone());
-        }
-        let states: Vec<&str> = q.states.iter().map(|s| s.as_str()).collect();
-        f.within("state", &states);
-        if let Some(t) = q.expires_before {
-            let p = f.param(t.0);
-            f.raw(format!("expires_at < {p}"));
-        }
-        if q.loss_unreported {
-            f.raw("(state = 'taken_over' OR forced_by IS NOT NULL) AND loss_reported = 0".to_string());
-        }
-        // Without statistics the planner would walk a project's whole history through the primary key (it
-        // starts with the project too); live claims are found through the indexes made for them.
-        let index = match (&q.session_id, &q.project, states.is_empty()) {
-            (Some(_), _, _) => " INDEXED BY claims_by_session",
-            (None, Some(_), false) => " INDEXED BY claims_by_project",
-            _ => "",
-        };
-        let sql = format!(
-            "SELECT {CLAIM_COLS} FROM claims{index}{} ORDER BY granted_at, id{}",
-            f.sql(),
-            limit_sql(q.limit)
-        );
-        self.query(&sql, &f.params, claim_row)
-    }
-
-    fn insert_session(&mut self, s: &Session) -> Result<()> {
-        self.exec(
-            &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
-            params![
-                s.id, s.project, s.agent, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(),
-                s.git_branch, s.git_commit, s.worktree, s.created_at.0, s.updated_at.0, s.last_seen.0,
-                s.ended_at.map(|t| t.0), s.compaction_count, s.summary,
-                s.handoff.as_ref().map(to_json).transpose()?
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn update_session(&mut self, s: &Session) -> Result<()> {
-        self.exec(
-            "UPDATE sessions SET name = ?2, role = ?3, context = ?4, task_ids = ?5, status = ?6, git_branch = ?7, git_commit = ?8, worktree = ?9, updated_at = ?10, last_seen = ?11, ended_at = ?12, compaction_count = ?13, summary = ?14, handoff = ?15 WHERE id = ?1",
-            params![
-                s.id, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(), s.git_branch,
-                s.git_commit, s.worktree, s.updated_at.0, s.last_seen.0, s.ended_at.map(|t| t.0),
-                s.compaction_count, s.summary, s.handoff.as_ref().map(to_json).transpose()?
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn session(&mut self, id: &str) -> Result<Option<Session>> {
-        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1");
-        let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_row([id], session_row).optional().map_err(|e| self.err(e))
-    }
-
-    fn sessions(&mut self, q: &SessionQuery) -> Result<Vec<Session>> {
-        let (sql, params) = sessions_query(q);
-        self.query(&sql, &params, session_row)
-    }
-
-    fn project_keys(&mut self, key: &str, before: bool, limit: u32) -> Result<Vec<String>> {
-        // A loose index scan: each step seeks the next key past the last one, so the sessions of a project
-        // are never walked.
-        let (next, past) = if before { ("max", "<") } else { ("min", ">") };
-        self.query(
-            &format!(
-                "WITH RECURSIVE keys(k, n) AS (
-                     SELECT {next}(project), 1 FROM sessions WHERE project {past} ?1
-                     UNION ALL
-                     SELECT (SELECT {next}(project) FROM sessions WHERE project {past} keys.k), n + 1 FROM keys
-                     WHERE keys.k IS NOT NULL AND n < ?2
-                 )
-                 SELECT k FROM keys WHERE k IS NOT NULL"
-            ),
-            &[SqlValue::Text(key.to_string()), SqlValue::Integer(i64::from(limit))],
-            |r| r.get(0),
-        )
-    }
-
-    fn put_session_document(&mut self, session_id: &str, document: &serde_json::Value) -> Result<()> {
-        self.exec(
-            "INSERT INTO session_documents (session_id, document) VALUES (?1, ?2)
-             ON CONFLICT (session_id) DO UPDATE SET document = excluded.document",
-            params![session_id, to_json(document)?],
-        )?;
-        Ok(())
-    }
-
-    fn session_document(&mut self, session_id: &str) -> Result<Option<serde_json::Value>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT document FROM session_documents WHERE session_id = ?1")
-            .map_err(|e| self.err(e))?;
-        stmt.query_row([session_id], |r| json_col(0, r.get(0)?))
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
-        self.exec(
-            &format!("INSERT INTO journal_entries ({ENTRY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-            params![e.id, e.session_id, e.kind.as_str(), e.text, e.rationale, e.created_at.0],
-        )?;
-        Ok(())
-    }
-
-    fn entries(&mut self, q: &EntryQuery) -> Result<Vec<JournalEntry>> {
-        let (sql, params) = entries_query(q);
-        self.query(&sql, &params, entry_row)
-    }
-
-    fn append_event(&mut self, e: &NewEvent) -> Result<()> {
-        self.exec(
-            "INSERT INTO events (time, project, agent, session_id, kind, target, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![e.time.0, e.project, e.agent, e.session_id, e.kind, e.target, to_json(&e.data)?],
-        )?;
-        Ok(())
-    }
-
-    fn events(&mut self, q: &EventQuery) -> Result<Vec<Event>> {
-        let f = event_filter(q);
-        let order = if q.newest_first { "DESC" } else { "ASC" };
-        let sql = format!(
-            "SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order} LIMIT {}",
-            f.sql(),
-            q.limit
-        );
-        self.query(&sql, &f.params, event_row)
-    }
-
-    fn count_events(&mut self, q: &EventQuery, cap: u32) -> Result<u64> {
-        let f = event_filter(q);
-        let sql = format!("SELECT count(*) FROM (SELECT 1 FROM events{} LIMIT {cap})", f.sql());
-        let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let n: i64 = stmt
-            .query_row(rusqlite::params_from_iter(f.params.iter()), |r| r.get(0))
-            .map_err(|e| self.err(e))?;
-        Ok(n as u64)
-    }
-
-    fn first_seq_since(&mut self, project: &str, time: Timestamp) -> Result<Option<i64>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT seq FROM events WHERE project = ?1 AND time >= ?2 ORDER BY time, seq LIMIT 1")
-            .map_err(|e| self.err(e))?;
-        stmt.query_row(params![project, time.0], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    fn last_seq(&mut self) -> Result<i64> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")
-            .map_err(|e| self.err(e))?;
-        stmt.query_row([], |r| r.get(0)).map_err(|e| self.err(e))
-    }
-
-    fn idempotency(&mut self, project: &str, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT project, scope, key, command, request, result, created_at FROM idempotency
-                 WHERE project = ?1 AND scope = ?2 AND key = ?3",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.query_row(params![project, scope, key], |r| {
-            Ok(IdempotencyRecord {
-                project: r.get(0)?,
-                scope: r.get(1)?,
-                key: r.get(2)?,
-                command: r.get(3)?,
-                request: r.get(4)?,
-                result: r.get(5)?,
-                created_at: Timestamp(r.get(6)?),
-            })
-        })
-        .optional()
-        .map_err(|e| self.err(e))
-    }
-
-    fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
-        self.exec(
-            "INSERT INTO idempotency (project, scope, key, command, request, result, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                r.project,
-                r.scope,
-                r.key,
-                r.command,
-                r.request,
-                r.result,
-                r.created_at.0
-            ],
-        )?;
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::claims::latest_claim_query;
+    use crate::journal::entries_query;
+    use crate::sessions::sessions_query;
 
     /// The write lock's holder is read from `/proc/locks`: the POSIX write lock over byte 120 of the `-shm`
     /// file's inode, not a waiter's line, a read lock, or another file's lock.

@@ -2,7 +2,7 @@
 
 use baton_core::config::Policy;
 use baton_core::model::{ClaimState, ItemKey, ReleaseStatus};
-use baton_core::store::{self, Store};
+use baton_core::store;
 use baton_core::{Baton, Caller, Project, ReleaseRequest};
 use baton_sqlite::SqliteStore;
 
@@ -55,7 +55,10 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
     }
 
     let store = SqliteStore::open(&path).expect("open and migrate");
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
     let held = store::read(&store, |tx| tx.latest_claim(&key("7")))
         .expect("read")
         .expect("the held claim survived");
@@ -195,7 +198,10 @@ fn a_version_four_database_keeps_the_fields_of_its_imported_documents() {
     }
 
     let store = SqliteStore::open(&path).expect("open and migrate");
-    assert_eq!(store.integrity_check().expect("check"), Vec::<String>::new());
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
     let found = store::read(&store, |tx| {
         [A, B, C, D, E]
             .iter()

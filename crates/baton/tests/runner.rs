@@ -7,6 +7,7 @@ mod test_claude_cli;
 mod test_codex_cli;
 mod test_crash;
 mod test_docs;
+mod test_doctor;
 mod test_errors;
 mod test_gemini_cli;
 mod test_help;

@@ -1,5 +1,6 @@
 //! The crates' layering, read from `cargo metadata`: the core depends on no store and no front end, the stores
-//! only on the core, and no front end on another front end or on a store.
+//! only on the core and the SQL they share (`baton-sql`, itself only on the core), and no front end on another
+//! front end or on a store.
 
 use std::process::Command;
 
@@ -41,7 +42,11 @@ fn each_crate_depends_only_on_the_layers_below_it() {
     let allowed = |name: &str| -> Option<&[&str]> {
         Some(match name {
             "baton-core" => &[],
-            "baton-sqlite" | "baton-postgres" | "baton-conformance" => &["baton-core"],
+            // What the SQL stores share beyond their dialects: nothing but the core below it.
+            "baton-sql" => &["baton-core"],
+            // A store depends on the core and the shared SQL part, never on another store.
+            "baton-sqlite" | "baton-postgres" => &["baton-core", "baton-sql"],
+            "baton-conformance" => &["baton-core"],
             "baton-hooks" | "baton-mcp" | "baton-docs" => &["baton-core"],
             "baton-bench" => &["baton-core", "baton-sqlite", "baton-postgres"],
             // The binary puts it all together.
@@ -62,6 +67,7 @@ fn each_crate_depends_only_on_the_layers_below_it() {
     for must in [
         "baton",
         "baton-core",
+        "baton-sql",
         "baton-sqlite",
         "baton-postgres",
         "baton-mcp",

@@ -9,7 +9,7 @@ use crate::settings::Context;
 
 pub fn run(ctx: &Context, json: bool, a: DoctorArgs) -> Result<i32> {
     let store = ctx.baton.store();
-    let problems = store.integrity_check()?;
+    let problems = baton_core::integrity::problems(store)?;
     let sweep = if a.sweep { Some(ctx.baton.sweep(None)?) } else { None };
     if json {
         print_json(&json!({
