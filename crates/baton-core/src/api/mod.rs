@@ -6,6 +6,7 @@
 mod claims;
 mod conversations;
 mod history;
+mod observe;
 mod sessions;
 mod types;
 
@@ -24,6 +25,7 @@ use crate::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store
 use crate::time::Timestamp;
 
 pub use conversations::{Bound, CONTINUE_IDLE_SECS, Conversation, ConversationEnded};
+pub use observe::{Commit, CommitObserver, Warn};
 pub use types::*;
 
 /// Who is calling, from where.
@@ -43,6 +45,7 @@ pub struct Baton {
     store: Box<dyn Store>,
     policy: Policy,
     clock: Clock,
+    observers: observe::Observers,
 }
 
 impl Baton {
@@ -51,6 +54,7 @@ impl Baton {
             store,
             policy,
             clock: Arc::new(Timestamp::now),
+            observers: observe::Observers::default(),
         }
     }
 
