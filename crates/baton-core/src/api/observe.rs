@@ -75,9 +75,8 @@ impl Baton {
     }
 
     /// Sends warnings (an observer's problems) to `warn` instead of stderr.
-    pub fn with_warnings(mut self, warn: Warn) -> Baton {
+    pub fn on_warning(&mut self, warn: Warn) {
         self.observers.warn = warn;
-        self
     }
 
     /// Reports a problem that does not fail the call.
