@@ -29,6 +29,7 @@ mod documents;
 mod events;
 mod harness;
 mod keys;
+mod observed;
 mod sessions;
 mod told;
 
@@ -38,6 +39,7 @@ pub use documents::*;
 pub use events::*;
 pub use harness::{Harness, MakeStore, Snapshot};
 pub use keys::*;
+pub use observed::*;
 pub use sessions::*;
 pub use told::*;
 
@@ -113,6 +115,11 @@ macro_rules! conformance_suite {
             digest_shortens_long_handoff,
             imported_document_fields_are_kept_with_the_session,
             session_documents_are_read_by_key_and_written_with_their_transaction,
+            observers_hear_each_commit_once_with_its_events,
+            observers_hear_nothing_of_reads_and_refused_writes,
+            a_write_run_twice_is_heard_once_with_what_committed,
+            a_write_that_does_not_commit_is_not_heard,
+            an_observer_that_fails_makes_a_warning,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {
