@@ -41,7 +41,11 @@ impl Harness {
 
     /// A harness whose rules follow `policy`.
     pub fn with_policy(make: &MakeStore, policy: Policy) -> Harness {
-        let store = make();
+        Harness::over(make(), policy)
+    }
+
+    /// A harness over `store`, whose rules follow `policy`.
+    pub fn over(store: Box<dyn Store>, policy: Policy) -> Harness {
         let clock = Arc::new(AtomicI64::new(EPOCH.micros()));
         let read = Arc::clone(&clock);
         let baton = Baton::new(store, policy).with_clock(Arc::new(move || {

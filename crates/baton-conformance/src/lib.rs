@@ -30,6 +30,7 @@ mod documents;
 mod events;
 mod harness;
 mod keys;
+mod observed;
 mod sessions;
 mod storage;
 mod told;
@@ -40,6 +41,7 @@ pub use documents::*;
 pub use events::*;
 pub use harness::{Harness, MakeStore, Snapshot};
 pub use keys::*;
+pub use observed::*;
 pub use sessions::*;
 pub use storage::*;
 pub use told::*;
@@ -135,6 +137,11 @@ macro_rules! conformance_suite {
             store_session_documents_are_replaced_and_read_by_key,
             store_a_failed_transaction_keeps_nothing,
             store_integrity_finds_a_live_grant_under_a_newer_token,
+            observers_hear_each_commit_once_with_its_events,
+            observers_hear_nothing_of_reads_and_refused_writes,
+            a_write_run_twice_is_heard_once_with_what_committed,
+            a_write_that_does_not_commit_is_not_heard,
+            an_observer_that_fails_makes_a_warning,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

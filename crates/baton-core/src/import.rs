@@ -96,7 +96,7 @@ impl Baton {
             ),
         };
         let fingerprint = json!({"key": doc.key, "layout": doc.layout}).to_string();
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             if let Some(prev) = self.previous_import(tx, caller, &session_id, key.as_deref(), &doc.source)? {
                 return Ok(prev);
             }

@@ -5,10 +5,11 @@
 //! [`parse_document`] reads files of the `agents` and `sessions` layouts back into
 //! [`baton_core::import::ImportedSession`]s, so teams that already keep such files can move in; a file
 //! baton rendered comes back byte for byte when it is imported and rendered again. [`lint`] checks files
-//! of the `agents` layout.
+//! of the `agents` layout. A [`Follower`] keeps the documents up to date as changes commit.
 
 pub mod agents;
 mod collect;
+mod follow;
 pub mod frontmatter;
 pub mod lint;
 pub mod markdown;
@@ -25,8 +26,9 @@ use baton_core::config::DOC_LAYOUTS;
 use baton_core::import::{DocumentSource, ImportedSession};
 use serde::Serialize;
 
+pub use follow::Follower;
 pub use lint::{lint_file, lint_text};
-pub use write::{Written, write_rendered};
+pub use write::{Written, write_rendered, write_sources};
 
 /// How session documents are laid out on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::Rendered;
+use baton_core::import::DocumentSource;
+
+use crate::{Layout, Rendered};
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +65,37 @@ pub fn write_rendered(root: &Path, rendered: &Rendered) -> std::io::Result<Vec<W
         }
     }
     Ok(out)
+}
+
+/// Renders the documents of `sources` in `layout` and writes them under `root`; each file left alone because
+/// it holds another session's document is reported to `warn`.
+pub fn write_sources(
+    root: &Path,
+    layout: Layout,
+    sources: &[DocumentSource],
+    warn: &mut dyn FnMut(&str),
+) -> baton_core::Result<Vec<Written>> {
+    let mut written = Vec::new();
+    for src in sources {
+        let rendered = crate::render(layout, src);
+        let w = write_rendered(root, &rendered).map_err(|e| {
+            baton_core::Error::internal(format!(
+                "cannot write the documents of session {} under {}: {e}",
+                rendered.session_id,
+                root.display()
+            ))
+        })?;
+        for skipped in w.iter().filter(|w| w.action == "skipped") {
+            warn(&format!(
+                "{} holds the document of session {}; session {} was not written there",
+                skipped.path.display(),
+                skipped.other_session.as_deref().unwrap_or("?"),
+                skipped.session_id
+            ));
+        }
+        written.extend(w);
+    }
+    Ok(written)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.

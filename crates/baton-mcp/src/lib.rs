@@ -16,13 +16,13 @@ use baton_core::{Baton, Caller, Error, Result};
 use rmcp::ServiceExt;
 
 pub use http::HttpOptions;
-pub use server::{AfterCall, Linked};
+pub use server::Linked;
 use server::{BatonTools, Shared};
 
-/// Serves MCP on stdin/stdout until the client closes stdin. `after_call` runs after each successful tool call;
-/// `linked` names the session the client's hooks bound the client's conversation to, if any.
-pub fn serve_stdio(baton: Baton, caller: Caller, after_call: Option<AfterCall>, linked: Option<Linked>) -> Result<()> {
-    let shared = Arc::new(Shared::new(baton, caller, after_call).with_linked(linked));
+/// Serves MCP on stdin/stdout until the client closes stdin. `linked` names the session the client's hooks
+/// bound the client's conversation to, if any.
+pub fn serve_stdio(baton: Baton, caller: Caller, linked: Option<Linked>) -> Result<()> {
+    let shared = Arc::new(Shared::new(baton, caller).with_linked(linked));
     let rt = runtime()?;
     let result = rt.block_on(async {
         let running = BatonTools::new(shared.clone())
@@ -42,11 +42,10 @@ pub fn serve_stdio(baton: Baton, caller: Caller, after_call: Option<AfterCall>, 
     result
 }
 
-/// Serves MCP over streamable HTTP at `http://ADDR/mcp` until the process is stopped. `after_call` runs after
-/// each successful tool call.
-pub fn serve_http(baton: Baton, caller: Caller, options: HttpOptions, after_call: Option<AfterCall>) -> Result<()> {
+/// Serves MCP over streamable HTTP at `http://ADDR/mcp` until the process is stopped.
+pub fn serve_http(baton: Baton, caller: Caller, options: HttpOptions) -> Result<()> {
     let addr = http::check(&options)?;
-    let shared = Arc::new(Shared::new(baton, caller, after_call));
+    let shared = Arc::new(Shared::new(baton, caller));
     let rt = runtime()?;
     let result = rt.block_on(http::serve(shared.clone(), addr, options.token));
     drop(rt);

@@ -17,10 +17,6 @@ use crate::words::Tools;
 use crate::{schema, text};
 use baton_core::words::Words;
 
-/// Runs after each tool call that succeeded, before its answer goes out, with the call's caller: the binary
-/// keeps session documents up to date with it.
-pub type AfterCall = Arc<dyn Fn(&Baton, &Caller) + Send + Sync>;
-
 /// The session the client's hooks bound the client's current conversation to, for an agent name; asked on
 /// each call that names no session, so a conversation that moved to another session is followed.
 pub type Linked = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -34,19 +30,17 @@ pub struct Shared {
     /// The session named at start (`--session` / `BATON_SESSION`), every connection's first default.
     session: Option<String>,
     router: ToolRouter<BatonTools>,
-    after_call: Option<AfterCall>,
     linked: Option<Linked>,
 }
 
 impl Shared {
-    pub fn new(baton: Baton, caller: Caller, after_call: Option<AfterCall>) -> Shared {
+    pub fn new(baton: Baton, caller: Caller) -> Shared {
         Shared {
             baton,
             project: caller.project,
             agent: caller.agent,
             session: caller.session,
             router: BatonTools::tool_router(),
-            after_call,
             linked: None,
         }
     }
@@ -148,15 +142,9 @@ impl BatonTools {
         F: FnOnce(&Baton, &Caller) -> Result<T, Error> + Send + 'static,
     {
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = f(&shared.baton, &caller);
-            if let (Ok(_), Some(after)) = (&out, &shared.after_call) {
-                after(&shared.baton, &caller);
-            }
-            out
-        })
-        .await
-        .unwrap_or_else(|e| Err(Error::internal(format!("the operation stopped unexpectedly: {e}"))))
+        tokio::task::spawn_blocking(move || f(&shared.baton, &caller))
+            .await
+            .unwrap_or_else(|e| Err(Error::internal(format!("the operation stopped unexpectedly: {e}"))))
     }
 
     fn now(&self) -> baton_core::Timestamp {

@@ -1,12 +1,14 @@
 //! Merges flags, environment and config files once, then opens the store.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use baton_core::config::{ConfigFile, DocsConfig, Policy, baton_home, store_options, user_config_path};
 use baton_core::project::GitInfo;
 use baton_core::store::StoreOptions;
 use baton_core::{Baton, Caller, Error, Project, Result};
+use baton_docs::{Follower, Layout};
 
 use crate::cli::GlobalArgs;
 
@@ -25,6 +27,39 @@ pub struct Context {
 }
 
 impl Context {
+    /// The top of the working tree (documents are written relative to it), else the current directory.
+    pub fn docs_root(&self) -> Result<PathBuf> {
+        match &self.caller.project.git {
+            Some(g) => Ok(g.worktree.clone()),
+            None => {
+                std::env::current_dir().map_err(|e| Error::internal(format!("cannot read the current directory: {e}")))
+            }
+        }
+    }
+
+    /// The document layout asked for, else the config's, else `baton`.
+    pub fn docs_layout(&self, asked: Option<&str>) -> Result<Layout> {
+        match asked.or(self.docs.layout.as_deref()) {
+            Some(l) => l.parse(),
+            None => Ok(Layout::Baton),
+        }
+    }
+
+    /// With `docs.auto`, session documents follow every change this process commits, whichever front end
+    /// made it. A problem is a warning: documents never make a command fail.
+    fn follow_documents(&mut self) {
+        if self.docs.auto != Some(true) {
+            return;
+        }
+        let follower = self
+            .docs_layout(None)
+            .and_then(|layout| Ok(Follower::new(self.docs_root()?, layout, self.caller.clone())));
+        match follower {
+            Ok(f) => self.baton.observe(Arc::new(f)),
+            Err(e) => eprintln!("warning: session documents not rendered: {e}"),
+        }
+    }
+
     /// Says on stderr when the project named by `--project`/`BATON_PROJECT` is new to the store. Called only
     /// where the answer already shows the project empty, so other calls read nothing more; a failure to
     /// tell is no failure of the command.
@@ -117,7 +152,7 @@ pub fn load_in(
         (None, Some(id)) => baton.session_agent(id)?.unwrap_or(agent),
         _ => agent,
     };
-    Ok(Context {
+    let mut ctx = Context {
         baton,
         docs: cfg.docs.clone().unwrap_or_default(),
         project_explicit,
@@ -126,7 +161,9 @@ pub fn load_in(
             agent,
             session,
         },
-    })
+    };
+    ctx.follow_documents();
+    Ok(ctx)
 }
 
 /// Opens PostgreSQL for a `postgres://` URL, else the embedded SQLite file.

@@ -761,3 +761,63 @@ fn a_sweep_re_renders_the_sessions_it_paused() {
     env.run(&["doctor", "--sweep"]).ok();
     assert!(doc().contains("\nstatus: paused\n"), "{}", doc());
 }
+
+/// With `docs.auto`, every command that commits a change re-renders what it touched, not only the commands once
+/// known to change sessions: an import writes the imported session's document in the configured layout.
+#[test]
+fn an_import_renders_the_imported_session_when_auto_is_on() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo.join(".baton")).unwrap();
+    std::fs::write(
+        env.repo.join(".baton/config.toml"),
+        "[docs]\nauto = true\nlayout = \"sessions\"\n",
+    )
+    .unwrap();
+    let agents = env.repo.join(".agents/sessions");
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::write(agents.join("20261001-090000-payments-retry.md"), HAND_WRITTEN).unwrap();
+
+    let r = env.run(&["doc", "import", ".agents/sessions", "--json"]);
+    r.ok();
+    assert_eq!(r.stderr, "", "no warning");
+    let id = r.json()["sessions"][0]["session_id"].as_str().unwrap().to_string();
+    let rendered: Vec<String> = tree(&env.repo.join(".sessions"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let main: Vec<&String> = rendered
+        .iter()
+        .filter(|name| name.starts_with("active/") && name.ends_with(&format!("-{id}.md")))
+        .collect();
+    assert_eq!(
+        main.len(),
+        1,
+        "the paused session's document, in the sessions layout: {rendered:?}"
+    );
+    assert!(read(&env, &format!(".sessions/{}", main[0])).contains(&format!("\nid: {id}\n")));
+    // The imported file, of another layout, is left as it was.
+    assert_eq!(
+        std::fs::read_to_string(agents.join("20261001-090000-payments-retry.md")).unwrap(),
+        HAND_WRITTEN
+    );
+
+    // What the import wrote is what rendering gives.
+    let first = tree(&env.repo.join(".sessions"));
+    env.run(&["doc", "render", "--all"]).ok();
+    assert_eq!(tree(&env.repo.join(".sessions")), first);
+}
+
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn documents_follow_changes_on_postgres() {
+    let env = Env::with_backend(crate::common::Backend::postgres());
+    env.auto_docs();
+    let id = env.start("claude-code", "auto docs on postgres");
+    assert!(env.only_agents_document().1.contains(&format!("  id: {id}\n")));
+    env.run_as("claude-code", &["session", "log", "--progress", "step one"])
+        .ok();
+    assert!(env.only_agents_document().1.contains("Latest progress ("));
+}

@@ -18,7 +18,7 @@ impl Baton {
         };
         check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"item": key, "ttl": ttl});
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             // Before the session is read: a store may send the lock (and the read of the item's grants that
             // follows it) together with that read.
             tx.lock_item(&key)?;
@@ -154,7 +154,7 @@ impl Baton {
         }
         check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"item": key, "status": req.status, "notes": req.notes, "force": req.force});
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             tx.lock_item(&key)?;
             let session = if req.force {
                 self.try_resolve_session(tx, caller)?
@@ -273,7 +273,7 @@ impl Baton {
 
     /// Renews the caller's session and all its claims; reports leases lost to takeovers.
     pub fn heartbeat(&self, caller: &Caller) -> Result<Heartbeat> {
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             self.sweep_in(tx, &caller.project.key, self.now())?;
             let s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             if s.status.is_ended() {
@@ -392,7 +392,7 @@ impl Baton {
 
     /// Moves stale sessions to paused and marks run-out claims expired, in this project (or all).
     pub fn sweep(&self, project: Option<&str>) -> Result<Sweep> {
-        store::write(self.store(), |tx| self.sweep_scope(tx, project, self.now()))
+        self.write(None, |tx| self.sweep_scope(tx, project, self.now()))
     }
 
     pub(super) fn sweep_in(&self, tx: &mut dyn Tx, project: &str, now: Timestamp) -> Result<Sweep> {

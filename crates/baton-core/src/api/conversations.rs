@@ -67,7 +67,7 @@ impl Baton {
     pub fn open_conversation(&self, caller: &Caller, key: &str, continue_unfinished: bool) -> Result<Conversation> {
         parse::check_id("conversation key", key)?;
         check_caller(caller)?;
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let now = self.now();
             let (found, next_key) = self.latest_binding(tx, caller, key)?;
             if let Some(s) = found.filter(|s| !s.status.is_ended()) {
@@ -136,7 +136,7 @@ impl Baton {
     pub fn switch_conversation(&self, caller: &Caller, key: &str, to: &str) -> Result<Conversation> {
         parse::check_id("conversation key", key)?;
         parse::check_session_id(to)?;
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let now = self.now();
             let target = self.load_session(tx, to)?;
             if target.project != caller.project.key || target.agent != caller.agent {
@@ -186,7 +186,7 @@ impl Baton {
     pub fn continue_elsewhere(&self, caller: &Caller, key: &str) -> Result<Option<Conversation>> {
         parse::check_id("conversation key", key)?;
         check_caller(caller)?;
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let now = self.now();
             let (found, next_key) = self.latest_binding(tx, caller, key)?;
             let cur = found.filter(|s| !s.status.is_ended());
@@ -231,7 +231,7 @@ impl Baton {
     /// Ends a conversation: its session (the caller's) is paused for a later conversation to continue, or
     /// closed as abandoned when it recorded nothing. An ended or paused session is left as it is.
     pub fn end_conversation(&self, caller: &Caller) -> Result<Option<ConversationEnded>> {
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
             if s.status != SessionStatus::Active {
                 return Ok(None);

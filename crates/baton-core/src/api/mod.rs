@@ -6,6 +6,7 @@
 mod claims;
 mod conversations;
 mod history;
+mod observe;
 mod sessions;
 mod types;
 
@@ -24,6 +25,7 @@ use crate::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store
 use crate::time::Timestamp;
 
 pub use conversations::{Bound, CONTINUE_IDLE_SECS, Conversation, ConversationEnded};
+pub use observe::{Commit, CommitObserver, Warn};
 use sessions::Resume;
 pub use types::*;
 
@@ -44,6 +46,7 @@ pub struct Baton {
     store: Box<dyn Store>,
     policy: Policy,
     clock: Clock,
+    observers: observe::Observers,
 }
 
 impl Baton {
@@ -52,6 +55,7 @@ impl Baton {
             store,
             policy,
             clock: Arc::new(Timestamp::now),
+            observers: observe::Observers::default(),
         }
     }
 

@@ -33,7 +33,7 @@ impl Baton {
         }
         check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"context": req.context, "name": req.name, "task_ids": req.task_ids, "role": req.role, "agent": caller.agent});
-        let started: SessionStarted = store::write(self.store(), |tx| {
+        let started: SessionStarted = self.write(Some(caller), |tx| {
             let now = self.now();
             let keyed = Keyed::new(
                 caller,
@@ -56,7 +56,7 @@ impl Baton {
         if let Some(g) = goal {
             parse::check_text("context", g)?;
         }
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let now = self.now();
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
             if s.status != SessionStatus::Active {
@@ -151,7 +151,7 @@ impl Baton {
         }
         check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"kind": req.kind, "text": req.text, "rationale": req.rationale});
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let mut s = self.session_for_write(tx, caller, "log to")?;
             let now = self.now();
             let keyed = Keyed::new(
@@ -178,7 +178,7 @@ impl Baton {
         if let Some(n) = &note {
             parse::check_text("note", n)?;
         }
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let mut s = self.session_for_write(tx, caller, "checkpoint")?;
             let now = self.now();
             let text = note.clone().unwrap_or_else(|| "checkpoint".to_string());
@@ -211,7 +211,7 @@ impl Baton {
     /// becomes its goal) and has recorded nothing yet. Returns the session, changed or not.
     pub fn set_goal_if_none(&self, caller: &Caller, goal: &str) -> Result<Session> {
         parse::check_nonempty_text("goal", goal)?;
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             if s.context.is_some() || s.status.is_ended() {
                 return Ok(s);
@@ -233,7 +233,7 @@ impl Baton {
 
     /// Counts a context compaction and checkpoints.
     pub fn record_compaction(&self, caller: &Caller) -> Result<Session> {
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let mut s = self.session_for_write(tx, caller, "checkpoint")?;
             let now = self.now();
             s.compaction_count += 1;
@@ -256,7 +256,7 @@ impl Baton {
         if let Some(n) = &note {
             parse::check_text("note", n)?;
         }
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
             let now = self.now();
             transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
@@ -285,7 +285,7 @@ impl Baton {
         if let Some(id) = id {
             parse::check_session_id(id)?;
         }
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             self.sweep_in(tx, &caller.project.key, self.now())?;
             let s = match id {
                 Some(id) => self.load_session(tx, id)?,
@@ -358,7 +358,7 @@ impl Baton {
         check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"summary": req.summary, "handoff": handoff});
         const COMMAND: &str = "session end";
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let key = req.idempotency_key.as_deref();
             // A retry of an end that went through, naming no session, means the session that end completed:
             // the agent's latest completed one, with this key in its scope. Looked for first, so that a session
@@ -399,7 +399,7 @@ impl Baton {
         if let CloseAs::Abandon { reason } = &how {
             parse::check_nonempty_text("reason", reason)?;
         }
-        store::write(self.store(), |tx| {
+        self.write(Some(caller), |tx| {
             let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             let now = self.now();
             let from = [

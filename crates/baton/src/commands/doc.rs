@@ -1,14 +1,12 @@
-//! `baton doc render|lint|import`, and the re-rendering of documents after commands when `docs.auto` is set.
+//! `baton doc render|lint|import`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use baton_core::import::DocumentSource;
-use baton_core::{Baton, Caller, ChangesRequest, Error, Result};
-use baton_docs::{Layout, Problem, Written};
+use baton_core::{Error, Result};
+use baton_docs::{Layout, Problem};
 use serde_json::json;
 
-use crate::cli::{Command, DocCommand, DocImportArgs, DocLintArgs, DocRenderArgs, SessionCommand};
+use crate::cli::{DocCommand, DocImportArgs, DocLintArgs, DocRenderArgs};
 use crate::output::{print_json, println_out};
 use crate::settings::Context;
 
@@ -20,49 +18,8 @@ pub fn run(ctx: &Context, json: bool, cmd: DocCommand) -> Result<i32> {
     }
 }
 
-/// The top of the working tree (documents are written relative to it), else the current directory.
-fn root(ctx: &Context) -> Result<PathBuf> {
-    match &ctx.caller.project.git {
-        Some(g) => Ok(g.worktree.clone()),
-        None => std::env::current_dir().map_err(|e| Error::internal(format!("cannot read the current directory: {e}"))),
-    }
-}
-
-/// The layout asked for, else the config's, else `baton`.
-fn layout(ctx: &Context, asked: Option<&str>) -> Result<Layout> {
-    match asked.or(ctx.docs.layout.as_deref()) {
-        Some(l) => l.parse(),
-        None => Ok(Layout::Baton),
-    }
-}
-
-/// Renders and writes the documents of `sources`.
-fn write_all(root: &Path, layout: Layout, sources: &[DocumentSource]) -> Result<Vec<Written>> {
-    let mut written = Vec::new();
-    for src in sources {
-        let rendered = baton_docs::render(layout, src);
-        let w = baton_docs::write_rendered(root, &rendered).map_err(|e| {
-            Error::internal(format!(
-                "cannot write the documents of session {} under {}: {e}",
-                rendered.session_id,
-                root.display()
-            ))
-        })?;
-        for skipped in w.iter().filter(|w| w.action == "skipped") {
-            eprintln!(
-                "warning: {} holds the document of session {}; session {} was not written there",
-                skipped.path.display(),
-                skipped.other_session.as_deref().unwrap_or("?"),
-                skipped.session_id
-            );
-        }
-        written.extend(w);
-    }
-    Ok(written)
-}
-
 fn render(ctx: &Context, json: bool, a: DocRenderArgs) -> Result<i32> {
-    let layout = layout(ctx, a.layout.as_deref())?;
+    let layout = ctx.docs_layout(a.layout.as_deref())?;
     let (b, caller) = (&ctx.baton, &ctx.caller);
     let sources = if a.all {
         b.document_sources(caller)?
@@ -73,8 +30,8 @@ fn render(ctx: &Context, json: bool, a: DocRenderArgs) -> Result<i32> {
         };
         vec![b.document_source(caller, &id)?]
     };
-    let root = root(ctx)?;
-    let written = write_all(&root, layout, &sources)?;
+    let root = ctx.docs_root()?;
+    let written = baton_docs::write_sources(&root, layout, &sources, &mut |w| eprintln!("warning: {w}"))?;
     if json {
         print_json(&json!({
             "layout": layout, "root": root.display().to_string(), "sessions": sources.len(), "files": written,
@@ -132,7 +89,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 fn lint(ctx: &Context, json: bool, a: DocLintArgs) -> Result<i32> {
     let paths = if a.paths.is_empty() {
-        let dir = root(ctx)?.join(baton_docs::agents::DIR);
+        let dir = ctx.docs_root()?.join(baton_docs::agents::DIR);
         if dir.is_dir() { vec![dir] } else { vec![] }
     } else {
         a.paths.clone()
@@ -208,110 +165,4 @@ fn import(ctx: &Context, json: bool, a: DocImportArgs) -> Result<i32> {
     }
     println_out(&text)?;
     Ok(0)
-}
-
-/// Keeps session documents up to date as changes come in, when `docs.auto` is set: the CLI around each command
-/// that can change a session, the MCP server after each tool call, a hook after its answer.
-pub struct DocsFollower {
-    root: PathBuf,
-    layout: Layout,
-    /// The newest event whose session's documents are rendered.
-    after_seq: Mutex<i64>,
-}
-
-impl DocsFollower {
-    /// Starts following from the newest event, or `None` when `docs.auto` is off. Problems are warnings:
-    /// documents never make a command fail.
-    pub fn start(ctx: &Context) -> Option<DocsFollower> {
-        if ctx.docs.auto != Some(true) {
-            return None;
-        }
-        let started = layout(ctx, None).and_then(|layout| {
-            let root = root(ctx)?;
-            let after_seq = baton_core::store::read(ctx.baton.store(), |tx| tx.last_seq())?;
-            Ok(DocsFollower {
-                root,
-                layout,
-                after_seq: Mutex::new(after_seq),
-            })
-        });
-        match started {
-            Ok(f) => Some(f),
-            Err(e) => {
-                eprintln!("warning: session documents not rendered: {e}");
-                None
-            }
-        }
-    }
-
-    /// Re-renders the documents of every session with events since the last call, and moves past them.
-    pub fn catch_up(&self, baton: &Baton, caller: &Caller) {
-        // One at a time: two calls rendering at once could write an older document over a newer one.
-        let mut after_seq = self.after_seq.lock().unwrap_or_else(|e| e.into_inner());
-        match self.rerender_since(baton, caller, *after_seq) {
-            Ok(newest) => *after_seq = newest,
-            Err(e) => eprintln!("warning: the command succeeded, but its session documents were not rendered: {e}"),
-        }
-    }
-
-    /// Renders the sessions with events after `after_seq`; returns the newest event seen.
-    fn rerender_since(&self, baton: &Baton, caller: &Caller, after_seq: i64) -> Result<i64> {
-        let mut ids: Vec<String> = Vec::new();
-        let mut since = after_seq;
-        loop {
-            let page = baton.changes(
-                caller,
-                &ChangesRequest {
-                    since: Some(since.to_string()),
-                    limit: Some(1000),
-                    ..Default::default()
-                },
-            )?;
-            for e in &page.events {
-                if let Some(id) = &e.session_id
-                    && !ids.contains(id)
-                {
-                    ids.push(id.clone());
-                }
-            }
-            since = page.next_cursor;
-            if !page.more {
-                break;
-            }
-        }
-        if !ids.is_empty() {
-            let sources = ids
-                .iter()
-                .map(|id| baton.document_source(caller, id))
-                .collect::<Result<Vec<_>>>()?;
-            write_all(&self.root, self.layout, &sources)?;
-        }
-        Ok(since)
-    }
-}
-
-/// Whether `command` can change a session.
-fn changes_sessions(command: &Command) -> bool {
-    match command {
-        Command::Session(c) => !matches!(c, SessionCommand::View(_) | SessionCommand::List(_)),
-        Command::Claim(_) | Command::Release(_) | Command::Heartbeat => true,
-        // A sweep pauses stale sessions.
-        Command::Doctor(a) => a.sweep,
-        _ => false,
-    }
-}
-
-/// Notes where the event log stands before `command`, when `docs.auto` is on and the command can change a session.
-pub fn auto_render_mark(ctx: &Context, command: &Command) -> Option<DocsFollower> {
-    if !changes_sessions(command) {
-        return None;
-    }
-    DocsFollower::start(ctx)
-}
-
-/// After a successful command: re-renders the documents of every session whose events came after the mark.
-pub fn auto_render(ctx: &Context, mark: Option<DocsFollower>, result: &Result<i32>) {
-    if let (Some(mark), Ok(_)) = (mark, result) {
-        mark.catch_up(&ctx.baton, &ctx.caller);
-    }
 }

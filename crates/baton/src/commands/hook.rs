@@ -14,7 +14,6 @@ use baton_core::{Error, Result};
 use baton_hooks::{HookEvent, handle, parse_input};
 
 use crate::cli::{GlobalArgs, HookArgs};
-use crate::commands::doc::DocsFollower;
 use crate::output::println_out;
 use crate::settings;
 
@@ -62,7 +61,6 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
             let max_wait = budget.saturating_sub(LOCK_WAIT_MARGIN);
             let ctx = settings::load_in(&global, &cwd, Some(input.client.default_agent()), Some(max_wait))?;
             let state_dir: PathBuf = baton_home(std::env::var("BATON_HOME").ok().as_deref())?.join("hooks");
-            let docs = DocsFollower::start(&ctx);
             let answer = handle(&ctx.baton, &ctx.caller, &input, &state_dir)?;
             // The MCP server this client started follows the session of its conversation.
             if let Some(id) = &answer.session_id {
@@ -70,10 +68,6 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
                     baton_hooks::link::prune(&state_dir);
                 }
                 baton_hooks::link::record(&state_dir, &ctx.caller.agent, id);
-            }
-            // With `docs.auto`, what the hook changed (a session started, resumed, ended) shows in the documents.
-            if let Some(docs) = docs {
-                docs.catch_up(&ctx.baton, &ctx.caller);
             }
             Ok(answer.stdout)
         });

@@ -33,8 +33,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
     };
     let ctx = settings::load(global)?;
     let json = global.json;
-    let docs = doc::auto_render_mark(&ctx, &command);
-    let result = match command {
+    match command {
         // Only the flag filters lists by agent: BATON_AGENT says who is working, not whose work to show.
         Command::Session(c) => session::run(&ctx, json, global.agent.clone(), c),
         Command::Claim(a) => claim::run(&ctx, json, a),
@@ -45,9 +44,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Digest => digest::run(&ctx, json),
         Command::Doctor(a) => doctor::run(&ctx, json, a),
         Command::Doc(c) => doc::run(&ctx, json, c),
-        Command::Mcp(a) => return mcp::run(ctx, a),
+        Command::Mcp(a) => mcp::run(ctx, a),
         Command::Hook(_) | Command::Setup(_) | Command::Completions(_) | Command::Man => Ok(0),
-    };
-    doc::auto_render(&ctx, docs, &result);
-    result
+    }
 }
