@@ -785,7 +785,7 @@ pub fn idempotent_log_and_start_write_once(make: &MakeStore) {
     let second = ok(h.baton.log(&me, req()));
     assert_eq!(second, first);
     h.assert_unchanged(&before, "retried log");
-    assert_eq!(ok(h.baton.view(&me, None)).progress.len(), 1);
+    assert_eq!(ok(h.baton.view(&me, None)).journal.progress.len(), 1);
     h.refused("same key, other text", 2, &["'log-1'"], || {
         h.baton.log(
             &me,

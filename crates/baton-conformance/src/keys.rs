@@ -121,6 +121,7 @@ pub fn log_key_of_another_session_is_not_replayed(make: &MakeStore) {
     assert_eq!(out.session_id, bob_sid);
     assert_ne!(out.entry.id, first.entry.id);
     let texts: Vec<String> = ok(h.baton.view(&bob, None))
+        .journal
         .progress
         .into_iter()
         .map(|e| e.text)
@@ -129,7 +130,7 @@ pub fn log_key_of_another_session_is_not_replayed(make: &MakeStore) {
     // The same text under the same key, from bob, is his own entry too (not alice's result).
     let mine = ok(h.baton.log(&bob, keyed_log("login works", "log-2")));
     assert_eq!(mine.session_id, bob_sid);
-    assert_eq!(ok(h.baton.view(&alice, None)).progress.len(), 1);
+    assert_eq!(ok(h.baton.view(&alice, None)).journal.progress.len(), 1);
 }
 
 /// A session start's key belongs to its agent: another agent's start with it opens that agent's own session.

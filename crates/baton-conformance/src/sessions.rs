@@ -244,15 +244,15 @@ pub fn session_log_every_kind(make: &MakeStore) {
 
     let view = ok(h.baton.view(&me, None));
     let texts = |v: &[baton_core::JournalEntry]| v.iter().map(|e| e.text.clone()).collect::<Vec<_>>();
-    assert_eq!(texts(&view.progress), ["progress text"]);
-    assert_eq!(texts(&view.decisions), ["decision text"]);
-    assert_eq!(view.decisions[0].rationale.as_deref(), Some("it is simpler"));
-    assert_eq!(texts(&view.discoveries), ["discovery text"]);
-    assert_eq!(texts(&view.blockers), ["blocker text"]);
-    assert_eq!(texts(&view.next_steps), ["next text"]);
-    assert_eq!(texts(&view.done), ["done text"]);
-    assert_eq!(texts(&view.checkpoints), ["checkpoint text"]);
-    assert_eq!(texts(&view.notes), ["note text"]);
+    assert_eq!(texts(&view.journal.progress), ["progress text"]);
+    assert_eq!(texts(&view.journal.decisions), ["decision text"]);
+    assert_eq!(view.journal.decisions[0].rationale.as_deref(), Some("it is simpler"));
+    assert_eq!(texts(&view.journal.discoveries), ["discovery text"]);
+    assert_eq!(texts(&view.journal.blockers), ["blocker text"]);
+    assert_eq!(texts(&view.journal.next_steps), ["next text"]);
+    assert_eq!(texts(&view.journal.done), ["done text"]);
+    assert_eq!(texts(&view.journal.checkpoints), ["checkpoint text"]);
+    assert_eq!(texts(&view.journal.notes), ["note text"]);
 
     // A decision without a rationale is fine too.
     let plain = h.log(&me, EntryKind::Decision, "no reason given");
@@ -312,8 +312,8 @@ pub fn session_log_rejects_empty_and_oversized_text(make: &MakeStore) {
     let logged = h.log(&me, EntryKind::Progress, &exact);
     assert_eq!(logged.entry.text.len(), MAX_TEXT_BYTES);
     let view = ok(h.baton.view(&me, None));
-    assert_eq!(view.progress.len(), 1);
-    assert_eq!(view.progress[0].text, exact, "a 64 KiB text is stored whole");
+    assert_eq!(view.journal.progress.len(), 1);
+    assert_eq!(view.journal.progress[0].text, exact, "a 64 KiB text is stored whole");
 }
 
 /// Nothing can be logged to an ended session.
@@ -409,7 +409,10 @@ pub fn session_resolution_explicit_wins(make: &MakeStore) {
     assert_eq!(l1.session_id, s1);
     assert_eq!(l2.session_id, s2);
     let v1 = ok(h.baton.view(&in_session("claude-code", &s1), None));
-    assert_eq!(v1.progress.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["one"]);
+    assert_eq!(
+        v1.journal.progress.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
+        ["one"]
+    );
     // A paused session can still take entries when named.
     ok(h.baton.pause(&in_session("claude-code", &s2), None));
     let l3 = h.log(&in_session("claude-code", &s2), EntryKind::Note, "while paused");
@@ -508,13 +511,16 @@ pub fn pause_and_resume_returns_context(make: &MakeStore) {
     assert_eq!(c.session.status, SessionStatus::Active);
     assert_eq!(c.session.last_seen, h.events().pop().expect("resume event").time);
     let texts = |v: &[baton_core::JournalEntry]| v.iter().map(|e| e.text.clone()).collect::<Vec<_>>();
-    assert_eq!(texts(&c.progress), ["schema written", "queries written"]);
-    assert_eq!(texts(&c.decisions), ["use WAL"]);
-    assert_eq!(c.decisions[0].rationale.as_deref(), Some("many readers, one writer"));
-    assert_eq!(texts(&c.discoveries), ["busy_timeout is per connection"]);
-    assert_eq!(texts(&c.blockers), ["migrations need review"]);
-    assert_eq!(texts(&c.next_steps), ["benchmark claims"]);
-    assert_eq!(texts(&c.notes), ["lunch"]);
+    assert_eq!(texts(&c.journal.progress), ["schema written", "queries written"]);
+    assert_eq!(texts(&c.journal.decisions), ["use WAL"]);
+    assert_eq!(
+        c.journal.decisions[0].rationale.as_deref(),
+        Some("many readers, one writer")
+    );
+    assert_eq!(texts(&c.journal.discoveries), ["busy_timeout is per connection"]);
+    assert_eq!(texts(&c.journal.blockers), ["migrations need review"]);
+    assert_eq!(texts(&c.journal.next_steps), ["benchmark claims"]);
+    assert_eq!(texts(&c.journal.notes), ["lunch"]);
     assert_eq!(c.claims.len(), 1);
     assert_eq!(c.claims[0].id, claim.id);
     assert!(c.tldr.contains("port the store to sqlite"), "{}", c.tldr);

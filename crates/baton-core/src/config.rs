@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::model::DocLayout;
 use crate::parse::{parse_duration, parse_ttl};
 
 /// One config file's contents. Unknown keys are an error, so typos do not pass silently.
@@ -29,9 +30,6 @@ pub struct ConfigFile {
     /// Session documents: `[docs] auto = true, layout = "agents"`.
     pub docs: Option<DocsConfig>,
 }
-
-/// The names of the session document layouts.
-pub const DOC_LAYOUTS: &[&str] = &["baton", "agents", "sessions"];
 
 /// The `[docs]` table: whether session documents are re-rendered after every change, and in which layout.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -72,12 +70,14 @@ impl ConfigFile {
             ))
         })?;
         if let Some(layout) = cfg.docs.as_ref().and_then(|d| d.layout.as_deref())
-            && !DOC_LAYOUTS.contains(&layout)
+            && let Err(e) = layout.parse::<DocLayout>()
         {
-            return Err(Error::bad_input(format!(
-                "invalid config file {origin}: unknown docs layout '{layout}': expected one of {}",
-                DOC_LAYOUTS.join(", ")
-            )));
+            return Err(e.reworded(|_| {
+                format!(
+                    "invalid config file {origin}: unknown docs layout '{layout}': expected one of {}",
+                    DocLayout::accepted()
+                )
+            }));
         }
         Ok(cfg)
     }

@@ -39,6 +39,8 @@ pub enum Error {
 /// The values behind an error, for front ends to word their advice and for scripts to act on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
+    /// The request field the refused value came in (`status`, `kind`), where one did.
+    pub field: Option<&'static str>,
     /// The value refused, as given.
     pub value: Option<String>,
     /// What would have been accepted in its place.
@@ -163,6 +165,11 @@ impl Error {
             f.value = Some(value);
             f.accepted = accepted;
         })
+    }
+
+    /// The same error, said of the request field `field`.
+    pub fn in_field(self, field: &'static str) -> Self {
+        self.with_facts(|f| f.field = Some(field))
     }
 
     /// The same error with the sessions the caller could have meant.

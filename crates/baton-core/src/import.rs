@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use crate::api::{Baton, Caller, SessionContext};
 use crate::error::{Error, Result};
-use crate::model::{EntryKind, Handoff, IdempotencyRecord, JournalEntry, KeyScope, NewEvent, Session, SessionStatus};
+use crate::model::{
+    EntryKind, Handoff, IdempotencyRecord, Journal, JournalEntry, KeyScope, NewEvent, Session, SessionStatus,
+};
 use crate::parse;
 use crate::store::{self, EntryQuery, SessionQuery, Tx};
 use crate::time::Timestamp;
@@ -255,28 +257,13 @@ impl Baton {
 const VIEW_ENTRY_LIMIT: usize = 2000;
 
 fn journal_len(c: &SessionContext) -> usize {
-    c.progress.len()
-        + c.decisions.len()
-        + c.discoveries.len()
-        + c.blockers.len()
-        + c.next_steps.len()
-        + c.done.len()
-        + c.notes.len()
-        + c.checkpoints.len()
+    c.journal.len()
 }
 
 /// Replaces a context's journal with `entries` (any order), grouped by kind, oldest first.
 fn regroup(c: &mut SessionContext, mut entries: Vec<JournalEntry>) {
     entries.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-    let pick = |k: EntryKind| entries.iter().filter(|e| e.kind == k).cloned().collect::<Vec<_>>();
-    c.progress = pick(EntryKind::Progress);
-    c.decisions = pick(EntryKind::Decision);
-    c.discoveries = pick(EntryKind::Discovery);
-    c.blockers = pick(EntryKind::Blocker);
-    c.next_steps = pick(EntryKind::Next);
-    c.done = pick(EntryKind::Done);
-    c.notes = pick(EntryKind::Note);
-    c.checkpoints = pick(EntryKind::Checkpoint);
+    c.journal = Journal::from_entries(entries);
 }
 
 /// Checks an imported session the way the commands that would have written it check their input.

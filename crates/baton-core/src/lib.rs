@@ -17,5 +17,6 @@ pub mod words;
 pub use api::*;
 pub use error::{Error, Facts, Hint, Result, Usage};
 pub use model::*;
+pub use parse::Wire;
 pub use project::Project;
 pub use time::Timestamp;

@@ -43,7 +43,8 @@ macro_rules! string_enum {
                         concat!("unknown ", $what, " '{}': expected one of {}"),
                         s,
                         $name::accepted()
-                    ))),
+                    ))
+                    .with_value(s, $name::ALL.iter().map(|v| v.as_str().to_string()).collect())),
                 }
             }
         }
@@ -69,19 +70,90 @@ impl SessionStatus {
     }
 }
 
-string_enum!(
-    /// The kind of a journal entry.
-    EntryKind, "entry kind", {
-        Progress => "progress",
-        Decision => "decision",
-        Discovery => "discovery",
-        Blocker => "blocker",
-        Next => "next",
-        Done => "done",
-        Checkpoint => "checkpoint",
-        Note => "note",
+/// Defines [`EntryKind`] and [`Journal`] from one list, so a new kind of entry is one line here (and its
+/// event a line in `event_kinds!`, which the compiler asks for).
+macro_rules! journal_kinds {
+    ($($variant:ident => $text:literal, $section:ident, $event:ident, $about:literal;)+) => {
+        string_enum!(
+            /// The kind of a journal entry.
+            EntryKind, "entry kind", { $($variant => $text),+ }
+        );
+
+        impl EntryKind {
+            /// The event an entry of this kind is recorded with.
+            pub const fn event(self) -> EventKind {
+                match self { $(EntryKind::$variant => EventKind::$event),+ }
+            }
+
+            /// What an entry of this kind records, in a few words.
+            pub const fn about(self) -> &'static str {
+                match self { $(EntryKind::$variant => $about),+ }
+            }
+
+            /// The name of the list of these entries in a session's context, like `decisions`.
+            pub const fn section(self) -> &'static str {
+                match self { $(EntryKind::$variant => stringify!($section)),+ }
+            }
+        }
+
+        /// A session's journal: one list per kind of entry, each oldest first.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        pub struct Journal {
+            $(pub $section: Vec<JournalEntry>,)+
+        }
+
+        impl Journal {
+            /// The entries of `kind`.
+            pub fn of(&self, kind: EntryKind) -> &Vec<JournalEntry> {
+                match kind { $(EntryKind::$variant => &self.$section),+ }
+            }
+
+            /// The entries of `kind`, to change.
+            pub fn of_mut(&mut self, kind: EntryKind) -> &mut Vec<JournalEntry> {
+                match kind { $(EntryKind::$variant => &mut self.$section),+ }
+            }
+        }
+    };
+}
+
+journal_kinds! {
+    // kind       text           list in a context  event               what it records
+    Progress   => "progress",   progress,    JournalProgress,   "Progress made";
+    Decision   => "decision",   decisions,   JournalDecision,   "A decision taken";
+    Discovery  => "discovery",  discoveries, JournalDiscovery,  "Something learned about the code or the problem";
+    Blocker    => "blocker",    blockers,    JournalBlocker,    "Something that stops progress";
+    Next       => "next",       next_steps,  JournalNext,       "A next step";
+    Done       => "done",       done,        JournalDone,       "Something finished";
+    Checkpoint => "checkpoint", checkpoints, SessionCheckpoint, "A checkpoint of where the work stands";
+    Note       => "note",       notes,       JournalNote,       "Anything else";
+}
+
+impl EntryKind {
+    /// Whether entries of this kind are written by logging them; a checkpoint is its own operation.
+    pub fn is_logged(self) -> bool {
+        self != EntryKind::Checkpoint
     }
-);
+}
+
+impl Journal {
+    /// Sorts `entries` (oldest first) into their kinds' lists.
+    pub fn from_entries(entries: impl IntoIterator<Item = JournalEntry>) -> Journal {
+        let mut j = Journal::default();
+        for e in entries {
+            j.of_mut(e.kind).push(e);
+        }
+        j
+    }
+
+    /// How many entries there are, of every kind.
+    pub fn len(&self) -> usize {
+        EntryKind::ALL.iter().map(|k| self.of(*k).len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 string_enum!(
     /// How a claim ended when its holder let it go.
@@ -99,6 +171,17 @@ string_enum!(
         Released => "released",
         Expired => "expired",
         TakenOver => "taken_over",
+    }
+);
+
+string_enum!(
+    /// How session documents are laid out on disk: `baton`, one readable file per session under
+    /// `.baton/sessions/`; `agents`, `.agents/sessions/YYYYMMDD-HHMMSS-<slug>.md`; `sessions`,
+    /// `.sessions/{active,archive}/<shortname>-<id>.md` and `.sessions/journal/<id>/`.
+    DocLayout, "document layout", {
+        Baton => "baton",
+        Agents => "agents",
+        Sessions => "sessions",
     }
 );
 
@@ -297,16 +380,7 @@ event_kinds! {
 impl EventKind {
     /// The event a journal entry of `kind` is recorded with.
     pub const fn of_entry(kind: EntryKind) -> EventKind {
-        match kind {
-            EntryKind::Progress => EventKind::JournalProgress,
-            EntryKind::Decision => EventKind::JournalDecision,
-            EntryKind::Discovery => EventKind::JournalDiscovery,
-            EntryKind::Blocker => EventKind::JournalBlocker,
-            EntryKind::Next => EventKind::JournalNext,
-            EntryKind::Done => EventKind::JournalDone,
-            EntryKind::Note => EventKind::JournalNote,
-            EntryKind::Checkpoint => EventKind::SessionCheckpoint,
-        }
+        kind.event()
     }
 }
 
@@ -363,9 +437,44 @@ mod event_kind_tests {
             assert_eq!(k.to_string(), *text);
             assert_eq!(EVENT_KINDS.iter().filter(|t| *t == text).count(), 1, "{text} twice");
         }
-        for kind in [EntryKind::Progress, EntryKind::Next, EntryKind::Checkpoint] {
-            assert!(EventKind::ALL.contains(&EventKind::of_entry(kind)));
+        for kind in EntryKind::ALL {
+            assert!(EventKind::ALL.contains(&kind.event()));
+            let others = EntryKind::ALL.iter().filter(|k| *k != kind);
+            assert!(
+                others.clone().all(|k| k.event() != kind.event()),
+                "{kind} shares its event"
+            );
+            assert!(
+                others.clone().all(|k| k.section() != kind.section()),
+                "{kind} shares its list"
+            );
         }
         assert_eq!(EventKind::of_entry(EntryKind::Blocker).as_str(), "journal.blocker");
+        assert_eq!(EntryKind::Checkpoint.event().as_str(), "session.checkpoint");
+    }
+
+    #[test]
+    fn a_journal_sorts_entries_into_their_kinds_lists() {
+        let entry = |kind: EntryKind, text: &str| JournalEntry {
+            id: text.to_string(),
+            session_id: "s".to_string(),
+            kind,
+            text: text.to_string(),
+            rationale: None,
+            created_at: Timestamp(0),
+        };
+        let all: Vec<JournalEntry> = EntryKind::ALL.iter().map(|k| entry(*k, k.as_str())).collect();
+        let j = Journal::from_entries(all.iter().cloned().chain([entry(EntryKind::Decision, "second")]));
+        assert_eq!(j.len(), EntryKind::ALL.len() + 1);
+        for k in EntryKind::ALL {
+            assert!(j.of(*k).iter().all(|e| e.kind == *k), "{k} list holds only {k} entries");
+        }
+        let texts: Vec<&str> = j.decisions.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["decision", "second"], "oldest first");
+        // Each list is named in JSON as the context names it.
+        let v = serde_json::to_value(&j).unwrap();
+        for k in EntryKind::ALL {
+            assert_eq!(v[k.section()].as_array().map(Vec::len), Some(j.of(*k).len()), "{k}");
+        }
     }
 }

@@ -1,8 +1,40 @@
 //! Parsers and validators for everything that comes from outside: durations, times, cursors, ids, text.
 //! Each error names the value and what is accepted.
 
+use std::str::FromStr;
+
 use crate::error::{Error, Result, Usage};
 use crate::time::Timestamp;
+
+/// A request field whose value is one of a known set (a release status, an entry kind): either already
+/// typed, from Rust code, or the text a front end received, which the core parses. Every front end thus
+/// accepts and refuses the same values with the same message and facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wire<T> {
+    Typed(T),
+    Text(String),
+}
+
+impl<T> From<T> for Wire<T> {
+    fn from(v: T) -> Self {
+        Wire::Typed(v)
+    }
+}
+
+impl<T: FromStr<Err = Error> + Clone> Wire<T> {
+    /// The text a front end received, to be parsed by the core.
+    pub fn text(s: impl Into<String>) -> Self {
+        Wire::Text(s.into())
+    }
+
+    /// The typed value; text that is not one of the accepted values is a bad input naming `field`.
+    pub fn get(&self, field: &'static str) -> Result<T> {
+        match self {
+            Wire::Typed(v) => Ok(v.clone()),
+            Wire::Text(s) => s.parse().map_err(|e: Error| e.in_field(field)),
+        }
+    }
+}
 
 /// Longest text accepted for any free-text field (64 KiB).
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;

@@ -293,11 +293,11 @@ pub fn render_context(c: &SessionContext, now: Timestamp, only: Option<&str>) ->
     let mut s = session_header(&c.session, now);
     match only {
         Some("progress") => {
-            entries(&mut s, "Progress", &c.progress, now);
+            entries(&mut s, "Progress", &c.journal.progress, now);
             return s;
         }
         Some("decisions") => {
-            entries(&mut s, "Decisions", &c.decisions, now);
+            entries(&mut s, "Decisions", &c.journal.decisions, now);
             return s;
         }
         _ => {}
@@ -308,13 +308,13 @@ pub fn render_context(c: &SessionContext, now: Timestamp, only: Option<&str>) ->
         c.session.context.as_deref().unwrap_or("(none given)")
     );
     let _ = write!(s, "\nTL;DR: {}\n", c.tldr);
-    entries(&mut s, "Progress", &c.progress, now);
-    entries(&mut s, "Done", &c.done, now);
-    entries(&mut s, "Decisions", &c.decisions, now);
-    entries(&mut s, "Discoveries", &c.discoveries, now);
-    entries(&mut s, "Blockers", &c.blockers, now);
-    entries(&mut s, "Next steps", &c.next_steps, now);
-    entries(&mut s, "Notes", &c.notes, now);
+    entries(&mut s, "Progress", &c.journal.progress, now);
+    entries(&mut s, "Done", &c.journal.done, now);
+    entries(&mut s, "Decisions", &c.journal.decisions, now);
+    entries(&mut s, "Discoveries", &c.journal.discoveries, now);
+    entries(&mut s, "Blockers", &c.journal.blockers, now);
+    entries(&mut s, "Next steps", &c.journal.next_steps, now);
+    entries(&mut s, "Notes", &c.journal.notes, now);
     let (held, lapsed): (Vec<&Claim>, Vec<&Claim>) = c.claims.iter().partition(|cl| cl.expires_at > now);
     if !held.is_empty() {
         let _ = writeln!(s, "\nClaims held:");
@@ -370,13 +370,13 @@ const ENTRY_CLIP: usize = 500;
 pub fn render_context_within(c: &SessionContext, now: Timestamp, max_chars: usize) -> String {
     let mut c = c.clone();
     for list in [
-        &mut c.progress,
-        &mut c.decisions,
-        &mut c.discoveries,
-        &mut c.blockers,
-        &mut c.next_steps,
-        &mut c.done,
-        &mut c.notes,
+        &mut c.journal.progress,
+        &mut c.journal.decisions,
+        &mut c.journal.discoveries,
+        &mut c.journal.blockers,
+        &mut c.journal.next_steps,
+        &mut c.journal.done,
+        &mut c.journal.notes,
     ] {
         for e in list.iter_mut() {
             e.text = crate::clip(&e.text, ENTRY_CLIP);
@@ -402,13 +402,13 @@ pub fn render_context_within(c: &SessionContext, now: Timestamp, max_chars: usiz
     // No more entries than could ever fit are rendered, so the loop below stays short.
     let most = max_chars / 40 + 1;
     for (i, list) in [
-        (0, &mut c.progress),
-        (1, &mut c.notes),
-        (2, &mut c.discoveries),
-        (3, &mut c.done),
-        (4, &mut c.decisions),
-        (5, &mut c.next_steps),
-        (6, &mut c.blockers),
+        (0, &mut c.journal.progress),
+        (1, &mut c.journal.notes),
+        (2, &mut c.journal.discoveries),
+        (3, &mut c.journal.done),
+        (4, &mut c.journal.decisions),
+        (5, &mut c.journal.next_steps),
+        (6, &mut c.journal.blockers),
     ] {
         if list.len() > most {
             left[i] += list.len() - most;
@@ -440,27 +440,27 @@ pub fn render_context_within(c: &SessionContext, now: Timestamp, max_chars: usiz
             return s;
         }
         // The first section that may still give up entries, oldest first, down to the entries it keeps.
-        let (i, floor) = if c.progress.len() > 3 {
+        let (i, floor) = if c.journal.progress.len() > 3 {
             (0, 3)
-        } else if !c.notes.is_empty() {
+        } else if !c.journal.notes.is_empty() {
             (1, 0)
-        } else if !c.discoveries.is_empty() {
+        } else if !c.journal.discoveries.is_empty() {
             (2, 0)
-        } else if !c.done.is_empty() {
+        } else if !c.journal.done.is_empty() {
             (3, 0)
-        } else if c.progress.len() > 1 {
+        } else if c.journal.progress.len() > 1 {
             (0, 1)
-        } else if c.decisions.len() > 3 {
+        } else if c.journal.decisions.len() > 3 {
             (4, 3)
-        } else if c.next_steps.len() > 3 {
+        } else if c.journal.next_steps.len() > 3 {
             (5, 3)
-        } else if c.blockers.len() > 3 {
+        } else if c.journal.blockers.len() > 3 {
             (6, 3)
         } else if c.claims.len() > 3 {
             (7, 3)
-        } else if !c.progress.is_empty() {
+        } else if !c.journal.progress.is_empty() {
             (0, 0)
-        } else if !c.decisions.is_empty() {
+        } else if !c.journal.decisions.is_empty() {
             (4, 0)
         } else {
             // Only the newest next steps, blockers and claims are left: the cap cuts the text itself.
@@ -477,13 +477,13 @@ pub fn render_context_within(c: &SessionContext, now: Timestamp, max_chars: usiz
             continue;
         }
         let list = match i {
-            0 => &mut c.progress,
-            1 => &mut c.notes,
-            2 => &mut c.discoveries,
-            3 => &mut c.done,
-            4 => &mut c.decisions,
-            5 => &mut c.next_steps,
-            _ => &mut c.blockers,
+            0 => &mut c.journal.progress,
+            1 => &mut c.journal.notes,
+            2 => &mut c.journal.discoveries,
+            3 => &mut c.journal.done,
+            4 => &mut c.journal.decisions,
+            5 => &mut c.journal.next_steps,
+            _ => &mut c.journal.blockers,
         };
         let mut n = 0;
         while list.len() - n > floor && dropped < excess {

@@ -2,7 +2,7 @@
 
 use baton_core::import::DocumentSource;
 use baton_core::{
-    Claim, ClaimState, EntryKind, Handoff, JournalEntry, Session, SessionContext, SessionStatus, Timestamp,
+    Claim, ClaimState, EntryKind, Handoff, Journal, JournalEntry, Session, SessionContext, SessionStatus, Timestamp,
 };
 
 pub const ID: &str = "019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b";
@@ -125,14 +125,16 @@ pub fn rich() -> DocumentSource {
         context: SessionContext {
             session,
             tldr: String::new(),
-            progress,
-            decisions,
-            discoveries,
-            blockers,
-            next_steps,
-            done,
-            notes,
-            checkpoints,
+            journal: Journal {
+                progress,
+                decisions,
+                discoveries,
+                blockers,
+                next_steps,
+                done,
+                checkpoints,
+                notes,
+            },
             claims,
         },
         document: None,

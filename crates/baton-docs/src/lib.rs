@@ -20,9 +20,7 @@ pub mod write;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use baton_core::config::DOC_LAYOUTS;
 use baton_core::import::{DocumentSource, ImportedSession};
 use serde::Serialize;
 
@@ -30,48 +28,8 @@ pub use follow::Follower;
 pub use lint::{lint_file, lint_text};
 pub use write::{Written, write_rendered, write_sources};
 
-/// How session documents are laid out on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layout {
-    /// One readable file per session under `.baton/sessions/`.
-    Baton,
-    /// `.agents/sessions/YYYYMMDD-HHMMSS-<slug>.md`.
-    Agents,
-    /// `.sessions/{active,archive}/<shortname>-<id>.md` and `.sessions/journal/<id>/`.
-    Sessions,
-}
-
-impl Layout {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Layout::Baton => "baton",
-            Layout::Agents => "agents",
-            Layout::Sessions => "sessions",
-        }
-    }
-}
-
-impl fmt::Display for Layout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Layout {
-    type Err = baton_core::Error;
-    fn from_str(s: &str) -> baton_core::Result<Layout> {
-        match s {
-            "baton" => Ok(Layout::Baton),
-            "agents" => Ok(Layout::Agents),
-            "sessions" => Ok(Layout::Sessions),
-            _ => Err(baton_core::Error::bad_input(format!(
-                "unknown document layout '{s}': expected one of {}",
-                DOC_LAYOUTS.join(", ")
-            ))),
-        }
-    }
-}
+/// How session documents are laid out on disk (the core's list, so configuration and documents agree).
+pub use baton_core::DocLayout as Layout;
 
 /// One file to write, relative to the repository's top.
 #[derive(Debug, Clone, PartialEq, Eq)]

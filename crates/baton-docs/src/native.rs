@@ -144,14 +144,14 @@ pub fn render(src: &DocumentSource) -> Document {
             }
         }
     }
-    entries(&mut out, "Progress", &ctx.progress);
-    entries(&mut out, "Done", &ctx.done);
-    entries(&mut out, "Decisions", &ctx.decisions);
-    entries(&mut out, "Discoveries", &ctx.discoveries);
-    entries(&mut out, "Blockers", &ctx.blockers);
-    entries(&mut out, "Next steps", &ctx.next_steps);
-    entries(&mut out, "Notes", &ctx.notes);
-    entries(&mut out, "Checkpoints", &ctx.checkpoints);
+    entries(&mut out, "Progress", &ctx.journal.progress);
+    entries(&mut out, "Done", &ctx.journal.done);
+    entries(&mut out, "Decisions", &ctx.journal.decisions);
+    entries(&mut out, "Discoveries", &ctx.journal.discoveries);
+    entries(&mut out, "Blockers", &ctx.journal.blockers);
+    entries(&mut out, "Next steps", &ctx.journal.next_steps);
+    entries(&mut out, "Notes", &ctx.journal.notes);
+    entries(&mut out, "Checkpoints", &ctx.journal.checkpoints);
     if !ctx.claims.is_empty() {
         out.push_str("\n## Claims\n\n");
         let mut claims: Vec<&Claim> = ctx.claims.iter().collect();

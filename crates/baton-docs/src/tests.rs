@@ -1,7 +1,7 @@
 //! Rendering, parsing and linting together: golden documents, round trips through import, errors with lines.
 
 use baton_core::import::{DocumentSource, ImportedSession};
-use baton_core::{EntryKind, JournalEntry, Session, SessionContext};
+use baton_core::{EntryKind, Journal, JournalEntry, Session, SessionContext};
 
 use crate::fixtures::{ID, ended, rich};
 use crate::*;
@@ -26,7 +26,6 @@ fn as_stored(imp: ImportedSession) -> DocumentSource {
             created_at: e.created_at,
         })
         .collect();
-    let pick = |k: EntryKind| entries.iter().filter(|e| e.kind == k).cloned().collect::<Vec<_>>();
     DocumentSource {
         context: SessionContext {
             session: Session {
@@ -51,14 +50,7 @@ fn as_stored(imp: ImportedSession) -> DocumentSource {
                 handoff: imp.handoff.clone(),
             },
             tldr: String::new(),
-            progress: pick(EntryKind::Progress),
-            decisions: pick(EntryKind::Decision),
-            discoveries: pick(EntryKind::Discovery),
-            blockers: pick(EntryKind::Blocker),
-            next_steps: pick(EntryKind::Next),
-            done: pick(EntryKind::Done),
-            notes: pick(EntryKind::Note),
-            checkpoints: pick(EntryKind::Checkpoint),
+            journal: Journal::from_entries(entries),
             claims: vec![],
         },
         document: (!imp.document.is_null()).then(|| imp.document.clone()),
@@ -315,8 +307,8 @@ fn rendering_is_deterministic() {
         assert_eq!(render(layout, &rich()), render(layout, &rich()));
         // The order the store returns entries in does not matter.
         let mut shuffled = rich();
-        shuffled.context.progress.reverse();
-        shuffled.context.next_steps.reverse();
+        shuffled.context.journal.progress.reverse();
+        shuffled.context.journal.next_steps.reverse();
         assert_eq!(render(layout, &shuffled), render(layout, &rich()), "{layout}");
     }
 }

@@ -191,15 +191,16 @@ pub fn agents_status(s: SessionStatus) -> &'static str {
 /// Every entry of a session in the order they happened (ties broken by id, so the order is stable).
 pub fn chronological(ctx: &baton_core::SessionContext) -> Vec<&JournalEntry> {
     let mut all: Vec<&JournalEntry> = ctx
+        .journal
         .progress
         .iter()
-        .chain(&ctx.decisions)
-        .chain(&ctx.discoveries)
-        .chain(&ctx.blockers)
-        .chain(&ctx.next_steps)
-        .chain(&ctx.done)
-        .chain(&ctx.notes)
-        .chain(&ctx.checkpoints)
+        .chain(&ctx.journal.decisions)
+        .chain(&ctx.journal.discoveries)
+        .chain(&ctx.journal.blockers)
+        .chain(&ctx.journal.next_steps)
+        .chain(&ctx.journal.done)
+        .chain(&ctx.journal.notes)
+        .chain(&ctx.journal.checkpoints)
         .collect();
     all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     all

@@ -65,8 +65,11 @@ fn a_long_journal_is_rendered_whole() {
     assert!(out.imported);
     assert_eq!(out.entries, 2500);
     let src = b.document_source(&caller, &out.session_id).unwrap();
-    assert_eq!(src.context.progress.len() + src.context.notes.len(), 2500);
-    assert_eq!(src.context.progress[0].text, "entry 0", "oldest first");
+    assert_eq!(
+        src.context.journal.progress.len() + src.context.journal.notes.len(),
+        2500
+    );
+    assert_eq!(src.context.journal.progress[0].text, "entry 0", "oldest first");
     let doc = render(Layout::Agents, &src).files.remove(0);
     assert_eq!(doc.content.matches("\n### 2026-10-01").count(), 2500);
     assert!(doc.content.contains("  title: Long\n"));

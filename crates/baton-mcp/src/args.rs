@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use baton_core::EntryKind;
 use rmcp::model::JsonObject;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
@@ -85,10 +86,20 @@ pub struct EndArgs {
     pub session_id: Option<String>,
 }
 
+/// The kinds `log` writes, from the core's list.
+fn entry_kind_schema(_: &mut SchemaGenerator) -> Schema {
+    let kinds: Vec<&str> = EntryKind::ALL
+        .iter()
+        .filter(|k| k.is_logged())
+        .map(|k| k.as_str())
+        .collect();
+    json_schema!({"type": "string", "enum": kinds})
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogArgs {
-    #[schemars(extend("enum" = ["progress", "decision", "discovery", "blocker", "next", "done", "note"]))]
+    #[schemars(schema_with = "entry_kind_schema")]
     pub kind: String,
     pub text: String,
     /// Why (with kind decision)

@@ -1,5 +1,6 @@
 //! Argument definitions (clap). Behaviour lives in `commands/`.
 
+use baton_core::EntryKind;
 use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
@@ -193,29 +194,10 @@ pub struct StartArgs {
 
 #[derive(Debug, Args)]
 #[group(skip)]
-#[command(group(clap::ArgGroup::new("entry").required(true).multiple(false)))]
 pub struct LogArgs {
-    /// Progress made
-    #[arg(long, value_name = "TEXT", group = "entry")]
-    pub progress: Option<String>,
-    /// A decision taken (add --rationale)
-    #[arg(long, value_name = "TEXT", group = "entry")]
-    pub decision: Option<String>,
-    /// Something learned about the code or the problem
-    #[arg(long, value_name = "TEXT", group = "entry")]
-    pub discovery: Option<String>,
-    /// Something that stops progress
-    #[arg(long, value_name = "TEXT", group = "entry")]
-    pub blocker: Option<String>,
-    /// A next step
-    #[arg(long, value_name = "TEXT", group = "entry")]
-    pub next: Option<String>,
-    /// Something finished
-    #[arg(long, value_name = "TEXT", group = "entry")]
-    pub done: Option<String>,
-    /// Anything else
-    #[arg(long, value_name = "TEXT", group = "entry")]
-    pub note: Option<String>,
+    /// The entry: one flag per kind of entry
+    #[command(flatten)]
+    pub entry: EntryFlag,
     /// Why (with --decision)
     #[arg(long, value_name = "TEXT")]
     pub rationale: Option<String>,
@@ -471,4 +453,61 @@ pub struct DocImportArgs {
     /// agents or sessions (default: told by each document's frontmatter)
     #[arg(long, value_name = "LAYOUT")]
     pub layout: Option<String>,
+}
+
+/// `--progress TEXT`, `--decision TEXT`, …: one flag per kind of journal entry that `session log` writes,
+/// made from the core's list of kinds, so a new kind is a new flag with no change here.
+#[derive(Debug, Clone)]
+pub struct EntryFlag {
+    pub kind: EntryKind,
+    pub text: String,
+}
+
+impl clap::FromArgMatches for EntryFlag {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut m = m.clone();
+        Self::from_arg_matches_mut(&mut m)
+    }
+
+    fn from_arg_matches_mut(m: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        EntryKind::ALL
+            .iter()
+            .filter(|k| k.is_logged())
+            .find_map(|k| {
+                m.try_get_one::<String>(k.as_str()).ok().flatten().map(|t| EntryFlag {
+                    kind: *k,
+                    text: t.clone(),
+                })
+            })
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::MissingRequiredArgument))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for EntryFlag {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let kinds = || EntryKind::ALL.iter().filter(|k| k.is_logged());
+        let cmd = kinds().fold(cmd, |cmd, k| {
+            let help = match k {
+                EntryKind::Decision => format!("{} (add --rationale)", k.about()),
+                _ => k.about().to_string(),
+            };
+            cmd.arg(
+                clap::Arg::new(k.as_str())
+                    .long(k.as_str())
+                    .value_name("TEXT")
+                    .help(help)
+                    .group("entry"),
+            )
+        });
+        cmd.group(clap::ArgGroup::new("entry").required(true).multiple(false))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }

@@ -294,15 +294,9 @@ impl Baton {
             ..Default::default()
         })?;
         entries.reverse();
-        let pick = |k: EntryKind| entries.iter().filter(|e| e.kind == k).cloned().collect::<Vec<_>>();
-        let progress = pick(EntryKind::Progress);
-        let decisions = pick(EntryKind::Decision);
-        let discoveries = pick(EntryKind::Discovery);
-        let blockers = pick(EntryKind::Blocker);
-        let next_steps = pick(EntryKind::Next);
-        let done = pick(EntryKind::Done);
-        let notes = pick(EntryKind::Note);
-        let checkpoints = pick(EntryKind::Checkpoint);
+        let journal = Journal::from_entries(entries);
+        let (progress, decisions, blockers) = (&journal.progress, &journal.decisions, &journal.blockers);
+        let (next_steps, done) = (&journal.next_steps, &journal.done);
         let claims = tx.claims(&ClaimQuery {
             session_id: Some(s.id.clone()),
             states: vec![ClaimState::Held, ClaimState::Expired],
@@ -336,14 +330,7 @@ impl Baton {
         Ok(SessionContext {
             session: s,
             tldr,
-            progress,
-            decisions,
-            discoveries,
-            blockers,
-            next_steps,
-            done,
-            notes,
-            checkpoints,
+            journal,
             claims,
         })
     }

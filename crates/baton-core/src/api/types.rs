@@ -84,14 +84,9 @@ pub enum CloseAs {
 pub struct SessionContext {
     pub session: Session,
     pub tldr: String,
-    pub progress: Vec<JournalEntry>,
-    pub decisions: Vec<JournalEntry>,
-    pub discoveries: Vec<JournalEntry>,
-    pub blockers: Vec<JournalEntry>,
-    pub next_steps: Vec<JournalEntry>,
-    pub done: Vec<JournalEntry>,
-    pub notes: Vec<JournalEntry>,
-    pub checkpoints: Vec<JournalEntry>,
+    /// The session's entries, one list per kind (in JSON, each list is a field of the context).
+    #[serde(flatten)]
+    pub journal: Journal,
     pub claims: Vec<Claim>,
 }
 

@@ -1,8 +1,8 @@
 //! `baton session ...`
 
-use baton_core::{CloseAs, EndRequest, EntryKind, LogRequest, Result, SessionListRequest, SessionStatus, StartRequest};
+use baton_core::{CloseAs, EndRequest, LogRequest, Result, SessionListRequest, SessionStatus, StartRequest};
 
-use crate::cli::{LogArgs, SessionCommand};
+use crate::cli::SessionCommand;
 use crate::output::{
     print_json, println_out, render_context, render_context_and_digest, render_digest, session_ended, session_header,
 };
@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
             }
         }
         SessionCommand::Log(a) => {
-            let (kind, text) = entry_of(&a);
+            let (kind, text) = (a.entry.kind, a.entry.text.clone());
             let r = b.log(
                 caller,
                 LogRequest {
@@ -193,22 +193,6 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
         }
     }
     Ok(0)
-}
-
-fn entry_of(a: &LogArgs) -> (EntryKind, String) {
-    let pairs = [
-        (EntryKind::Progress, &a.progress),
-        (EntryKind::Decision, &a.decision),
-        (EntryKind::Discovery, &a.discovery),
-        (EntryKind::Blocker, &a.blocker),
-        (EntryKind::Next, &a.next),
-        (EntryKind::Done, &a.done),
-        (EntryKind::Note, &a.note),
-    ];
-    pairs
-        .into_iter()
-        .find_map(|(k, v)| v.clone().map(|t| (k, t)))
-        .unwrap_or((EntryKind::Note, String::new()))
 }
 
 /// A value fit for a POSIX shell: left bare when it is made of safe characters, else single-quoted.
