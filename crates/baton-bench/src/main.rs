@@ -246,7 +246,7 @@ fn release_req(id: &str) -> ReleaseRequest {
         item_type: "task".into(),
         item_id: id.into(),
         repo: None,
-        status: ReleaseStatus::Completed,
+        status: ReleaseStatus::Completed.into(),
         notes: None,
         force: false,
         reason: None,

@@ -219,7 +219,7 @@ pub fn other_project(agent: &str) -> Caller {
 
 pub fn log_req(kind: EntryKind, text: &str) -> LogRequest {
     LogRequest {
-        kind,
+        kind: kind.into(),
         text: text.into(),
         rationale: None,
         idempotency_key: None,
@@ -242,7 +242,7 @@ pub fn release_req(item_type: &str, item_id: &str, status: ReleaseStatus) -> Rel
         item_type: item_type.into(),
         item_id: item_id.into(),
         repo: None,
-        status,
+        status: status.into(),
         notes: None,
         force: false,
         reason: None,

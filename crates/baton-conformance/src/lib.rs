@@ -60,6 +60,7 @@ macro_rules! conformance_suite {
             session_start_rejects_bad_input,
             session_log_every_kind,
             session_log_rationale_only_with_decision,
+            wire_fields_are_parsed_by_the_core,
             session_log_rejects_empty_and_oversized_text,
             session_log_to_ended_session,
             session_resolution_none_is_not_found,

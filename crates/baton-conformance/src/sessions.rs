@@ -3,8 +3,8 @@
 
 use baton_core::parse::MAX_TEXT_BYTES;
 use baton_core::{
-    ClaimState, ClaimsRequest, CloseAs, EndRequest, EntryKind, LastHandoff, LogRequest, ReleaseStatus, SessionStatus,
-    StartRequest,
+    ClaimState, ClaimsRequest, CloseAs, EndRequest, EntryKind, LastHandoff, LogRequest, ReleaseStatus,
+    SessionListRequest, SessionStatus, StartRequest, Wire,
 };
 
 use crate::harness::*;
@@ -208,7 +208,7 @@ pub fn session_log_every_kind(make: &MakeStore) {
     for kind in EntryKind::ALL {
         let rationale = (*kind == EntryKind::Decision).then(|| "it is simpler".to_string());
         let req = LogRequest {
-            kind: *kind,
+            kind: (*kind).into(),
             text: format!("{kind} text"),
             rationale: rationale.clone(),
             idempotency_key: None,
@@ -266,7 +266,7 @@ pub fn session_log_rationale_only_with_decision(make: &MakeStore) {
     h.start(&me);
     for kind in EntryKind::ALL.iter().filter(|k| **k != EntryKind::Decision) {
         let req = LogRequest {
-            kind: *kind,
+            kind: (*kind).into(),
             text: "text".into(),
             rationale: Some("why".into()),
             idempotency_key: None,
@@ -278,6 +278,62 @@ pub fn session_log_rationale_only_with_decision(make: &MakeStore) {
             || h.baton.log(&me, req),
         );
     }
+}
+
+/// Fields whose value is one of a known set arrive as text from every front end and are parsed by the
+/// core: a value outside the set is refused naming the field, the value and every accepted one, and
+/// changes nothing; an accepted text acts as the typed value does.
+pub fn wire_fields_are_parsed_by_the_core(make: &MakeStore) {
+    let h = Harness::open(make);
+    let me = caller("claude-code");
+    h.start(&me);
+    let facts = |e: &baton_core::Error| e.facts().cloned().expect("a bad input carries facts");
+
+    let log = |kind: &str| LogRequest {
+        kind: Wire::text(kind),
+        text: "text".into(),
+        rationale: None,
+        idempotency_key: None,
+    };
+    let e = h.refused("unknown kind", 2, &["entry kind", "'finding'", "progress"], || {
+        h.baton.log(&me, log("finding"))
+    });
+    let f = facts(&e);
+    assert_eq!((f.field, f.value.as_deref()), (Some("kind"), Some("finding")));
+    let accepted: Vec<String> = EntryKind::ALL.iter().map(|k| k.to_string()).collect();
+    assert_eq!(f.accepted, accepted);
+    let logged = h.baton.log(&me, log("discovery")).expect("a known kind as text");
+    assert_eq!(logged.entry.kind, EntryKind::Discovery);
+
+    h.claim(&me, "issue", "15");
+    let mut release = release_req("issue", "15", ReleaseStatus::Completed);
+    release.status = Wire::text("done");
+    let e = h.refused(
+        "unknown status",
+        2,
+        &["release status", "'done'", "completed, blocked, deferred"],
+        || h.baton.release(&me, release.clone()),
+    );
+    let f = facts(&e);
+    assert_eq!((f.field, f.value.as_deref()), (Some("status"), Some("done")));
+    release.status = Wire::text("blocked");
+    let r = h.baton.release(&me, release).expect("a known status as text");
+    assert_eq!(r.claim.release_status, Some(ReleaseStatus::Blocked));
+
+    let list = |status: &str| SessionListRequest {
+        status: Some(Wire::text(status)),
+        ..Default::default()
+    };
+    let e = h.refused("unknown session status", 2, &["session status", "'open'"], || {
+        h.baton.list_sessions_matching(&me, &list("open"))
+    });
+    assert_eq!(facts(&e).field, Some("status"));
+    let active = h
+        .baton
+        .list_sessions_matching(&me, &list("active"))
+        .expect("a known status as text");
+    assert_eq!(active.sessions.len(), 1);
+    assert!(active.sessions.iter().all(|s| s.status == SessionStatus::Active));
 }
 
 /// Empty and oversized texts are refused; exactly 64 KiB is accepted.
@@ -296,7 +352,7 @@ pub fn session_log_rejects_empty_and_oversized_text(make: &MakeStore) {
         h.baton.log(&me, log_req(EntryKind::Progress, &long))
     });
     let req = LogRequest {
-        kind: EntryKind::Decision,
+        kind: EntryKind::Decision.into(),
         text: "fine".into(),
         rationale: Some(long.clone()),
         idempotency_key: None,
@@ -477,7 +533,7 @@ pub fn pause_and_resume_returns_context(make: &MakeStore) {
     ok(h.baton.log(
         &me,
         LogRequest {
-            kind: EntryKind::Decision,
+            kind: EntryKind::Decision.into(),
             text: "use WAL".into(),
             rationale: Some("many readers, one writer".into()),
             idempotency_key: None,

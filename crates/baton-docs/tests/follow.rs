@@ -76,7 +76,7 @@ impl World {
 
 fn log(kind: EntryKind, text: &str) -> LogRequest {
     LogRequest {
-        kind,
+        kind: kind.into(),
         text: text.to_string(),
         rationale: None,
         idempotency_key: None,

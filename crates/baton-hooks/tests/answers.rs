@@ -70,7 +70,7 @@ impl World {
 
     fn log(&self, n: usize, kind: EntryKind, text: &str) {
         let req = LogRequest {
-            kind,
+            kind: kind.into(),
             text: text.to_string(),
             rationale: None,
             idempotency_key: None,

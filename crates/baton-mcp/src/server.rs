@@ -3,8 +3,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use baton_core::{
-    Baton, Caller, ChangesRequest, ClaimRequest, ClaimsRequest, CloseAs, EndRequest, EntryKind, Error, LogRequest,
-    Project, ReleaseRequest, ReleaseStatus, SessionStatus, StartRequest,
+    Baton, Caller, ChangesRequest, ClaimRequest, ClaimsRequest, CloseAs, EndRequest, Error, LogRequest, Project,
+    ReleaseRequest, SessionListRequest, StartRequest, Wire,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -253,11 +253,10 @@ impl BatonTools {
     async fn session_log(&self, Parameters(a): Parameters<LogArgs>) -> CallToolResult {
         let r = self
             .run(self.caller(a.session_id), move |b, c| {
-                let kind: EntryKind = a.kind.parse()?;
                 b.log(
                     c,
                     LogRequest {
-                        kind,
+                        kind: Wire::text(a.kind),
                         text: a.text,
                         rationale: a.rationale,
                         idempotency_key: None,
@@ -354,8 +353,15 @@ impl BatonTools {
     async fn session_list(&self, Parameters(a): Parameters<ListArgs>) -> CallToolResult {
         let r = self
             .run(self.caller(None), move |b, c| {
-                let status = a.status.as_deref().map(str::parse::<SessionStatus>).transpose()?;
-                b.list_sessions(c, status, a.all_projects, a.limit)
+                b.list_sessions_matching(
+                    c,
+                    &SessionListRequest {
+                        status: a.status.map(Wire::text),
+                        agent: None,
+                        all_projects: a.all_projects,
+                        limit: a.limit,
+                    },
+                )
             })
             .await;
         let now = self.now();
@@ -389,14 +395,13 @@ impl BatonTools {
     async fn release_work(&self, Parameters(a): Parameters<ReleaseArgs>) -> CallToolResult {
         let r = self
             .run(self.caller(a.session_id), move |b, c| {
-                let status: ReleaseStatus = a.status.parse()?;
                 b.release(
                     c,
                     ReleaseRequest {
                         item_type: a.work_type,
                         item_id: a.work_id,
                         repo: a.repo,
-                        status,
+                        status: Wire::text(a.status),
                         notes: a.notes,
                         force: a.force,
                         reason: a.reason,

@@ -139,7 +139,7 @@ fn release_req(item_type: &str, id: &str) -> ReleaseRequest {
         item_type: item_type.to_string(),
         item_id: id.to_string(),
         repo: None,
-        status: ReleaseStatus::Completed,
+        status: ReleaseStatus::Completed.into(),
         notes: Some("done".to_string()),
         force: false,
         reason: None,

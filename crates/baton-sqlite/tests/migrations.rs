@@ -110,7 +110,7 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
                 item_type: "task".into(),
                 item_id: "7".into(),
                 repo: None,
-                status: ReleaseStatus::Completed,
+                status: ReleaseStatus::Completed.into(),
                 notes: None,
                 force: false,
                 reason: None,

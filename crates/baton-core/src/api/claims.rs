@@ -140,6 +140,7 @@ impl Baton {
 
     /// Releases a claim the caller's session holds (or any holder's, with `force` and a reason).
     pub fn release(&self, caller: &Caller, req: ReleaseRequest) -> Result<Released> {
+        let status = req.status.get("status")?;
         let key = self.item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
         if let Some(n) = &req.notes {
             parse::check_text("notes", n)?;
@@ -153,7 +154,7 @@ impl Baton {
             (None, false) => {}
         }
         check_key(req.idempotency_key.as_ref())?;
-        let fingerprint = json!({"item": key, "status": req.status, "notes": req.notes, "force": req.force});
+        let fingerprint = json!({"item": key, "status": status, "notes": req.notes, "force": req.force});
         self.write(Some(caller), |tx| {
             tx.lock_item(&key)?;
             let session = if req.force {
@@ -233,7 +234,7 @@ impl Baton {
             let forced = req.force && !mine;
             let mut c = latest.clone();
             c.state = ClaimState::Released;
-            c.release_status = Some(req.status);
+            c.release_status = Some(status);
             c.notes = req.notes.clone();
             c.ended_at = Some(now);
             // A holder released over is told, like one whose lease was taken over.
@@ -252,11 +253,11 @@ impl Baton {
                 target: key.label(),
                 data: if forced {
                     json!({
-                        "status": req.status, "notes": req.notes, "token": c.token,
+                        "status": status, "notes": req.notes, "token": c.token,
                         "forced": true, "reason": req.reason, "holder": Holder::of(&latest),
                     })
                 } else {
-                    json!({"status": req.status, "notes": req.notes, "token": c.token, "forced": false})
+                    json!({"status": status, "notes": req.notes, "token": c.token, "forced": false})
                 },
             })?;
             let out = Released {

@@ -142,15 +142,16 @@ impl Baton {
 
     /// Adds a journal entry to the caller's session.
     pub fn log(&self, caller: &Caller, req: LogRequest) -> Result<Logged> {
-        parse::check_nonempty_text(req.kind.as_str(), &req.text)?;
+        let kind = req.kind.get("kind")?;
+        parse::check_nonempty_text(kind.as_str(), &req.text)?;
         if let Some(r) = &req.rationale {
             parse::check_text("rationale", r)?;
         }
-        if req.rationale.is_some() && req.kind != EntryKind::Decision {
-            return Err(Error::usage(Usage::RationaleWithoutDecision { kind: req.kind }));
+        if req.rationale.is_some() && kind != EntryKind::Decision {
+            return Err(Error::usage(Usage::RationaleWithoutDecision { kind }));
         }
         check_key(req.idempotency_key.as_ref())?;
-        let fingerprint = json!({"kind": req.kind, "text": req.text, "rationale": req.rationale});
+        let fingerprint = json!({"kind": kind, "text": req.text, "rationale": req.rationale});
         self.write(Some(caller), |tx| {
             let mut s = self.session_for_write(tx, caller, "log to")?;
             let now = self.now();
@@ -162,7 +163,7 @@ impl Baton {
                 &fingerprint,
             );
             once(tx, keyed.as_ref(), now, |tx| {
-                let entry = self.add_entry(tx, &mut s, caller, now, req.kind, &req.text, req.rationale.clone())?;
+                let entry = self.add_entry(tx, &mut s, caller, now, kind, &req.text, req.rationale.clone())?;
                 tx.update_session(&s)?;
                 Ok(Logged {
                     session_id: s.id.clone(),
@@ -585,7 +586,7 @@ impl Baton {
         self.list_sessions_matching(
             caller,
             &SessionListRequest {
-                status,
+                status: status.map(crate::parse::Wire::from),
                 agent: None,
                 all_projects,
                 limit,
@@ -595,6 +596,7 @@ impl Baton {
 
     /// Sessions of the project (or of every project), of one status and one agent when asked, newest first.
     pub fn list_sessions_matching(&self, caller: &Caller, req: &SessionListRequest) -> Result<SessionList> {
+        let status = req.status.as_ref().map(|s| s.get("status")).transpose()?;
         if let Some(l) = req.limit {
             parse::check_limit(l)?;
         }
@@ -606,7 +608,7 @@ impl Baton {
             let q = SessionQuery {
                 project: (!req.all_projects).then(|| caller.project.key.clone()),
                 agent: req.agent.clone(),
-                statuses: req.status.into_iter().collect(),
+                statuses: status.into_iter().collect(),
                 limit: Some(req.limit.unwrap_or(100)),
                 ..Default::default()
             };

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
+use crate::parse::Wire;
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Default)]
@@ -57,7 +58,7 @@ pub struct SessionEnded {
 
 #[derive(Debug, Clone)]
 pub struct LogRequest {
-    pub kind: EntryKind,
+    pub kind: Wire<EntryKind>,
     pub text: String,
     pub rationale: Option<String>,
     pub idempotency_key: Option<String>,
@@ -152,7 +153,7 @@ pub struct ReleaseRequest {
     pub item_type: String,
     pub item_id: String,
     pub repo: Option<String>,
-    pub status: ReleaseStatus,
+    pub status: Wire<ReleaseStatus>,
     pub notes: Option<String>,
     pub force: bool,
     pub reason: Option<String>,
@@ -246,7 +247,7 @@ pub struct ChangesPage {
 /// Which sessions a list shows. Results are newest first.
 #[derive(Debug, Clone, Default)]
 pub struct SessionListRequest {
-    pub status: Option<SessionStatus>,
+    pub status: Option<Wire<SessionStatus>>,
     /// Only this agent's sessions.
     pub agent: Option<String>,
     /// Sessions of every project, not only the caller's.

@@ -1,6 +1,6 @@
 //! `baton session ...`
 
-use baton_core::{CloseAs, EndRequest, LogRequest, Result, SessionListRequest, SessionStatus, StartRequest};
+use baton_core::{CloseAs, EndRequest, LogRequest, Result, SessionListRequest, StartRequest, Wire};
 
 use crate::cli::SessionCommand;
 use crate::output::{
@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
             let r = b.log(
                 caller,
                 LogRequest {
-                    kind,
+                    kind: kind.into(),
                     text,
                     rationale: a.rationale,
                     idempotency_key: a.idempotency_key,
@@ -158,11 +158,10 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
             }
         }
         SessionCommand::List(a) => {
-            let status = a.status.as_deref().map(str::parse::<SessionStatus>).transpose()?;
             let r = b.list_sessions_matching(
                 caller,
                 &SessionListRequest {
-                    status,
+                    status: a.status.map(Wire::text),
                     agent: agent_flag,
                     all_projects: a.all_projects,
                     limit: a.limit,
