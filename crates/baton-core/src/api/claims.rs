@@ -1,14 +1,25 @@
 //! Claims: grants as leases with fencing tokens, releases, heartbeats, listing, and the sweep that expires
 //! run-out leases and pauses stale sessions.
 
-use super::*;
+use serde_json::json;
+
+use super::idempotency::{Keyed, check_key};
+use super::op::Op;
+use super::sessions::Resume;
+use super::{
+    Baton, Caller, ClaimList, ClaimOutcome, ClaimRequest, ClaimView, ClaimsRequest, Heartbeat, Holder, LostLease,
+    ReleaseRequest, Released, Sweep, resolve,
+};
+use crate::error::{Error, Hint, Result, Usage};
+use crate::model::{Claim, ClaimState, EventKind, ItemKey, KeyScope, NewEvent, SessionStatus};
+use crate::parse;
+use crate::store::{self, ClaimQuery, SessionQuery, Tx};
+use crate::time::Timestamp;
 
 impl Baton {
-    // ---- claims ----
-
     /// Claims a work item for the caller's session: atomically, as a lease with a fencing token.
     pub fn claim(&self, caller: &Caller, req: ClaimRequest) -> Result<ClaimOutcome> {
-        let key = self.item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
+        let key = item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
         if !req.new_type {
             self.check_known_type(&req.item_type)?;
         }
@@ -22,7 +33,7 @@ impl Baton {
             // Before the session is read: a store may send the lock (and the read of the item's grants that
             // follows it) together with that read.
             tx.lock_item(&key)?;
-            let session = self.session_for_write(tx, caller, "claim for")?;
+            let session = resolve::session_for_write(tx, caller, "claim for")?;
             let keyed = Keyed::new(
                 caller,
                 KeyScope::Session(session.id.clone()),
@@ -38,7 +49,8 @@ impl Baton {
             let latest = tx.latest_claim(&key)?;
             // Only now, with the item and the session locked: time spent waiting for those locks must not
             // come off the lease, nor make a live lease look run out.
-            let now = self.now();
+            let mut op = Op::new(self, tx, caller);
+            let now = op.now;
             let mut outcome = ClaimOutcome {
                 claimed: true,
                 item: key.clone(),
@@ -54,11 +66,9 @@ impl Baton {
                     c.ttl_secs = ttl;
                     c.renewed_at = now;
                     c.expires_at = now.plus_secs(ttl);
-                    tx.update_claim(&c)?;
-                    event(
-                        tx,
+                    op.tx.update_claim(&c)?;
+                    op.event(
                         &session,
-                        now,
                         EventKind::ClaimRenewed,
                         key.label(),
                         json!({"token": c.token, "expires_at": c.expires_at}),
@@ -76,7 +86,7 @@ impl Baton {
                     let mut old = l.clone();
                     old.state = ClaimState::TakenOver;
                     old.ended_at = Some(now);
-                    tx.update_claim(&old)?;
+                    op.tx.update_claim(&old)?;
                     outcome.taken_over_from = Some(Holder::of(&old));
                     Some(old.token + 1)
                 }
@@ -104,22 +114,18 @@ impl Baton {
                     loss_reported: false,
                     forced_by: None,
                 };
-                tx.insert_claim(&c)?;
+                op.tx.insert_claim(&c)?;
                 match &outcome.taken_over_from {
-                    Some(prev) => event(
-                        tx,
+                    Some(prev) => op.event(
                         &session,
-                        now,
                         EventKind::ClaimTakenOver,
                         key.label(),
                         json!({
                             "token": token, "expires_at": c.expires_at, "previous": prev,
                         }),
                     )?,
-                    None => event(
-                        tx,
+                    None => op.event(
                         &session,
-                        now,
                         EventKind::ClaimGranted,
                         key.label(),
                         json!({
@@ -132,7 +138,7 @@ impl Baton {
             if outcome.claimed
                 && let Some(k) = &keyed
             {
-                k.remember(tx, &outcome, now)?;
+                k.remember(op.tx, &outcome, now)?;
             }
             Ok(outcome)
         })
@@ -141,7 +147,7 @@ impl Baton {
     /// Releases a claim the caller's session holds (or any holder's, with `force` and a reason).
     pub fn release(&self, caller: &Caller, req: ReleaseRequest) -> Result<Released> {
         let status = req.status.get("status")?;
-        let key = self.item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
+        let key = item_key(caller, &req.item_type, &req.item_id, req.repo.as_deref())?;
         if let Some(n) = &req.notes {
             parse::check_text("notes", n)?;
         }
@@ -158,9 +164,9 @@ impl Baton {
         self.write(Some(caller), |tx| {
             tx.lock_item(&key)?;
             let session = if req.force {
-                self.try_resolve_session(tx, caller)?
+                resolve::session_if_any(tx, caller)?
             } else {
-                Some(self.session_for_write(tx, caller, "release for")?)
+                Some(resolve::session_for_write(tx, caller, "release for")?)
             };
             // A forced release may be made outside any session, and whether the agent has one can change
             // between a call and its retry: its key belongs to the session only when the call names it.
@@ -177,8 +183,10 @@ impl Baton {
             {
                 return Ok(prev);
             }
-            let now = self.now();
-            let latest = tx
+            let op = Op::new(self, tx, caller);
+            let now = op.now;
+            let latest = op
+                .tx
                 .latest_claim(&key)?
                 .ok_or_else(|| Error::not_found(format!("no claim on {}: nothing to release", key.label())))?;
             let active = matches!(latest.state, ClaimState::Held | ClaimState::Expired);
@@ -200,7 +208,7 @@ impl Baton {
                     .as_ref()
                     .ok_or_else(|| Error::internal("release without a session"))?;
                 if !mine || !active {
-                    if let Some(mine_before) = tx.session_claim_on(&key, &s.id)?
+                    if let Some(mine_before) = op.tx.session_claim_on(&key, &s.id)?
                         && (mine_before.state == ClaimState::TakenOver || mine_before.forced_by.is_some())
                     {
                         let by = (latest.session_id != s.id).then(|| Holder::of(&latest));
@@ -239,12 +247,12 @@ impl Baton {
             c.ended_at = Some(now);
             // A holder released over is told, like one whose lease was taken over.
             c.forced_by = forced.then(|| session.as_ref().map_or(&caller.agent, |s| &s.agent).clone());
-            tx.update_claim(&c)?;
+            op.tx.update_claim(&c)?;
             let (agent, sid) = match &session {
                 Some(s) => (s.agent.clone(), Some(s.id.clone())),
                 None => (caller.agent.clone(), None),
             };
-            tx.append_event(&NewEvent {
+            op.tx.append_event(&NewEvent {
                 time: now,
                 project: key.project.clone(),
                 agent,
@@ -266,7 +274,7 @@ impl Baton {
                 forced,
             };
             if let Some(k) = &keyed {
-                k.remember(tx, &out, now)?;
+                k.remember(op.tx, &out, now)?;
             }
             Ok(out)
         })
@@ -275,8 +283,8 @@ impl Baton {
     /// Renews the caller's session and all its claims; reports leases lost to takeovers.
     pub fn heartbeat(&self, caller: &Caller) -> Result<Heartbeat> {
         self.write(Some(caller), |tx| {
-            self.sweep_in(tx, &caller.project.key, self.now())?;
-            let s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            self.sweep_scope(tx, Some(&caller.project.key), self.now())?;
+            let s = resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             if s.status.is_ended() {
                 return Err(Error::bad_input(format!(
                     "session {} is {}: only active or paused sessions take heartbeats",
@@ -295,23 +303,25 @@ impl Baton {
                 ..Default::default()
             })?;
             // The renewals run from now, once the session and its claims are locked.
-            let now = self.now();
+            let mut op = Op::new(self, tx, caller);
+            let now = op.now;
             let was = s.status;
-            let s = self.activate(tx, s, caller, now, Resume::Heartbeat)?;
+            let s = op.activate(s, Resume::Heartbeat)?;
             let mut renewed = Vec::new();
             for mut c in held {
                 c.state = ClaimState::Held;
                 c.renewed_at = now;
                 c.expires_at = now.plus_secs(c.ttl_secs);
-                tx.update_claim(&c)?;
+                op.tx.update_claim(&c)?;
                 renewed.push(c);
             }
             let mut lost = Vec::new();
             for mut c in taken {
                 c.loss_reported = true;
-                tx.update_claim(&c)?;
+                op.tx.update_claim(&c)?;
                 let key = c.key();
-                let taken_by = tx
+                let taken_by = op
+                    .tx
                     .latest_claim(&key)?
                     .filter(|l| l.session_id != s.id)
                     .map(|l| Holder::of(&l));
@@ -322,10 +332,8 @@ impl Baton {
                     forced_by: c.forced_by.clone(),
                 });
             }
-            event(
-                tx,
+            op.event(
                 &s,
-                now,
                 EventKind::SessionHeartbeat,
                 s.id.clone(),
                 json!({
@@ -351,14 +359,11 @@ impl Baton {
         let now = self.now();
         store::read(self.store(), |tx| {
             let me = if req.mine {
-                Some(
-                    self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?
-                        .id,
-                )
+                Some(resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?.id)
             } else {
                 match caller.session.as_deref() {
                     Some(id) => Some(id.to_string()),
-                    None => self.only_active_session(tx, caller)?.map(|s| s.id),
+                    None => resolve::only_active(tx, caller)?.map(|s| s.id),
                 }
             };
             let q = ClaimQuery {
@@ -389,17 +394,39 @@ impl Baton {
         })
     }
 
-    // ---- maintenance ----
-
     /// Moves stale sessions to paused and marks run-out claims expired, in this project (or all).
     pub fn sweep(&self, project: Option<&str>) -> Result<Sweep> {
         self.write(None, |tx| self.sweep_scope(tx, project, self.now()))
     }
 
-    pub(super) fn sweep_in(&self, tx: &mut dyn Tx, project: &str, now: Timestamp) -> Result<Sweep> {
-        self.sweep_scope(tx, Some(project), now)
+    /// Refuses a work type that is neither built in nor declared, suggesting the one it likely misspells.
+    fn check_known_type(&self, item_type: &str) -> Result<()> {
+        let known = || {
+            parse::WORK_TYPES
+                .iter()
+                .copied()
+                .chain(self.policy.types.iter().map(String::as_str))
+        };
+        if known().any(|k| k == item_type) {
+            return Ok(());
+        }
+        let hint = parse::likely_type(item_type, known())
+            .map(|t| format!("did you mean '{t}'? "))
+            .unwrap_or_default();
+        let accepted: Vec<String> = known().map(str::to_string).collect();
+        Err(Error::bad_input(format!(
+            "unknown work type '{item_type}': {hint}known types are {}",
+            accepted.join(", ")
+        ))
+        .with_value(item_type, accepted)
+        .with_hint(Hint::DeclareType {
+            item_type: item_type.to_string(),
+        }))
     }
 
+    /// Moves stale sessions to paused and marks run-out claims expired, in `project` (or all), as of `now`.
+    /// The one rule without a caller: [`Baton::sweep`] runs it for every project.
+    ///
     /// `now` may be read before the transaction waited for the rows it sweeps: that only makes a sweep
     /// later, never wrong, since the stores re-check what they lock against its committed state.
     pub(super) fn sweep_scope(&self, tx: &mut dyn Tx, project: Option<&str>, now: Timestamp) -> Result<Sweep> {
@@ -449,6 +476,29 @@ impl Baton {
         }
         Ok(out)
     }
+}
+
+impl Op<'_> {
+    /// Sweeps the caller's project at the operation's time.
+    pub(super) fn sweep(&mut self) -> Result<Sweep> {
+        self.baton
+            .sweep_scope(self.tx, Some(&self.caller.project.key), self.now)
+    }
+}
+
+/// The key of work item `item_type`/`item_id`, in `repo` or else the caller's repository.
+fn item_key(caller: &Caller, item_type: &str, item_id: &str, repo: Option<&str>) -> Result<ItemKey> {
+    parse::check_type(item_type)?;
+    parse::check_id("work id", item_id)?;
+    if let Some(r) = repo {
+        parse::check_id("repo", r)?;
+    }
+    Ok(ItemKey {
+        project: caller.project.key.clone(),
+        item_type: item_type.to_string(),
+        repo: repo.unwrap_or(&caller.project.repo).to_string(),
+        item_id: item_id.to_string(),
+    })
 }
 
 fn lease_lost(key: &ItemKey, mine: &Claim, by: Option<Holder>) -> Error {

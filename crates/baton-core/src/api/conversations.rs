@@ -5,7 +5,18 @@
 //! conversation's session. A new conversation continues the agent's latest unfinished session here instead
 //! of starting an empty one beside it, and a conversation that recorded nothing leaves no session behind.
 
-use super::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::idempotency::Keyed;
+use super::op::Op;
+use super::sessions::{Resume, transition};
+use super::{Baton, Caller, SessionStarted, StartRequest, check_caller, resolve};
+use crate::error::{Error, Result};
+use crate::model::{EntryKind, EventKind, IdempotencyRecord, KeyScope, Session, SessionStatus};
+use crate::parse;
+use crate::store::{self, ClaimQuery, EntryQuery};
+use crate::time::Timestamp;
 
 /// How long an active session must have been quiet before a new conversation may continue it: an active
 /// session seen more recently most likely belongs to a conversation that is still open in another window.
@@ -56,8 +67,9 @@ impl Baton {
         parse::check_id("conversation key", key)?;
         let now = self.now();
         store::read(self.store(), |tx| {
-            let (found, _) = self.latest_binding(tx, caller, key)?;
-            Ok(found.map(|s| self.decorate(s, now)))
+            let mut op = Op::at(self, tx, caller, now);
+            let (found, _) = op.latest_binding(key)?;
+            Ok(found.map(|s| op.decorate(s)))
         })
     }
 
@@ -68,15 +80,15 @@ impl Baton {
         parse::check_id("conversation key", key)?;
         check_caller(caller)?;
         self.write(Some(caller), |tx| {
-            let now = self.now();
-            let (found, next_key) = self.latest_binding(tx, caller, key)?;
+            let mut op = Op::new(self, tx, caller);
+            let (found, next_key) = op.latest_binding(key)?;
             if let Some(s) = found.filter(|s| !s.status.is_ended()) {
                 let how = if s.status == SessionStatus::Active {
                     Bound::Existing
                 } else {
                     Bound::Resumed
                 };
-                let session = self.activate(tx, s, caller, now, Resume::OnlySeen)?;
+                let session = op.activate(s, Resume::OnlySeen)?;
                 return Ok(Conversation {
                     session,
                     how,
@@ -87,10 +99,10 @@ impl Baton {
             let mut folded = Vec::new();
             let mut candidates = Vec::new();
             if continue_unfinished {
-                self.sweep_in(tx, &caller.project.key, now)?;
-                for s in self.unfinished(tx, caller, None, now)? {
-                    if self.recorded_nothing(tx, &s)? {
-                        self.fold(tx, s.clone(), caller, now, "it recorded nothing")?;
+                op.sweep()?;
+                for s in op.unfinished(None)? {
+                    if op.recorded_nothing(&s)? {
+                        op.fold(s.clone(), "it recorded nothing")?;
                         folded.push(s.id);
                     } else {
                         candidates.push(s);
@@ -99,7 +111,7 @@ impl Baton {
             }
             if candidates.is_empty() {
                 let req = StartRequest::default();
-                let started = self.start_in(tx, caller, &req, now)?;
+                let started = op.start_session(&req)?;
                 // Recorded like `session start --idempotency-key KEY`, which older hooks used.
                 let fingerprint = json!({"context": req.context, "name": req.name, "task_ids": req.task_ids, "role": req.role, "agent": caller.agent});
                 if let Some(k) = Keyed::new(
@@ -109,7 +121,7 @@ impl Baton {
                     "session start",
                     &fingerprint,
                 ) {
-                    k.remember(tx, &started, now)?;
+                    k.remember(op.tx, &started, op.now)?;
                 }
                 return Ok(Conversation {
                     session: started.session.clone(),
@@ -120,8 +132,8 @@ impl Baton {
             }
             let pick = candidates.remove(0);
             let was = pick.status;
-            self.bind(tx, caller, &next_key, &pick.id, now)?;
-            let session = self.activate(tx, pick, caller, now, Resume::OnlySeen)?;
+            op.bind(&next_key, &pick.id)?;
+            let session = op.activate(pick, Resume::OnlySeen)?;
             Ok(Conversation {
                 session,
                 how: Bound::Continued { was },
@@ -137,8 +149,8 @@ impl Baton {
         parse::check_id("conversation key", key)?;
         parse::check_session_id(to)?;
         self.write(Some(caller), |tx| {
-            let now = self.now();
-            let target = self.load_session(tx, to)?;
+            let mut op = Op::new(self, tx, caller);
+            let target = resolve::by_id(op.tx, to)?;
             if target.project != caller.project.key || target.agent != caller.agent {
                 return Err(Error::bad_input(format!(
                     "session {to} is not a session of agent '{}' in project '{}': it belongs to '{}' in '{}'",
@@ -151,25 +163,19 @@ impl Baton {
                     target.status
                 )));
             }
-            let (found, next_key) = self.latest_binding(tx, caller, key)?;
+            let (found, next_key) = op.latest_binding(key)?;
             let mut folded = Vec::new();
             if let Some(cur) = found.filter(|s| !s.status.is_ended() && s.id != target.id) {
-                if self.recorded_nothing(tx, &cur)? {
+                if op.recorded_nothing(&cur)? {
                     folded.push(cur.id.clone());
-                    self.fold(
-                        tx,
-                        cur,
-                        caller,
-                        now,
-                        &format!("its conversation continued session {to}"),
-                    )?;
+                    op.fold(cur, &format!("its conversation continued session {to}"))?;
                 } else if cur.status == SessionStatus::Active {
-                    self.pause_in(tx, cur, caller, now, "its conversation continued another session")?;
+                    op.pause(cur, "its conversation continued another session")?;
                 }
             }
-            self.bind(tx, caller, &next_key, &target.id, now)?;
+            op.bind(&next_key, &target.id)?;
             let was = target.status;
-            let session = self.activate(tx, target, caller, now, Resume::OnlySeen)?;
+            let session = op.activate(target, Resume::OnlySeen)?;
             Ok(Conversation {
                 session,
                 how: Bound::Continued { was },
@@ -187,17 +193,17 @@ impl Baton {
         parse::check_id("conversation key", key)?;
         check_caller(caller)?;
         self.write(Some(caller), |tx| {
-            let now = self.now();
-            let (found, next_key) = self.latest_binding(tx, caller, key)?;
+            let mut op = Op::new(self, tx, caller);
+            let (found, next_key) = op.latest_binding(key)?;
             let cur = found.filter(|s| !s.status.is_ended());
             if let Some(c) = &cur
-                && !self.recorded_nothing(tx, c)?
+                && !op.recorded_nothing(c)?
             {
                 return Ok(None);
             }
             let mut candidates = Vec::new();
-            for s in self.unfinished_as(tx, caller, cur.as_ref().map(|c| c.id.as_str()), now, true)? {
-                if !self.recorded_nothing(tx, &s)? {
+            for s in op.unfinished_as(cur.as_ref().map(|c| c.id.as_str()), true)? {
+                if !op.recorded_nothing(&s)? {
                     candidates.push(s);
                 }
             }
@@ -208,17 +214,11 @@ impl Baton {
             let mut folded = Vec::new();
             if let Some(c) = cur {
                 folded.push(c.id.clone());
-                self.fold(
-                    tx,
-                    c,
-                    caller,
-                    now,
-                    &format!("its conversation continued session {}", pick.id),
-                )?;
+                op.fold(c, &format!("its conversation continued session {}", pick.id))?;
             }
             let was = pick.status;
-            self.bind(tx, caller, &next_key, &pick.id, now)?;
-            let session = self.activate(tx, pick, caller, now, Resume::OnlySeen)?;
+            op.bind(&next_key, &pick.id)?;
+            let session = op.activate(pick, Resume::OnlySeen)?;
             Ok(Some(Conversation {
                 session,
                 how: Bound::Continued { was },
@@ -232,19 +232,19 @@ impl Baton {
     /// closed as abandoned when it recorded nothing. An ended or paused session is left as it is.
     pub fn end_conversation(&self, caller: &Caller) -> Result<Option<ConversationEnded>> {
         self.write(Some(caller), |tx| {
-            let s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+            let s = resolve::session(tx, caller, &[SessionStatus::Active])?;
             if s.status != SessionStatus::Active {
                 return Ok(None);
             }
-            let now = self.now();
-            if self.recorded_nothing(tx, &s)? {
-                let ended = self.fold(tx, s, caller, now, "its conversation ended with nothing recorded")?;
+            let mut op = Op::new(self, tx, caller);
+            if op.recorded_nothing(&s)? {
+                let ended = op.fold(s, "its conversation ended with nothing recorded")?;
                 return Ok(Some(ConversationEnded {
                     session: ended,
                     folded: true,
                 }));
             }
-            let session = self.pause_in(tx, s, caller, now, "its conversation ended")?;
+            let session = op.pause(s, "its conversation ended")?;
             Ok(Some(ConversationEnded { session, folded: false }))
         })
     }
@@ -254,37 +254,27 @@ impl Baton {
     /// worktree of the repository are left out.
     pub fn continue_candidates(&self, caller: &Caller) -> Result<Vec<Session>> {
         let now = self.now();
-        store::read(self.store(), |tx| self.unfinished(tx, caller, None, now))
+        store::read(self.store(), |tx| Op::at(self, tx, caller, now).unfinished(None))
     }
+}
 
+impl Op<'_> {
     /// The agent's unfinished sessions here, most recently active first; active ones only when quiet for
     /// [`CONTINUE_IDLE_SECS`], unless `any_active`.
-    fn unfinished(
-        &self,
-        tx: &mut dyn Tx,
-        caller: &Caller,
-        except: Option<&str>,
-        now: Timestamp,
-    ) -> Result<Vec<Session>> {
-        self.unfinished_as(tx, caller, except, now, false)
+    fn unfinished(&mut self, except: Option<&str>) -> Result<Vec<Session>> {
+        self.unfinished_as(except, false)
     }
 
-    fn unfinished_as(
-        &self,
-        tx: &mut dyn Tx,
-        caller: &Caller,
-        except: Option<&str>,
-        now: Timestamp,
-        any_active: bool,
-    ) -> Result<Vec<Session>> {
+    fn unfinished_as(&mut self, except: Option<&str>, any_active: bool) -> Result<Vec<Session>> {
+        let (caller, now) = (self.caller, self.now);
         let worktree = caller.project.git.as_ref().map(|g| g.worktree.display().to_string());
         let quiet_since = if any_active {
             Timestamp(i64::MAX)
         } else {
             now.minus_secs(CONTINUE_IDLE_SECS)
         };
-        let mut list: Vec<Session> = self
-            .agent_sessions(tx, caller, &[SessionStatus::Paused, SessionStatus::Active], 20)?
+        let found = resolve::agent_sessions(self.tx, caller, &[SessionStatus::Paused, SessionStatus::Active], 20)?;
+        let mut list: Vec<Session> = found
             .into_iter()
             .filter(|s| Some(s.id.as_str()) != except)
             .filter(|s| s.status == SessionStatus::Paused || s.last_seen < quiet_since)
@@ -292,18 +282,18 @@ impl Baton {
                 (Some(mine), Some(theirs)) => mine == theirs,
                 _ => true,
             })
-            .map(|s| self.decorate(s, now))
+            .map(|s| self.decorate(s))
             .collect();
         list.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
         Ok(list)
     }
 
     /// True when a session holds no journal entry the agent wrote, never claimed anything and left no handoff.
-    fn recorded_nothing(&self, tx: &mut dyn Tx, s: &Session) -> Result<bool> {
+    fn recorded_nothing(&mut self, s: &Session) -> Result<bool> {
         if s.summary.is_some() || s.handoff.as_ref().is_some_and(|h| !h.is_empty()) {
             return Ok(false);
         }
-        let entries = tx.entries(&EntryQuery {
+        let entries = self.tx.entries(&EntryQuery {
             session_id: Some(s.id.clone()),
             kinds: vec![
                 EntryKind::Progress,
@@ -320,7 +310,7 @@ impl Baton {
         if !entries.is_empty() {
             return Ok(false);
         }
-        let claims = tx.claims(&ClaimQuery {
+        let claims = self.tx.claims(&ClaimQuery {
             session_id: Some(s.id.clone()),
             limit: Some(1),
             ..Default::default()
@@ -329,33 +319,26 @@ impl Baton {
     }
 
     /// Closes a session that recorded nothing, as abandoned with `why`.
-    fn fold(&self, tx: &mut dyn Tx, mut s: Session, caller: &Caller, now: Timestamp, why: &str) -> Result<Session> {
+    fn fold(&mut self, mut s: Session, why: &str) -> Result<Session> {
         let reason = format!("closed: {why}");
         s.summary = None;
         Ok(self
-            .finish(
-                tx,
-                s,
-                caller,
-                now,
-                SessionStatus::Abandoned,
-                EventKind::SessionAbandoned,
-                Some(&reason),
-            )?
+            .finish(s, SessionStatus::Abandoned, EventKind::SessionAbandoned, Some(&reason))?
             .session)
     }
 
     /// The conversation's latest binding and the key its next one takes.
-    fn latest_binding(&self, tx: &mut dyn Tx, caller: &Caller, key: &str) -> Result<(Option<Session>, String)> {
+    fn latest_binding(&mut self, key: &str) -> Result<(Option<Session>, String)> {
+        let caller = self.caller;
         let scope = KeyScope::Agent(caller.agent.clone()).as_stored();
         let mut latest = None;
         for n in 1..=MAX_BINDINGS {
             let k = binding_key(key, n);
-            let Some(rec) = tx.idempotency(&caller.project.key, &scope, &k)? else {
+            let Some(rec) = self.tx.idempotency(&caller.project.key, &scope, &k)? else {
                 return Ok((latest, k));
             };
             if let Some(id) = bound_session_id(&rec) {
-                latest = tx.session(&id)?;
+                latest = self.tx.session(&id)?;
             }
         }
         Err(Error::internal(format!(
@@ -363,8 +346,10 @@ impl Baton {
         )))
     }
 
-    fn bind(&self, tx: &mut dyn Tx, caller: &Caller, next_key: &str, session_id: &str, now: Timestamp) -> Result<()> {
-        tx.put_idempotency(&IdempotencyRecord {
+    /// Binds the conversation to `session_id`, under its next binding key.
+    fn bind(&mut self, next_key: &str, session_id: &str) -> Result<()> {
+        let (caller, now) = (self.caller, self.now);
+        self.tx.put_idempotency(&IdempotencyRecord {
             project: caller.project.key.clone(),
             scope: KeyScope::Agent(caller.agent.clone()).as_stored(),
             key: next_key.to_string(),
@@ -375,30 +360,21 @@ impl Baton {
         })
     }
 
-    /// Pauses an active session inside a transaction (event `session.paused` with `reason`).
-    pub(super) fn pause_in(
-        &self,
-        tx: &mut dyn Tx,
-        mut s: Session,
-        caller: &Caller,
-        now: Timestamp,
-        reason: &str,
-    ) -> Result<Session> {
+    /// Pauses an active session (event `session.paused` with `reason`).
+    fn pause(&mut self, mut s: Session, reason: &str) -> Result<Session> {
         transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
-        self.refresh_git(&mut s, caller);
+        self.refresh_git(&mut s);
         s.status = SessionStatus::Paused;
-        s.updated_at = now;
-        s.last_seen = now;
-        tx.update_session(&s)?;
-        event(
-            tx,
+        s.updated_at = self.now;
+        s.last_seen = self.now;
+        self.tx.update_session(&s)?;
+        self.event(
             &s,
-            now,
             EventKind::SessionPaused,
             s.id.clone(),
             json!({"note": null, "reason": reason}),
         )?;
-        Ok(self.decorate(s, now))
+        Ok(self.decorate(s))
     }
 }
 

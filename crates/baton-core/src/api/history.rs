@@ -1,6 +1,15 @@
 //! What changed: pages of events, and the bounded digest a starting or resuming agent reads.
 
-use super::*;
+use super::op::Op;
+use super::{
+    Baton, BlockerBrief, Caller, ChangesBrief, ChangesPage, ChangesRequest, Digest, LastHandoff, Omission, Omitted,
+    SessionBrief, clip, resolve,
+};
+use crate::error::{Error, Result};
+use crate::model::{Claim, ClaimState, EVENT_KINDS, EntryKind, EventKind, Session, SessionStatus};
+use crate::parse::{self, Since};
+use crate::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Tx};
+use crate::time::Timestamp;
 
 const CHANGES_COUNT_CAP: u32 = 1_000;
 const DIGEST_LIST_CAP: u32 = 20;
@@ -15,8 +24,6 @@ const KNOWN_PROJECTS_NAMED: usize = 5;
 const KNOWN_PROJECTS_READ: u32 = 100;
 
 impl Baton {
-    // ---- events ----
-
     /// One page of events, oldest first, with the cursor for the next page.
     pub fn changes(&self, caller: &Caller, req: &ChangesRequest) -> Result<ChangesPage> {
         let limit = req.limit.unwrap_or(100);
@@ -71,17 +78,12 @@ impl Baton {
         })
     }
 
-    // ---- digest ----
-
     /// The digest for the caller, computed now.
     pub fn digest(&self, caller: &Caller) -> Result<Digest> {
         let now = self.now();
         store::read(self.store(), |tx| {
-            let me = match caller.session.as_deref() {
-                Some(id) => Some(self.load_session(tx, id)?),
-                None => self.only_active_session(tx, caller)?,
-            };
-            self.digest_in(tx, caller, me.as_ref(), now)
+            let me = resolve::session_if_any(tx, caller)?;
+            Op::at(self, tx, caller, now).digest(me.as_ref())
         })
     }
 
@@ -138,68 +140,62 @@ impl Baton {
     /// conversation, without computing the rest of the digest.
     pub fn handoff_since(&self, caller: &Caller, since: Timestamp) -> Result<Option<LastHandoff>> {
         store::read(self.store(), |tx| {
-            let me = match caller.session.as_deref() {
-                Some(id) => Some(self.load_session(tx, id)?),
-                None => self.only_active_session(tx, caller)?,
-            };
-            self.handoff_in(tx, caller, me.as_ref(), Some(since))
+            let me = resolve::session_if_any(tx, caller)?;
+            handoff(tx, caller, me.as_ref(), Some(since))
         })
     }
+}
 
-    /// The handoff of this line of work: the newest real handoff (a completed session that left a summary or
-    /// notes) of a session with the same name as `me`, else sharing a task, else of this agent, else of anyone;
-    /// only of sessions that ended after `since` when given. Abandoned sessions and sessions that recorded
-    /// nothing never hide it.
-    fn handoff_in(
-        &self,
-        tx: &mut dyn Tx,
-        caller: &Caller,
-        me: Option<&Session>,
-        since: Option<Timestamp>,
-    ) -> Result<Option<LastHandoff>> {
-        let ended = tx.sessions(&SessionQuery {
-            project: Some(caller.project.key.clone()),
-            statuses: vec![SessionStatus::Completed],
-            exclude_id: me.map(|s| s.id.clone()),
-            limit: Some(HANDOFF_LOOKBACK),
-            ..Default::default()
-        })?;
-        let real = ended.into_iter().filter(|s| {
-            (s.summary.is_some() || s.handoff.as_ref().is_some_and(|h| !h.is_empty()))
-                && since.is_none_or(|t| s.ended_at.is_some_and(|e| e > t))
-        });
-        let rank = |s: &Session| -> u8 {
-            match me {
-                Some(m) if m.name.is_some() && m.name == s.name => 0,
-                Some(m) if m.task_ids.iter().any(|t| s.task_ids.contains(t)) => 1,
-                _ if s.agent == caller.agent => 2,
-                _ => 3,
-            }
-        };
-        Ok(real.min_by_key(|s| rank(s)).map(|s| LastHandoff {
-            session_id: s.id,
-            agent: s.agent,
-            status: s.status,
-            ended_at: s.ended_at,
-            summary: s.summary,
-            handoff: s.handoff.unwrap_or_default(),
-        }))
-    }
+/// The handoff of this line of work: the newest real handoff (a completed session that left a summary or
+/// notes) of a session with the same name as `me`, else sharing a task, else of this agent, else of anyone;
+/// only of sessions that ended after `since` when given. Abandoned sessions and sessions that recorded
+/// nothing never hide it.
+fn handoff(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    me: Option<&Session>,
+    since: Option<Timestamp>,
+) -> Result<Option<LastHandoff>> {
+    let ended = tx.sessions(&SessionQuery {
+        project: Some(caller.project.key.clone()),
+        statuses: vec![SessionStatus::Completed],
+        exclude_id: me.map(|s| s.id.clone()),
+        limit: Some(HANDOFF_LOOKBACK),
+        ..Default::default()
+    })?;
+    let real = ended.into_iter().filter(|s| {
+        (s.summary.is_some() || s.handoff.as_ref().is_some_and(|h| !h.is_empty()))
+            && since.is_none_or(|t| s.ended_at.is_some_and(|e| e > t))
+    });
+    let rank = |s: &Session| -> u8 {
+        match me {
+            Some(m) if m.name.is_some() && m.name == s.name => 0,
+            Some(m) if m.task_ids.iter().any(|t| s.task_ids.contains(t)) => 1,
+            _ if s.agent == caller.agent => 2,
+            _ => 3,
+        }
+    };
+    Ok(real.min_by_key(|s| rank(s)).map(|s| LastHandoff {
+        session_id: s.id,
+        agent: s.agent,
+        status: s.status,
+        ended_at: s.ended_at,
+        summary: s.summary,
+        handoff: s.handoff.unwrap_or_default(),
+    }))
+}
 
-    pub(super) fn digest_in(
-        &self,
-        tx: &mut dyn Tx,
-        caller: &Caller,
-        me: Option<&Session>,
-        now: Timestamp,
-    ) -> Result<Digest> {
+impl Op<'_> {
+    /// The digest for the caller, whose session is `me` when it has one, fitted to the policy's size.
+    pub(super) fn digest(&mut self, me: Option<&Session>) -> Result<Digest> {
+        let (caller, now) = (self.caller, self.now);
         let project = caller.project.key.clone();
         let mut omitted = Vec::new();
         let my_id = me.map(|s| s.id.clone());
 
-        let last_handoff = self.handoff_in(tx, caller, me, None)?;
+        let last_handoff = handoff(self.tx, caller, me, None)?;
 
-        let others = tx.sessions(&SessionQuery {
+        let others = self.tx.sessions(&SessionQuery {
             project: Some(project.clone()),
             statuses: vec![SessionStatus::Active, SessionStatus::Paused],
             exclude_id: my_id.clone(),
@@ -210,7 +206,7 @@ impl Baton {
         let mut active_sessions: Vec<SessionBrief> = others
             .into_iter()
             .map(|s| {
-                let s = self.decorate(s, now);
+                let s = self.decorate(s);
                 SessionBrief {
                     session_id: s.id,
                     agent: s.agent,
@@ -228,7 +224,7 @@ impl Baton {
             omitted.push(Omission::more_than(Omitted::OpenSessions, DIGEST_LIST_CAP));
         }
 
-        let open = tx.claims(&ClaimQuery {
+        let open = self.tx.claims(&ClaimQuery {
             project: Some(project.clone()),
             states: vec![ClaimState::Held],
             limit: Some(2 * DIGEST_LIST_CAP + 1),
@@ -243,14 +239,14 @@ impl Baton {
             .partition(|c| my_id.as_deref() == Some(c.session_id.as_str()));
 
         let mut blockers: Vec<BlockerBrief> = Vec::new();
-        for e in tx.entries(&EntryQuery {
+        for e in self.tx.entries(&EntryQuery {
             project: Some(project.clone()),
             session_statuses: vec![SessionStatus::Active, SessionStatus::Paused],
             kinds: vec![EntryKind::Blocker],
             limit: Some(DIGEST_LIST_CAP + 1),
             ..Default::default()
         })? {
-            let agent = tx.session(&e.session_id)?.map(|s| s.agent).unwrap_or_default();
+            let agent = self.tx.session(&e.session_id)?.map(|s| s.agent).unwrap_or_default();
             blockers.push(BlockerBrief {
                 session_id: e.session_id,
                 agent,
@@ -264,7 +260,8 @@ impl Baton {
         }
 
         // Changes since the end of this agent's previous session in the project.
-        let previous = tx
+        let previous = self
+            .tx
             .sessions(&SessionQuery {
                 project: Some(project.clone()),
                 agent: Some(caller.agent.clone()),
@@ -276,7 +273,7 @@ impl Baton {
             .next();
         let since = previous.map(|p| p.ended_at.unwrap_or(p.last_seen));
         let after_seq = match since {
-            Some(t) => tx.first_seq_since(&project, Timestamp(t.0 + 1))?.map(|s| s - 1),
+            Some(t) => self.tx.first_seq_since(&project, Timestamp(t.0 + 1))?.map(|s| s - 1),
             None => Some(0),
         };
         let mut q = EventQuery {
@@ -294,10 +291,10 @@ impl Baton {
             },
             Some(after) => {
                 q.after_seq = after;
-                let count = tx.count_events(&q, CHANGES_COUNT_CAP)?;
+                let count = self.tx.count_events(&q, CHANGES_COUNT_CAP)?;
                 q.newest_first = true;
                 q.limit = DIGEST_NEWEST;
-                let newest = tx.events(&q)?;
+                let newest = self.tx.events(&q)?;
                 ChangesBrief {
                     since,
                     count,
@@ -320,7 +317,7 @@ impl Baton {
             changes,
             omitted,
         };
-        fit_digest(&mut d, self.policy.digest_max_chars);
+        fit_digest(&mut d, self.baton.policy.digest_max_chars);
         Ok(d)
     }
 }
@@ -405,4 +402,16 @@ fn fit_digest(d: &mut Digest, max_chars: usize) {
             session_id: Some(session_id),
         });
     }
+}
+
+fn check_event_kind(k: &str) -> Result<()> {
+    let known = EVENT_KINDS.contains(&k) || EVENT_KINDS.iter().any(|e| e.split('.').next() == Some(k));
+    if !known {
+        return Err(Error::bad_input(format!(
+            "unknown event kind '{k}': expected a family (session, journal, claim) or one of {}",
+            EVENT_KINDS.join(", ")
+        ))
+        .with_value(k, EVENT_KINDS.iter().map(|k| k.to_string()).collect()));
+    }
+    Ok(())
 }

@@ -1,6 +1,20 @@
-//! Sessions: start, log, checkpoint, pause, resume, end, close, view and list.
+//! Sessions: start, pause, resume, end, close, view and list; the session state machine.
 
-/// How [`Baton::activate`] treats a session that becomes, or already is, active.
+use serde_json::json;
+
+use super::conversations;
+use super::idempotency::{Keyed, check_key};
+use super::op::Op;
+use super::{
+    Baton, Caller, CloseAs, EndRequest, Resumed, SessionContext, SessionEnded, SessionList, SessionListRequest,
+    SessionStarted, StartRequest, check_caller, clip, resolve,
+};
+use crate::error::{Error, Result};
+use crate::model::{ClaimState, EntryKind, EventKind, Handoff, KeyScope, ReleaseStatus, Session, SessionStatus};
+use crate::parse;
+use crate::store::{self, ClaimQuery, EntryQuery, SessionQuery, Tx};
+
+/// How [`Op::activate`] treats a session that becomes, or already is, active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Resume {
     /// Asked to resume: the session is touched (updated now, its git position refreshed) even when active.
@@ -11,11 +25,7 @@ pub(super) enum Resume {
     OnlySeen,
 }
 
-use super::*;
-
 impl Baton {
-    // ---- sessions ----
-
     /// Starts an active session and returns it with the last handoff and a digest.
     pub fn start_session(&self, caller: &Caller, req: StartRequest) -> Result<SessionStarted> {
         check_caller(caller)?;
@@ -34,7 +44,7 @@ impl Baton {
         check_key(req.idempotency_key.as_ref())?;
         let fingerprint = json!({"context": req.context, "name": req.name, "task_ids": req.task_ids, "role": req.role, "agent": caller.agent});
         let started: SessionStarted = self.write(Some(caller), |tx| {
-            let now = self.now();
+            let mut op = Op::new(self, tx, caller);
             let keyed = Keyed::new(
                 caller,
                 KeyScope::Agent(caller.agent.clone()),
@@ -42,7 +52,7 @@ impl Baton {
                 "session start",
                 &fingerprint,
             );
-            once(tx, keyed.as_ref(), now, |tx| self.start_in(tx, caller, &req, now))
+            op.once(keyed.as_ref(), |op| op.start_session(&req))
         })?;
         Ok(started)
     }
@@ -57,18 +67,18 @@ impl Baton {
             parse::check_text("context", g)?;
         }
         self.write(Some(caller), |tx| {
-            let now = self.now();
-            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
+            let mut op = Op::new(self, tx, caller);
+            let mut s = resolve::session(op.tx, caller, &[SessionStatus::Active])?;
             if s.status != SessionStatus::Active {
                 return Ok(None);
             }
             if s.context.is_none()
                 && let Some(g) = goal.filter(|g| !g.trim().is_empty())
             {
-                set_goal_in(tx, &mut s, g, now)?;
+                op.set_goal(&mut s, g)?;
             }
-            let digest = self.digest_in(tx, caller, Some(&s), now)?;
-            let s = self.decorate(s, now);
+            let digest = op.digest(Some(&s))?;
+            let s = op.decorate(s);
             Ok(Some(SessionStarted {
                 session_id: s.id.clone(),
                 handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
@@ -84,136 +94,12 @@ impl Baton {
         })
     }
 
-    /// Starts a session inside a write transaction.
-    pub(super) fn start_in(
-        &self,
-        tx: &mut dyn Tx,
-        caller: &Caller,
-        req: &StartRequest,
-        now: Timestamp,
-    ) -> Result<SessionStarted> {
-        self.sweep_in(tx, &caller.project.key, now)?;
-        let warnings = self.others_active(tx, caller)?;
-        let git = caller.project.git.as_ref();
-        let session = Session {
-            id: uuid::Uuid::now_v7().to_string(),
-            project: caller.project.key.clone(),
-            agent: caller.agent.clone(),
-            name: req.name.clone(),
-            role: req.role.clone(),
-            context: req.context.clone(),
-            task_ids: req.task_ids.clone(),
-            status: SessionStatus::Active,
-            stale: false,
-            git_branch: git.and_then(|g| g.branch.clone()),
-            git_commit: git.and_then(|g| g.commit.clone()),
-            worktree: git.map(|g| g.worktree.display().to_string()),
-            created_at: now,
-            updated_at: now,
-            last_seen: now,
-            ended_at: None,
-            compaction_count: 0,
-            summary: None,
-            handoff: None,
-        };
-        tx.insert_session(&session)?;
-        event(
-            tx,
-            &session,
-            now,
-            EventKind::SessionStarted,
-            session.id.clone(),
-            json!({
-                "context": session.context, "name": session.name, "task_ids": session.task_ids,
-                "role": session.role, "git_branch": session.git_branch,
-            }),
-        )?;
-        let digest = self.digest_in(tx, caller, Some(&session), now)?;
-        Ok(SessionStarted {
-            session_id: session.id.clone(),
-            handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
-            last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
-            last_handoff: digest.last_handoff.clone(),
-            session,
-            digest,
-            warnings,
-        })
-    }
-
-    /// Adds a journal entry to the caller's session.
-    pub fn log(&self, caller: &Caller, req: LogRequest) -> Result<Logged> {
-        let kind = req.kind.get("kind")?;
-        parse::check_nonempty_text(kind.as_str(), &req.text)?;
-        if let Some(r) = &req.rationale {
-            parse::check_text("rationale", r)?;
-        }
-        if req.rationale.is_some() && kind != EntryKind::Decision {
-            return Err(Error::usage(Usage::RationaleWithoutDecision { kind }));
-        }
-        check_key(req.idempotency_key.as_ref())?;
-        let fingerprint = json!({"kind": kind, "text": req.text, "rationale": req.rationale});
-        self.write(Some(caller), |tx| {
-            let mut s = self.session_for_write(tx, caller, "log to")?;
-            let now = self.now();
-            let keyed = Keyed::new(
-                caller,
-                KeyScope::Session(s.id.clone()),
-                req.idempotency_key.as_deref(),
-                "session log",
-                &fingerprint,
-            );
-            once(tx, keyed.as_ref(), now, |tx| {
-                let entry = self.add_entry(tx, &mut s, caller, now, kind, &req.text, req.rationale.clone())?;
-                tx.update_session(&s)?;
-                Ok(Logged {
-                    session_id: s.id.clone(),
-                    entry,
-                    paused: s.status == SessionStatus::Paused,
-                })
-            })
-        })
-    }
-
-    /// Records a checkpoint (and refreshes git info) on the caller's session.
-    pub fn checkpoint(&self, caller: &Caller, note: Option<String>) -> Result<Logged> {
-        if let Some(n) = &note {
-            parse::check_text("note", n)?;
-        }
-        self.write(Some(caller), |tx| {
-            let mut s = self.session_for_write(tx, caller, "checkpoint")?;
-            let now = self.now();
-            let text = note.clone().unwrap_or_else(|| "checkpoint".to_string());
-            let entry = self.add_entry(tx, &mut s, caller, now, EntryKind::Checkpoint, &text, None)?;
-            tx.update_session(&s)?;
-            Ok(Logged {
-                session_id: s.id.clone(),
-                paused: s.status == SessionStatus::Paused,
-                entry,
-            })
-        })
-    }
-
-    /// Whether the caller's session has a journal entry of one of `kinds` (any kind when empty): a cheap
-    /// question for hooks that run on every turn.
-    pub fn has_entries(&self, caller: &Caller, kinds: &[EntryKind]) -> Result<bool> {
-        store::read(self.store(), |tx| {
-            let s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
-            let found = tx.entries(&EntryQuery {
-                session_id: Some(s.id),
-                kinds: kinds.to_vec(),
-                limit: Some(1),
-                ..Default::default()
-            })?;
-            Ok(!found.is_empty())
-        })
-    }
-
     /// Gives the caller's session `goal` as its context when it has none yet (a conversation's first prompt
     /// becomes its goal) and has recorded nothing yet. Returns the session, changed or not.
     pub fn set_goal_if_none(&self, caller: &Caller, goal: &str) -> Result<Session> {
         parse::check_nonempty_text("goal", goal)?;
         self.write(Some(caller), |tx| {
-            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            let mut s = resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             if s.context.is_some() || s.status.is_ended() {
                 return Ok(s);
             }
@@ -226,29 +112,9 @@ impl Baton {
             if !any.is_empty() {
                 return Ok(s);
             }
-            let now = self.now();
-            set_goal_in(tx, &mut s, goal, now)?;
-            Ok(self.decorate(s, now))
-        })
-    }
-
-    /// Counts a context compaction and checkpoints.
-    pub fn record_compaction(&self, caller: &Caller) -> Result<Session> {
-        self.write(Some(caller), |tx| {
-            let mut s = self.session_for_write(tx, caller, "checkpoint")?;
-            let now = self.now();
-            s.compaction_count += 1;
-            self.add_entry(
-                tx,
-                &mut s,
-                caller,
-                now,
-                EntryKind::Checkpoint,
-                "context compacted",
-                None,
-            )?;
-            tx.update_session(&s)?;
-            Ok(s)
+            let mut op = Op::new(self, tx, caller);
+            op.set_goal(&mut s, goal)?;
+            Ok(op.decorate(s))
         })
     }
 
@@ -258,26 +124,24 @@ impl Baton {
             parse::check_text("note", n)?;
         }
         self.write(Some(caller), |tx| {
-            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active])?;
-            let now = self.now();
+            let mut s = resolve::session(tx, caller, &[SessionStatus::Active])?;
+            let mut op = Op::new(self, tx, caller);
             transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
-            self.refresh_git(&mut s, caller);
+            op.refresh_git(&mut s);
             if let Some(n) = &note {
-                self.add_entry(tx, &mut s, caller, now, EntryKind::Note, n, None)?;
+                op.add_entry(&mut s, EntryKind::Note, n, None)?;
             }
             s.status = SessionStatus::Paused;
-            s.updated_at = now;
-            s.last_seen = now;
-            tx.update_session(&s)?;
-            event(
-                tx,
+            s.updated_at = op.now;
+            s.last_seen = op.now;
+            op.tx.update_session(&s)?;
+            op.event(
                 &s,
-                now,
                 EventKind::SessionPaused,
                 s.id.clone(),
                 json!({"note": note, "reason": "paused"}),
             )?;
-            Ok(self.decorate(s, now))
+            Ok(op.decorate(s))
         })
     }
 
@@ -287,55 +151,22 @@ impl Baton {
             parse::check_session_id(id)?;
         }
         self.write(Some(caller), |tx| {
-            self.sweep_in(tx, &caller.project.key, self.now())?;
+            self.sweep_scope(tx, Some(&caller.project.key), self.now())?;
             let s = match id {
-                Some(id) => self.load_session(tx, id)?,
+                Some(id) => resolve::by_id(tx, id)?,
                 // Like every other command: the explicit session, else the agent's only candidate.
-                None => self.resolve_session(tx, caller, &[SessionStatus::Paused, SessionStatus::Active])?,
+                None => resolve::session(tx, caller, &[SessionStatus::Paused, SessionStatus::Active])?,
             };
-            let now = self.now();
-            let s = self.activate(tx, s, caller, now, Resume::Touched)?;
-            let context = self.context_in(tx, s, now)?;
-            let digest = self.digest_in(tx, caller, Some(&context.session), now)?;
+            let mut op = Op::new(self, tx, caller);
+            let s = op.activate(s, Resume::Touched)?;
+            let context = op.session_context(s)?;
+            let digest = op.digest(Some(&context.session))?;
             Ok(Resumed {
                 session_id: context.session.id.clone(),
                 context,
                 digest,
             })
         })
-    }
-
-    /// Makes a paused session active again (event `session.resumed`, saying who resumed it); an active one is
-    /// seen now. Every path that makes a session active again comes through here.
-    pub(super) fn activate(
-        &self,
-        tx: &mut dyn Tx,
-        mut s: Session,
-        caller: &Caller,
-        now: Timestamp,
-        how: Resume,
-    ) -> Result<Session> {
-        transition(
-            &s,
-            SessionStatus::Active,
-            &[SessionStatus::Paused, SessionStatus::Active],
-        )?;
-        let was = s.status;
-        s.status = SessionStatus::Active;
-        s.last_seen = now;
-        if was != SessionStatus::Active || how != Resume::OnlySeen {
-            s.updated_at = now;
-            self.refresh_git(&mut s, caller);
-        }
-        tx.update_session(&s)?;
-        if was != SessionStatus::Active {
-            let by = match how {
-                Resume::Heartbeat => json!({"by": "heartbeat"}),
-                Resume::OnlySeen | Resume::Touched => json!({"by_agent": caller.agent}),
-            };
-            event(tx, &s, now, EventKind::SessionResumed, s.id.clone(), by)?;
-        }
-        Ok(self.decorate(s, now))
     }
 
     /// Ends the caller's session as completed with a summary and handoff notes.
@@ -365,16 +196,16 @@ impl Baton {
             // the agent's latest completed one, with this key in its scope. Looked for first, so that a session
             // started since is never ended by the retry.
             let retried = match (key, &caller.session) {
-                (Some(k), None) => self.ended_with_key(tx, caller, k)?,
+                (Some(k), None) => ended_with_key(tx, caller, k)?,
                 _ => None,
             };
             let mut s = match retried {
                 Some(s) => s,
-                None => self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?,
+                None => resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?,
             };
-            let now = self.now();
+            let mut op = Op::new(self, tx, caller);
             let keyed = Keyed::new(caller, KeyScope::Session(s.id.clone()), key, COMMAND, &fingerprint);
-            once(tx, keyed.as_ref(), now, |tx| {
+            op.once(keyed.as_ref(), |op| {
                 transition(
                     &s,
                     SessionStatus::Completed,
@@ -382,15 +213,7 @@ impl Baton {
                 )?;
                 s.summary = req.summary.clone();
                 s.handoff = Some(handoff.clone());
-                self.finish(
-                    tx,
-                    s,
-                    caller,
-                    now,
-                    SessionStatus::Completed,
-                    EventKind::SessionEnded,
-                    None,
-                )
+                op.finish(s, SessionStatus::Completed, EventKind::SessionEnded, None)
             })
         })
     }
@@ -401,8 +224,8 @@ impl Baton {
             parse::check_nonempty_text("reason", reason)?;
         }
         self.write(Some(caller), |tx| {
-            let mut s = self.resolve_session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
-            let now = self.now();
+            let mut s = resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            let mut op = Op::new(self, tx, caller);
             let from = [
                 SessionStatus::Drafting,
                 SessionStatus::Planned,
@@ -412,128 +235,14 @@ impl Baton {
             match &how {
                 CloseAs::Complete => {
                     transition(&s, SessionStatus::Completed, &from)?;
-                    self.finish(
-                        tx,
-                        s,
-                        caller,
-                        now,
-                        SessionStatus::Completed,
-                        EventKind::SessionEnded,
-                        None,
-                    )
+                    op.finish(s, SessionStatus::Completed, EventKind::SessionEnded, None)
                 }
                 CloseAs::Abandon { reason } => {
                     transition(&s, SessionStatus::Abandoned, &from)?;
                     s.summary = s.summary.take().or_else(|| Some(format!("abandoned: {reason}")));
-                    self.finish(
-                        tx,
-                        s,
-                        caller,
-                        now,
-                        SessionStatus::Abandoned,
-                        EventKind::SessionAbandoned,
-                        Some(reason),
-                    )
+                    op.finish(s, SessionStatus::Abandoned, EventKind::SessionAbandoned, Some(reason))
                 }
             }
-        })
-    }
-
-    /// A warning when the agent already has active sessions in this project: commands that name no session
-    /// will then ask which one is meant.
-    fn others_active(&self, tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<String>> {
-        let others = self.agent_sessions(tx, caller, &[SessionStatus::Active], 4)?;
-        if others.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list: Vec<String> = others
-            .iter()
-            .take(3)
-            .map(|s| match s.context.as_deref() {
-                Some(c) => format!("{} ({})", s.id, clip(c, 40)),
-                None => s.id.clone(),
-            })
-            .collect();
-        Ok(vec![format!(
-            "agent '{}' already has {} active session{} in this project: {}; commands that name no session will ask which one is meant: pass --session ID (or set BATON_SESSION), or end the other with `baton session end --session ID`",
-            caller.agent,
-            if others.len() > 3 {
-                "more than 3".to_string()
-            } else {
-                others.len().to_string()
-            },
-            if others.len() == 1 { "" } else { "s" },
-            list.join(", ")
-        )])
-    }
-
-    /// The agent's latest completed session in this project, if an end with this key completed it.
-    fn ended_with_key(&self, tx: &mut dyn Tx, caller: &Caller, key: &str) -> Result<Option<Session>> {
-        let latest = self.agent_sessions(tx, caller, &[SessionStatus::Completed], 1)?;
-        let Some(s) = latest.into_iter().next() else {
-            return Ok(None);
-        };
-        let scope = KeyScope::Session(s.id.clone()).as_stored();
-        Ok(tx.idempotency(&caller.project.key, &scope, key)?.map(|_| s))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn finish(
-        &self,
-        tx: &mut dyn Tx,
-        mut s: Session,
-        caller: &Caller,
-        now: Timestamp,
-        status: SessionStatus,
-        kind: EventKind,
-        reason: Option<&str>,
-    ) -> Result<SessionEnded> {
-        let held = tx.claims(&ClaimQuery {
-            session_id: Some(s.id.clone()),
-            states: vec![ClaimState::Held, ClaimState::Expired],
-            ..Default::default()
-        })?;
-        let mut released = Vec::new();
-        for mut c in held {
-            c.state = ClaimState::Released;
-            c.release_status = Some(ReleaseStatus::Deferred);
-            c.notes = Some(match reason {
-                Some(r) => format!("session abandoned: {r}"),
-                None => "session ended while holding the claim".to_string(),
-            });
-            c.ended_at = Some(now);
-            tx.update_claim(&c)?;
-            event(
-                tx,
-                &s,
-                now,
-                EventKind::ClaimReleased,
-                c.key().label(),
-                json!({
-                    "status": "deferred", "notes": c.notes, "token": c.token, "by_session_end": true,
-                }),
-            )?;
-            released.push(c);
-        }
-        s.status = status;
-        s.updated_at = now;
-        s.last_seen = now;
-        s.ended_at = Some(now);
-        self.refresh_git(&mut s, caller);
-        tx.update_session(&s)?;
-        event(
-            tx,
-            &s,
-            now,
-            kind,
-            s.id.clone(),
-            json!({
-                "summary": s.summary, "handoff": s.handoff, "reason": reason, "released": released.len(),
-            }),
-        )?;
-        Ok(SessionEnded {
-            session: self.decorate(s, now),
-            released,
         })
     }
 
@@ -550,13 +259,14 @@ impl Baton {
         let now = self.now();
         let scope = KeyScope::Agent(caller.agent.clone()).as_stored();
         store::read(self.store(), |tx| {
-            let Some(rec) = tx.idempotency(&caller.project.key, &scope, key)? else {
+            let op = Op::at(self, tx, caller, now);
+            let Some(rec) = op.tx.idempotency(&caller.project.key, &scope, key)? else {
                 return Ok(None);
             };
             let Some(id) = conversations::bound_session_id(&rec) else {
                 return Ok(None);
             };
-            Ok(tx.session(&id)?.map(|s| self.decorate(s, now)))
+            Ok(op.tx.session(&id)?.map(|s| op.decorate(s)))
         })
     }
 
@@ -568,10 +278,10 @@ impl Baton {
         let now = self.now();
         store::read(self.store(), |tx| {
             let s = match id.or(caller.session.as_deref()) {
-                Some(id) => self.load_session(tx, id)?,
-                None => self.resolve_session(tx, caller, &[SessionStatus::Active])?,
+                Some(id) => resolve::by_id(tx, id)?,
+                None => resolve::session(tx, caller, &[SessionStatus::Active])?,
             };
-            self.context_in(tx, s, now)
+            Op::at(self, tx, caller, now).session_context(s)
         })
     }
 
@@ -605,6 +315,7 @@ impl Baton {
         }
         let now = self.now();
         store::read(self.store(), |tx| {
+            let op = Op::at(self, tx, caller, now);
             let q = SessionQuery {
                 project: (!req.all_projects).then(|| caller.project.key.clone()),
                 agent: req.agent.clone(),
@@ -612,23 +323,223 @@ impl Baton {
                 limit: Some(req.limit.unwrap_or(100)),
                 ..Default::default()
             };
-            let sessions = tx.sessions(&q)?.into_iter().map(|s| self.decorate(s, now)).collect();
+            let sessions = op.tx.sessions(&q)?.into_iter().map(|s| op.decorate(s)).collect();
             Ok(SessionList { sessions })
         })
     }
 }
 
-/// Gives `s` the goal `goal` and records it (`session.goal_set`).
-fn set_goal_in(tx: &mut dyn Tx, s: &mut Session, goal: &str, now: Timestamp) -> Result<()> {
-    s.context = Some(goal.to_string());
-    s.updated_at = now;
-    tx.update_session(s)?;
-    event(
-        tx,
-        s,
-        now,
-        EventKind::SessionGoalSet,
-        s.id.clone(),
-        json!({"context": goal}),
-    )
+impl Op<'_> {
+    /// Starts a session for the caller.
+    pub(super) fn start_session(&mut self, req: &StartRequest) -> Result<SessionStarted> {
+        let (caller, now) = (self.caller, self.now);
+        self.sweep()?;
+        let warnings = self.others_active()?;
+        let git = caller.project.git.as_ref();
+        let session = Session {
+            id: uuid::Uuid::now_v7().to_string(),
+            project: caller.project.key.clone(),
+            agent: caller.agent.clone(),
+            name: req.name.clone(),
+            role: req.role.clone(),
+            context: req.context.clone(),
+            task_ids: req.task_ids.clone(),
+            status: SessionStatus::Active,
+            stale: false,
+            git_branch: git.and_then(|g| g.branch.clone()),
+            git_commit: git.and_then(|g| g.commit.clone()),
+            worktree: git.map(|g| g.worktree.display().to_string()),
+            created_at: now,
+            updated_at: now,
+            last_seen: now,
+            ended_at: None,
+            compaction_count: 0,
+            summary: None,
+            handoff: None,
+        };
+        self.tx.insert_session(&session)?;
+        self.event(
+            &session,
+            EventKind::SessionStarted,
+            session.id.clone(),
+            json!({
+                "context": session.context, "name": session.name, "task_ids": session.task_ids,
+                "role": session.role, "git_branch": session.git_branch,
+            }),
+        )?;
+        let digest = self.digest(Some(&session))?;
+        Ok(SessionStarted {
+            session_id: session.id.clone(),
+            handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
+            last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
+            last_handoff: digest.last_handoff.clone(),
+            session,
+            digest,
+            warnings,
+        })
+    }
+
+    /// Makes a paused session active again (event `session.resumed`, saying who resumed it); an active one is
+    /// seen now. Every path that makes a session active again comes through here.
+    pub(super) fn activate(&mut self, mut s: Session, how: Resume) -> Result<Session> {
+        transition(
+            &s,
+            SessionStatus::Active,
+            &[SessionStatus::Paused, SessionStatus::Active],
+        )?;
+        let was = s.status;
+        s.status = SessionStatus::Active;
+        s.last_seen = self.now;
+        if was != SessionStatus::Active || how != Resume::OnlySeen {
+            s.updated_at = self.now;
+            self.refresh_git(&mut s);
+        }
+        self.tx.update_session(&s)?;
+        if was != SessionStatus::Active {
+            let by = match how {
+                Resume::Heartbeat => json!({"by": "heartbeat"}),
+                Resume::OnlySeen | Resume::Touched => json!({"by_agent": self.caller.agent}),
+            };
+            self.event(&s, EventKind::SessionResumed, s.id.clone(), by)?;
+        }
+        Ok(self.decorate(s))
+    }
+
+    /// Ends session `s` as `status` (event `kind`, with `reason` when abandoned), releasing as deferred the
+    /// claims it still holds.
+    pub(super) fn finish(
+        &mut self,
+        mut s: Session,
+        status: SessionStatus,
+        kind: EventKind,
+        reason: Option<&str>,
+    ) -> Result<SessionEnded> {
+        let now = self.now;
+        let held = self.tx.claims(&ClaimQuery {
+            session_id: Some(s.id.clone()),
+            states: vec![ClaimState::Held, ClaimState::Expired],
+            ..Default::default()
+        })?;
+        let mut released = Vec::new();
+        for mut c in held {
+            c.state = ClaimState::Released;
+            c.release_status = Some(ReleaseStatus::Deferred);
+            c.notes = Some(match reason {
+                Some(r) => format!("session abandoned: {r}"),
+                None => "session ended while holding the claim".to_string(),
+            });
+            c.ended_at = Some(now);
+            self.tx.update_claim(&c)?;
+            self.event(
+                &s,
+                EventKind::ClaimReleased,
+                c.key().label(),
+                json!({
+                    "status": "deferred", "notes": c.notes, "token": c.token, "by_session_end": true,
+                }),
+            )?;
+            released.push(c);
+        }
+        s.status = status;
+        s.updated_at = now;
+        s.last_seen = now;
+        s.ended_at = Some(now);
+        self.refresh_git(&mut s);
+        self.tx.update_session(&s)?;
+        self.event(
+            &s,
+            kind,
+            s.id.clone(),
+            json!({
+                "summary": s.summary, "handoff": s.handoff, "reason": reason, "released": released.len(),
+            }),
+        )?;
+        Ok(SessionEnded {
+            session: self.decorate(s),
+            released,
+        })
+    }
+
+    /// Gives `s` the goal `goal` and records it (`session.goal_set`).
+    pub(super) fn set_goal(&mut self, s: &mut Session, goal: &str) -> Result<()> {
+        s.context = Some(goal.to_string());
+        s.updated_at = self.now;
+        self.tx.update_session(s)?;
+        self.event(s, EventKind::SessionGoalSet, s.id.clone(), json!({"context": goal}))
+    }
+
+    /// A warning when the agent already has active sessions in this project: commands that name no session
+    /// will then ask which one is meant.
+    fn others_active(&mut self) -> Result<Vec<String>> {
+        let caller = self.caller;
+        let others = resolve::agent_sessions(self.tx, caller, &[SessionStatus::Active], 4)?;
+        if others.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = others
+            .iter()
+            .take(3)
+            .map(|s| match s.context.as_deref() {
+                Some(c) => format!("{} ({})", s.id, clip(c, 40)),
+                None => s.id.clone(),
+            })
+            .collect();
+        Ok(vec![format!(
+            "agent '{}' already has {} active session{} in this project: {}; commands that name no session will ask which one is meant: pass --session ID (or set BATON_SESSION), or end the other with `baton session end --session ID`",
+            caller.agent,
+            if others.len() > 3 {
+                "more than 3".to_string()
+            } else {
+                others.len().to_string()
+            },
+            if others.len() == 1 { "" } else { "s" },
+            list.join(", ")
+        )])
+    }
+
+    /// Marks `stale` on a session read from the store.
+    pub(super) fn decorate(&self, mut s: Session) -> Session {
+        s.stale =
+            s.status == SessionStatus::Active && s.last_seen < self.now.minus_secs(self.baton.policy.stale_after_secs);
+        s
+    }
+
+    /// Takes the caller's git branch and commit onto `s`, when the caller is in the session's project.
+    pub(super) fn refresh_git(&self, s: &mut Session) {
+        let caller = self.caller;
+        if let Some(g) = &caller.project.git
+            && s.project == caller.project.key
+        {
+            if g.branch.is_some() {
+                s.git_branch = g.branch.clone();
+            }
+            if g.commit.is_some() {
+                s.git_commit = g.commit.clone();
+            }
+        }
+    }
+}
+
+/// Refuses to move `s` to `to` unless it is in one of the statuses `from`.
+pub(super) fn transition(s: &Session, to: SessionStatus, from: &[SessionStatus]) -> Result<()> {
+    if from.contains(&s.status) {
+        return Ok(());
+    }
+    Err(Error::bad_input(format!(
+        "illegal state transition: session {} is {}, and only a session that is {} can become {}",
+        s.id,
+        s.status,
+        from.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(" or "),
+        to
+    )))
+}
+
+/// The agent's latest completed session in this project, if an end with this key completed it.
+fn ended_with_key(tx: &mut dyn Tx, caller: &Caller, key: &str) -> Result<Option<Session>> {
+    let latest = resolve::agent_sessions(tx, caller, &[SessionStatus::Completed], 1)?;
+    let Some(s) = latest.into_iter().next() else {
+        return Ok(None);
+    };
+    let scope = KeyScope::Session(s.id.clone()).as_stored();
+    Ok(tx.idempotency(&caller.project.key, &scope, key)?.map(|_| s))
 }
