@@ -133,7 +133,7 @@ fn caller(agent: &str, session: Option<String>) -> Caller {
             git: None,
         },
         agent: agent.to_string(),
-        session,
+        session: session.map(Into::into),
     }
 }
 
@@ -153,7 +153,7 @@ fn inproc(opts: &Opts) -> Vec<Row> {
         baton.start_session(&caller("bench", None), StartRequest::default()),
         "start",
     );
-    let me = caller("bench", Some(s.session_id));
+    let me = caller("bench", Some(s.session_id.to_string()));
     let n = if opts.quick { 2_000 } else { 20_000 };
     let t = Instant::now();
     for i in 0..n {
@@ -720,7 +720,7 @@ fn postgres(opts: &Opts) -> Vec<Row> {
                 baton.start_session(&caller(&format!("pg-{c}"), None), StartRequest::default()),
                 "start",
             );
-            let me = caller(&format!("pg-{c}"), Some(s.session_id));
+            let me = caller(&format!("pg-{c}"), Some(s.session_id.to_string()));
             let mine = claim_and_release(&baton, &me, ITEMS, c as u64, &stop, &pairs);
             grants.lock().map(|mut g| g.extend(mine)).ok();
         }));
@@ -838,7 +838,7 @@ fn postgres_one_store(url: &str, schema: &str, clients: usize, items: u64, quick
                         baton.start_session(&caller(&agent, None), StartRequest::default()),
                         "start",
                     );
-                    caller(&agent, Some(s.session_id))
+                    caller(&agent, Some(s.session_id.to_string()))
                 })
                 .collect();
             Setup {

@@ -512,7 +512,7 @@ fn taken_over(h: &Harness) -> (String, String, baton_core::Claim, baton_core::Cl
     h.advance(TTL + 60);
     let out = h.claim(&caller("codex"), "issue", "7");
     assert!(out.claimed, "an expired lease can be taken: {out:?}");
-    (sa, sb, old, out.claim.expect("granted"))
+    (sa.to_string(), sb.to_string(), old, out.claim.expect("granted"))
 }
 
 /// A lease that ran out can be taken by another session, with the next token and an event naming the old holder.
@@ -612,7 +612,7 @@ pub fn heartbeat_reports_lost_lease_once(make: &MakeStore) {
     );
     let taker = Holder {
         agent: "codex".into(),
-        session: sb,
+        session: sb.into(),
         since: new.granted_at,
         expires_at: new.expires_at,
         token: 2,

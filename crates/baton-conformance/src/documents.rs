@@ -3,7 +3,7 @@
 
 use baton_core::import::{ImportedEntry, ImportedSession};
 use baton_core::store::{self, EventQuery};
-use baton_core::{EntryKind, Error, SessionStatus, StartRequest, Timestamp};
+use baton_core::{EntryKind, Error, SessionId, SessionStatus, StartRequest, Timestamp};
 use serde_json::{Value, json};
 
 use crate::harness::*;
@@ -76,7 +76,7 @@ pub fn imported_document_fields_are_kept_with_the_session(make: &MakeStore) {
     assert_eq!(doc(&started), None);
 
     let all = ok(h.baton.document_sources(&me));
-    let by_id: Vec<(String, Option<String>)> = all
+    let by_id: Vec<(SessionId, Option<String>)> = all
         .iter()
         .map(|s| (s.context.session.id.clone(), s.document.as_ref().map(Value::to_string)))
         .collect();
@@ -104,7 +104,7 @@ pub fn imported_document_fields_are_kept_with_the_session(make: &MakeStore) {
             ..Default::default()
         })
     }));
-    let shown: Vec<(Option<String>, Value)> = events
+    let shown: Vec<(Option<SessionId>, Value)> = events
         .into_iter()
         .map(|e| (e.session_id, e.data["document"].clone()))
         .collect();

@@ -61,7 +61,7 @@ pub fn writes_without_a_session_name_the_paused_one(make: &MakeStore) {
     assert_eq!(
         err.hint(),
         Some(&baton_core::Hint::ResumeOrNameSession {
-            session: sid.clone(),
+            session: sid.to_string(),
             verb: "claim for".to_string()
         }),
         "{err}"
@@ -94,7 +94,7 @@ pub fn resume_without_an_id_is_ambiguous_among_several(make: &MakeStore) {
     let facts = err.facts().expect("a bad input carries facts");
     assert_eq!(facts.hint, Some(baton_core::Hint::NameSession), "{err}");
     assert!(
-        facts.candidates.contains(&a) && facts.candidates.contains(&b),
+        facts.candidates.contains(&a.to_string()) && facts.candidates.contains(&b.to_string()),
         "{:?}",
         facts.candidates
     );

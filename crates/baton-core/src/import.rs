@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::api::{Baton, Caller, SessionContext};
 use crate::error::{Error, Result};
 use crate::model::{
-    EntryKind, Handoff, IdempotencyRecord, Journal, JournalEntry, KeyScope, NewEvent, Session, SessionStatus,
+    EntryKind, Handoff, IdempotencyRecord, Journal, JournalEntry, KeyScope, NewEvent, Session, SessionId, SessionStatus,
 };
 use crate::parse;
 use crate::store::{self, EntryQuery, SessionQuery, Tx};
@@ -63,7 +63,7 @@ pub struct ImportedSession {
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportOutcome {
-    pub session_id: String,
+    pub session_id: SessionId,
     /// False when this document had been imported before: nothing changed.
     pub imported: bool,
     /// Journal entries written.
@@ -104,7 +104,7 @@ impl Baton {
             }
             let ended = doc.status.is_ended();
             let session = Session {
-                id: session_id.clone(),
+                id: session_id.clone().into(),
                 project: caller.project.key.clone(),
                 agent: agent.clone(),
                 name: doc.name.clone(),
@@ -131,7 +131,7 @@ impl Baton {
             tx.insert_session(&session)?;
             for e in &doc.entries {
                 tx.insert_entry(&JournalEntry {
-                    id: e.id.clone().unwrap_or_else(|| uuid_at(e.created_at).to_string()),
+                    id: e.id.clone().unwrap_or_else(|| uuid_at(e.created_at).to_string()).into(),
                     session_id: session.id.clone(),
                     kind: e.kind,
                     text: e.text.clone(),
@@ -148,7 +148,7 @@ impl Baton {
                 agent: session.agent.clone(),
                 session_id: Some(session.id.clone()),
                 kind: IMPORT_EVENT,
-                target: session.id.clone(),
+                target: session.id.to_string(),
                 data: json!({
                     "layout": doc.layout, "source": doc.source, "status": session.status,
                     "entries": doc.entries.len(), "document": doc.document,
@@ -184,7 +184,7 @@ impl Baton {
         key: Option<&str>,
         source: &str,
     ) -> Result<Option<ImportOutcome>> {
-        let unchanged = |id: String| ImportOutcome {
+        let unchanged = |id: SessionId| ImportOutcome {
             session_id: id,
             imported: false,
             entries: 0,
@@ -221,7 +221,7 @@ impl Baton {
         if journal_len(&context) >= VIEW_ENTRY_LIMIT {
             let all = store::read(self.store(), |tx| {
                 tx.entries(&EntryQuery {
-                    session_id: Some(id.to_string()),
+                    session_id: Some(id.into()),
                     ..Default::default()
                 })
             })?;

@@ -51,6 +51,129 @@ macro_rules! string_enum {
     };
 }
 
+/// Defines an id type: text that names one row for good (baton writes UUIDv7s, unique without coordination
+/// and sortable by time). It reads as `str` and serializes as a plain string, so JSON is unchanged; its type
+/// keeps a session id from being passed where a claim or an entry id is meant.
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A new id, a UUIDv7.
+            pub fn generate() -> Self {
+                $name(uuid::Uuid::now_v7().to_string())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                $name(s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                $name(s.to_string())
+            }
+        }
+
+        impl From<&String> for $name {
+            fn from(s: &String) -> Self {
+                $name(s.clone())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A session's id.
+    SessionId
+);
+id_type!(
+    /// The id of one grant of a work item.
+    ClaimId
+);
+id_type!(
+    /// A journal entry's id.
+    EntryId
+);
+
 string_enum!(
     /// Where a session is in its life.
     SessionStatus, "session status", {
@@ -207,7 +330,7 @@ impl Handoff {
 /// One agent's unit of work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
-    pub id: String,
+    pub id: SessionId,
     pub project: String,
     pub agent: String,
     pub name: Option<String>,
@@ -234,8 +357,8 @@ pub struct Session {
 /// One line of a session's journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {
-    pub id: String,
-    pub session_id: String,
+    pub id: EntryId,
+    pub session_id: SessionId,
     pub kind: EntryKind,
     pub text: String,
     pub rationale: Option<String>,
@@ -261,14 +384,14 @@ impl ItemKey {
 /// One grant of a work item to a session. The current grant of an item is the one with the highest token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claim {
-    pub id: String,
+    pub id: ClaimId,
     pub project: String,
     pub item_type: String,
     pub repo: String,
     pub item_id: String,
     /// Fencing token: grows by one on every grant of this item.
     pub token: i64,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub agent: String,
     pub state: ClaimState,
     pub ttl_secs: i64,
@@ -309,7 +432,7 @@ pub struct Event {
     pub time: Timestamp,
     pub project: String,
     pub agent: String,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     pub kind: String,
     pub target: String,
     pub data: Value,
@@ -321,7 +444,7 @@ pub struct NewEvent {
     pub time: Timestamp,
     pub project: String,
     pub agent: String,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     pub kind: &'static str,
     pub target: String,
     pub data: Value,
@@ -394,7 +517,7 @@ impl std::fmt::Display for EventKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyScope {
     /// Calls made for one session (claim, release, log, end).
-    Session(String),
+    Session(SessionId),
     /// Calls made with no session yet (session start, a forced release outside any session).
     Agent(String),
     /// Keys baton derives from a document, the same for everyone in the project (imports).
@@ -454,10 +577,25 @@ mod event_kind_tests {
     }
 
     #[test]
+    fn ids_are_plain_strings_on_the_wire_and_new_ones_sort_by_time() {
+        let id = SessionId::from("019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a01");
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a01\"");
+        assert_eq!(serde_json::from_str::<SessionId>(&json).unwrap(), id);
+        assert_eq!(id.to_string(), id.as_str());
+        assert_eq!(id, "019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a01");
+        assert_eq!("019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a01", id);
+        let (first, second) = (ClaimId::generate(), ClaimId::generate());
+        assert_ne!(first, second);
+        assert!(first < second, "a later id sorts after an earlier one");
+        assert_eq!(uuid::Uuid::parse_str(&first).unwrap().get_version_num(), 7);
+    }
+
+    #[test]
     fn a_journal_sorts_entries_into_their_kinds_lists() {
         let entry = |kind: EntryKind, text: &str| JournalEntry {
-            id: text.to_string(),
-            session_id: "s".to_string(),
+            id: text.into(),
+            session_id: "s".into(),
             kind,
             text: text.to_string(),
             rationale: None,

@@ -13,8 +13,8 @@ pub fn at(s: &str) -> Timestamp {
 
 fn entry(n: u32, kind: EntryKind, text: &str, rationale: Option<&str>, time: &str) -> JournalEntry {
     JournalEntry {
-        id: format!("019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8b{n:02}"),
-        session_id: ID.to_string(),
+        id: format!("019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8b{n:02}").into(),
+        session_id: ID.into(),
         kind,
         text: text.to_string(),
         rationale: rationale.map(str::to_string),
@@ -25,7 +25,7 @@ fn entry(n: u32, kind: EntryKind, text: &str, rationale: Option<&str>, time: &st
 /// An active session of claude-code with a bit of everything.
 pub fn rich() -> DocumentSource {
     let session = Session {
-        id: ID.to_string(),
+        id: ID.into(),
         project: "github.com/org/app".to_string(),
         agent: "claude-code".to_string(),
         name: Some("auth".to_string()),
@@ -102,13 +102,13 @@ pub fn rich() -> DocumentSource {
         "2026-11-22T04:10:05.5Z",
     )];
     let claims = vec![Claim {
-        id: "019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8c01".to_string(),
+        id: "019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8c01".into(),
         project: "github.com/org/app".to_string(),
         item_type: "issue".to_string(),
         repo: "org/app".to_string(),
         item_id: "15".to_string(),
         token: 1,
-        session_id: ID.to_string(),
+        session_id: ID.into(),
         agent: "claude-code".to_string(),
         state: ClaimState::Held,
         ttl_secs: 1800,

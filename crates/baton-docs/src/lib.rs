@@ -53,19 +53,19 @@ pub fn render(layout: Layout, source: &DocumentSource) -> Rendered {
     let session_id = source.context.session.id.clone();
     match layout {
         Layout::Baton => Rendered {
-            session_id,
+            session_id: session_id.to_string(),
             files: vec![native::render(source)],
             obsolete: vec![],
         },
         Layout::Agents => Rendered {
-            session_id,
+            session_id: session_id.to_string(),
             files: vec![agents::render(source)],
             obsolete: vec![],
         },
         Layout::Sessions => {
             let (files, obsolete) = sessions::render(source);
             Rendered {
-                session_id,
+                session_id: session_id.to_string(),
                 files,
                 obsolete,
             }

@@ -234,7 +234,7 @@ pub fn render(src: &DocumentSource) -> (Vec<Document>, Vec<PathBuf>) {
         content: out,
     }];
 
-    let journal = PathBuf::from(DIR).join("journal").join(&s.id);
+    let journal = PathBuf::from(DIR).join("journal").join(s.id.as_str());
     let mut progress = format!("# Journal of {short} ({})\n", s.id);
     if entries.is_empty() {
         progress.push_str(&format!("\n{NONE}\n"));

@@ -18,8 +18,9 @@ fn as_stored(imp: ImportedSession) -> DocumentSource {
             id: e
                 .id
                 .clone()
-                .unwrap_or_else(|| format!("019a6f3e-0000-7000-8000-{i:012}")),
-            session_id: id.clone(),
+                .unwrap_or_else(|| format!("019a6f3e-0000-7000-8000-{i:012}"))
+                .into(),
+            session_id: id.clone().into(),
             kind: e.kind,
             text: e.text.clone(),
             rationale: e.rationale.clone(),
@@ -29,7 +30,7 @@ fn as_stored(imp: ImportedSession) -> DocumentSource {
     DocumentSource {
         context: SessionContext {
             session: Session {
-                id,
+                id: id.into(),
                 project: "github.com/org/app".into(),
                 agent: imp.agent.clone().unwrap_or_else(|| "importer".into()),
                 name: imp.name.clone(),

@@ -100,7 +100,7 @@ fn importing_twice_writes_once() {
 
     // With its own id, a document is recognised by that id.
     let mut with_id = long_session(1);
-    with_id.id = Some(first.session_id.clone());
+    with_id.id = Some(first.session_id.to_string());
     with_id.key = "another-file.md".to_string();
     assert!(!b.import_session(&caller, with_id).unwrap().imported);
 

@@ -22,7 +22,7 @@ const EXPIRY_NOTICE_SECS: i64 = 5 * 60;
 pub struct HookAnswer {
     /// Exactly what goes to stdout: one JSON object in the client's format.
     pub stdout: String,
-    pub session_id: Option<String>,
+    pub session_id: Option<baton_core::SessionId>,
     /// Set when a new baton session was started for this conversation.
     pub started: bool,
 }

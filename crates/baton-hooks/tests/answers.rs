@@ -63,7 +63,7 @@ impl World {
     /// The session a conversation is on, for the commands the test runs as the agent.
     fn session(&self, n: usize) -> Caller {
         Caller {
-            session: Some(self.ids.borrow()[n - 1].clone()),
+            session: Some(self.ids.borrow()[n - 1].clone().into()),
             ..self.caller.clone()
         }
     }

@@ -39,7 +39,7 @@ impl Shared {
             baton,
             project: caller.project,
             agent: caller.agent,
-            session: caller.session,
+            session: caller.session.map(String::from),
             router: BatonTools::tool_router(),
             linked: None,
         }
@@ -109,7 +109,7 @@ impl BatonTools {
         Caller {
             project: self.shared.project.clone(),
             agent: conn.agent.clone(),
-            session,
+            session: session.map(Into::into),
         }
     }
 
@@ -201,7 +201,7 @@ impl BatonTools {
             .run(caller, move |b, c| {
                 if let Some(id) = linked {
                     let me = Caller {
-                        session: Some(id),
+                        session: Some(id.into()),
                         ..c.clone()
                     };
                     if let Some(joined) = b.join_session(&me, req.context.as_deref())? {

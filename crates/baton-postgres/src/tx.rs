@@ -227,7 +227,7 @@ impl<'a> PgTx<'a> {
                     Box::new(e.time.micros()),
                     Box::new(e.project.clone()),
                     Box::new(e.agent.clone()),
-                    Box::new(e.session_id.clone()),
+                    Box::new(e.session_id.as_ref().map(|s| s.to_string())),
                     Box::new(e.kind),
                     Box::new(e.target.clone()),
                     Box::new(e.data.to_string()),
@@ -238,7 +238,10 @@ impl<'a> PgTx<'a> {
         let times: Vec<i64> = events.iter().map(|e| e.time.micros()).collect();
         let projects: Vec<String> = events.iter().map(|e| e.project.clone()).collect();
         let agents: Vec<String> = events.iter().map(|e| e.agent.clone()).collect();
-        let sessions: Vec<Option<String>> = events.iter().map(|e| e.session_id.clone()).collect();
+        let sessions: Vec<Option<String>> = events
+            .iter()
+            .map(|e| e.session_id.as_ref().map(|s| s.to_string()))
+            .collect();
         let kinds: Vec<&'static str> = events.iter().map(|e| e.kind).collect();
         let targets: Vec<String> = events.iter().map(|e| e.target.clone()).collect();
         let data: Vec<String> = events.iter().map(|e| e.data.to_string()).collect();

@@ -81,7 +81,7 @@ impl Drop for TestDb {
 
 fn session(id: &str, project: &str, agent: &str, status: SessionStatus, at: i64) -> Session {
     Session {
-        id: id.to_string(),
+        id: id.into(),
         project: project.to_string(),
         agent: agent.to_string(),
         name: Some(format!("{id}-name")),
@@ -108,7 +108,7 @@ fn new_event(project: &str, agent: &str, session: Option<&str>, kind: &'static s
         time: Timestamp(time),
         project: project.to_string(),
         agent: agent.to_string(),
-        session_id: session.map(str::to_string),
+        session_id: session.map(Into::into),
         kind,
         target: "issue app#1".to_string(),
         data: json!({"n": time, "text": "ünïcode ✓"}),
@@ -261,7 +261,7 @@ fn sessions_round_trip_and_filter() {
         store::read(&store, |tx| tx.sessions(&q))
             .expect("query")
             .into_iter()
-            .map(|s| s.id)
+            .map(|s| s.id.into_string())
             .collect()
     };
     let proj = || Some("proj".to_string());
@@ -327,8 +327,8 @@ fn journal_entries_newest_first_with_session_filters() {
     let done = session("d", "proj", "bob", SessionStatus::Completed, 1);
     let elsewhere = session("x", "other", "carol", SessionStatus::Active, 1);
     let entry = |id: &str, sid: &str, kind: EntryKind, at: i64| JournalEntry {
-        id: id.to_string(),
-        session_id: sid.to_string(),
+        id: id.into(),
+        session_id: sid.into(),
         kind,
         text: format!("{kind} {id}"),
         rationale: (kind == EntryKind::Decision).then(|| "because".to_string()),
@@ -1080,7 +1080,7 @@ fn sixteen_clients_race_for_the_same_fifty_items() {
                         let out = baton.claim(&me, claim_req("task", &format!("item-{item}")))?;
                         if out.claimed {
                             let c = out.claim.expect("granted claim");
-                            wins.push((item, round, c.token, started.session_id.clone()));
+                            wins.push((item, round, c.token, started.session_id.to_string()));
                         } else {
                             let h = out.claimed_by.expect("holder");
                             assert_ne!(h.session, started.session_id);
@@ -1123,7 +1123,7 @@ fn sixteen_clients_race_for_the_same_fifty_items() {
 
 fn held_claim(item_id: &str, token: i64, session_id: &str) -> Claim {
     Claim {
-        id: format!("claim-{item_id}-{token}"),
+        id: format!("claim-{item_id}-{token}").into(),
         project: "proj".into(),
         item_type: "task".into(),
         repo: "org/app".into(),

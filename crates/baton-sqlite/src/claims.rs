@@ -6,13 +6,13 @@ use baton_sql::CLAIM_COLS;
 
 pub(crate) fn claim_row(r: &Row) -> rusqlite::Result<Claim> {
     Ok(Claim {
-        id: r.get(0)?,
+        id: r.get::<_, String>(0)?.into(),
         project: r.get(1)?,
         item_type: r.get(2)?,
         repo: r.get(3)?,
         item_id: r.get(4)?,
         token: r.get(5)?,
-        session_id: r.get(6)?,
+        session_id: r.get::<_, String>(6)?.into(),
         agent: r.get(7)?,
         state: parse_col::<ClaimState>(8, r.get(8)?)?,
         ttl_secs: r.get(9)?,
@@ -65,7 +65,7 @@ impl ClaimTx for SqliteTx<'_> {
         self.exec_or(|duplicate_token| baton_sql::refused_claim(c, duplicate_token),
             &format!("INSERT INTO claims ({CLAIM_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
-                c.id, c.project, c.item_type, c.repo, c.item_id, c.token, c.session_id, c.agent,
+                c.id.as_str(), c.project, c.item_type, c.repo, c.item_id, c.token, c.session_id.as_str(), c.agent,
                 c.state.as_str(), c.ttl_secs, c.granted_at.0, c.renewed_at.0, c.expires_at.0,
                 c.ended_at.map(|t| t.0), c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported,
                 c.forced_by
@@ -81,7 +81,7 @@ impl ClaimTx for SqliteTx<'_> {
             params![
                 c.project, c.item_type, c.repo, c.item_id, c.token,
                 c.state.as_str(), c.ttl_secs, c.renewed_at.0, c.expires_at.0, c.ended_at.map(|t| t.0),
-                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported, c.forced_by, c.id
+                c.release_status.map(|s| s.as_str()), c.notes, c.loss_reported, c.forced_by, c.id.as_str()
             ],
         )?;
         if n == 0 {
@@ -96,7 +96,7 @@ impl ClaimTx for SqliteTx<'_> {
             f.eq("project", p.clone());
         }
         if let Some(s) = &q.session_id {
-            f.eq("session_id", s.clone());
+            f.eq("session_id", s.to_string());
         }
         if let Some(t) = &q.item_type {
             f.eq("item_type", t.clone());

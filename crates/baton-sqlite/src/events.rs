@@ -10,7 +10,7 @@ pub(crate) fn event_row(r: &Row) -> rusqlite::Result<Event> {
         time: Timestamp(r.get(1)?),
         project: r.get(2)?,
         agent: r.get(3)?,
-        session_id: r.get(4)?,
+        session_id: r.get::<_, Option<String>>(4)?.map(Into::into),
         kind: r.get(5)?,
         target: r.get(6)?,
         data: json_col(7, r.get(7)?)?,
@@ -36,7 +36,7 @@ pub(crate) fn event_filter(q: &EventQuery) -> Filter {
         f.raw(format!("kind <> {p}"));
     }
     if let Some(s) = &q.exclude_session {
-        let p = f.param(s.clone());
+        let p = f.param(s.to_string());
         f.raw(format!("(session_id IS NULL OR session_id <> {p})"));
     }
     f
@@ -46,7 +46,7 @@ impl EventTx for SqliteTx<'_> {
     fn append_event(&mut self, e: &NewEvent) -> Result<()> {
         self.exec(
             "INSERT INTO events (time, project, agent, session_id, kind, target, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![e.time.0, e.project, e.agent, e.session_id, e.kind, e.target, to_json(&e.data)?],
+            params![e.time.0, e.project, e.agent, e.session_id.as_deref(), e.kind, e.target, to_json(&e.data)?],
         )?;
         Ok(())
     }

@@ -7,8 +7,8 @@ use baton_sql::ENTRY_COLS;
 
 pub(crate) fn entry_row(r: &Row) -> rusqlite::Result<JournalEntry> {
     Ok(JournalEntry {
-        id: r.get(0)?,
-        session_id: r.get(1)?,
+        id: r.get::<_, String>(0)?.into(),
+        session_id: r.get::<_, String>(1)?.into(),
         kind: parse_col::<EntryKind>(2, r.get(2)?)?,
         text: r.get(3)?,
         rationale: r.get(4)?,
@@ -19,7 +19,7 @@ pub(crate) fn entry_row(r: &Row) -> rusqlite::Result<JournalEntry> {
 pub(crate) fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
     let mut f = Filter::default();
     if let Some(s) = &q.session_id {
-        f.eq("e.session_id", s.clone());
+        f.eq("e.session_id", s.to_string());
     }
     let from = if let Some(p) = &q.project {
         f.eq("s.project", p.clone());
@@ -54,7 +54,14 @@ impl JournalTx for SqliteTx<'_> {
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
         self.exec(
             &format!("INSERT INTO journal_entries ({ENTRY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-            params![e.id, e.session_id, e.kind.as_str(), e.text, e.rationale, e.created_at.0],
+            params![
+                e.id.as_str(),
+                e.session_id.as_str(),
+                e.kind.as_str(),
+                e.text,
+                e.rationale,
+                e.created_at.0
+            ],
         )?;
         Ok(())
     }

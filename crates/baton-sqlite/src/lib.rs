@@ -398,7 +398,7 @@ mod tests {
                 let at = Timestamp(i as i64);
                 let id = format!("s{i}");
                 tx.insert_session(&Session {
-                    id: id.clone(),
+                    id: id.clone().into(),
                     project: "acme/app".into(),
                     agent: format!("agent-{}", i % 3),
                     name: None,
@@ -423,8 +423,8 @@ mod tests {
                     handoff: None,
                 })?;
                 tx.insert_entry(&JournalEntry {
-                    id: format!("e{i}"),
-                    session_id: id,
+                    id: format!("e{i}").into(),
+                    session_id: id.into(),
                     kind: EntryKind::Blocker,
                     text: "waiting on review".into(),
                     rationale: None,

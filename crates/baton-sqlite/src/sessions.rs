@@ -6,7 +6,7 @@ use baton_sql::SESSION_COLS;
 
 pub(crate) fn session_row(r: &Row) -> rusqlite::Result<Session> {
     Ok(Session {
-        id: r.get(0)?,
+        id: r.get::<_, String>(0)?.into(),
         project: r.get(1)?,
         agent: r.get(2)?,
         name: r.get(3)?,
@@ -48,7 +48,7 @@ pub(crate) fn sessions_query(q: &SessionQuery) -> (String, Vec<SqlValue>) {
         f.raw(format!("last_seen < {p}"));
     }
     if let Some(x) = &q.exclude_id {
-        let p = f.param(x.clone());
+        let p = f.param(x.to_string());
         f.raw(format!("id <> {p}"));
     }
     // Open sessions are few and ended ones pile up: a query for open sessions goes through the status index,
@@ -72,7 +72,7 @@ impl SessionTx for SqliteTx<'_> {
         self.exec(
             &format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
-                s.id, s.project, s.agent, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(),
+                s.id.as_str(), s.project, s.agent, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(),
                 s.git_branch, s.git_commit, s.worktree, s.created_at.0, s.updated_at.0, s.last_seen.0,
                 s.ended_at.map(|t| t.0), s.compaction_count, s.summary,
                 s.handoff.as_ref().map(to_json).transpose()?
@@ -85,7 +85,7 @@ impl SessionTx for SqliteTx<'_> {
         let n = self.exec(
             "UPDATE sessions SET name = ?2, role = ?3, context = ?4, task_ids = ?5, status = ?6, git_branch = ?7, git_commit = ?8, worktree = ?9, updated_at = ?10, last_seen = ?11, ended_at = ?12, compaction_count = ?13, summary = ?14, handoff = ?15 WHERE id = ?1",
             params![
-                s.id, s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(), s.git_branch,
+                s.id.as_str(), s.name, s.role, s.context, to_json(&s.task_ids)?, s.status.as_str(), s.git_branch,
                 s.git_commit, s.worktree, s.updated_at.0, s.last_seen.0, s.ended_at.map(|t| t.0),
                 s.compaction_count, s.summary, s.handoff.as_ref().map(to_json).transpose()?
             ],

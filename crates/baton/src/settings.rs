@@ -159,7 +159,7 @@ pub fn load_in(
         caller: Caller {
             project,
             agent,
-            session,
+            session: session.map(Into::into),
         },
     };
     ctx.follow_documents();

@@ -11,7 +11,7 @@ use super::{
     ReleaseRequest, Released, Sweep, resolve,
 };
 use crate::error::{Error, Hint, Result, Usage};
-use crate::model::{Claim, ClaimState, EventKind, ItemKey, KeyScope, NewEvent, SessionStatus};
+use crate::model::{Claim, ClaimId, ClaimState, EventKind, ItemKey, KeyScope, NewEvent, SessionStatus};
 use crate::parse;
 use crate::store::{self, ClaimQuery, SessionQuery, Tx};
 use crate::time::Timestamp;
@@ -95,7 +95,7 @@ impl Baton {
             };
             if let Some(token) = next_token {
                 let c = Claim {
-                    id: uuid::Uuid::now_v7().to_string(),
+                    id: ClaimId::generate(),
                     project: key.project.clone(),
                     item_type: key.item_type.clone(),
                     repo: key.repo.clone(),
@@ -335,7 +335,7 @@ impl Baton {
             op.event(
                 &s,
                 EventKind::SessionHeartbeat,
-                s.id.clone(),
+                s.id.to_string(),
                 json!({
                     "renewed": renewed.iter().map(|c| c.key().label()).collect::<Vec<_>>(),
                     "lost": lost.iter().map(|l| l.item.label()).collect::<Vec<_>>(),
@@ -361,8 +361,8 @@ impl Baton {
             let me = if req.mine {
                 Some(resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?.id)
             } else {
-                match caller.session.as_deref() {
-                    Some(id) => Some(id.to_string()),
+                match &caller.session {
+                    Some(id) => Some(id.clone()),
                     None => resolve::only_active(tx, caller)?.map(|s| s.id),
                 }
             };
@@ -448,7 +448,7 @@ impl Baton {
                 agent: s.agent.clone(),
                 session_id: Some(s.id.clone()),
                 kind: EventKind::SessionPaused.as_str(),
-                target: s.id.clone(),
+                target: s.id.to_string(),
                 data: json!({"reason": "stale", "last_seen": s.last_seen}),
             })?;
             out.paused.push(s.id);

@@ -13,7 +13,7 @@ use super::op::Op;
 use super::sessions::{Resume, transition};
 use super::{Baton, Caller, SessionStarted, StartRequest, check_caller, resolve};
 use crate::error::{Error, Result};
-use crate::model::{EntryKind, EventKind, IdempotencyRecord, KeyScope, Session, SessionStatus};
+use crate::model::{EntryKind, EventKind, IdempotencyRecord, KeyScope, Session, SessionId, SessionStatus};
 use crate::parse;
 use crate::store::{self, ClaimQuery, EntryQuery};
 use crate::time::Timestamp;
@@ -36,7 +36,7 @@ pub struct Conversation {
     /// Other unfinished sessions of the agent here that the conversation could continue instead.
     pub others: Vec<Session>,
     /// Sessions closed on the way because they recorded nothing.
-    pub folded: Vec<String>,
+    pub folded: Vec<SessionId>,
 }
 
 /// How a conversation got its session.
@@ -371,7 +371,7 @@ impl Op<'_> {
         self.event(
             &s,
             EventKind::SessionPaused,
-            s.id.clone(),
+            s.id.to_string(),
             json!({"note": null, "reason": reason}),
         )?;
         Ok(self.decorate(s))

@@ -98,7 +98,7 @@ impl Baton {
         let known = store::read(self.store(), |tx| {
             let used = tx.sessions(&SessionQuery {
                 project: Some(key.clone()),
-                exclude_id: except_session.map(str::to_string),
+                exclude_id: except_session.map(Into::into),
                 limit: Some(1),
                 ..Default::default()
             })?;

@@ -7,7 +7,9 @@ use super::idempotency::{Keyed, check_key};
 use super::op::Op;
 use super::{Baton, Caller, LogRequest, Logged, SessionContext, clip, resolve};
 use crate::error::{Error, Result, Usage};
-use crate::model::{ClaimState, EntryKind, EventKind, Journal, JournalEntry, KeyScope, Session, SessionStatus};
+use crate::model::{
+    ClaimState, EntryId, EntryKind, EventKind, Journal, JournalEntry, KeyScope, Session, SessionStatus,
+};
 use crate::parse;
 use crate::store::{self, ClaimQuery, EntryQuery};
 
@@ -103,7 +105,7 @@ impl Op<'_> {
         rationale: Option<String>,
     ) -> Result<JournalEntry> {
         let entry = JournalEntry {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: EntryId::generate(),
             session_id: s.id.clone(),
             kind,
             text: text.to_string(),
@@ -118,7 +120,7 @@ impl Op<'_> {
         self.event(
             s,
             kind_name,
-            s.id.clone(),
+            s.id.to_string(),
             json!({
                 "text": clip(text, 500), "rationale": entry.rationale.as_deref().map(|r| clip(r, 500)),
                 "git_branch": s.git_branch, "git_commit": s.git_commit,

@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use crate::config::Policy;
 use crate::error::Result;
+use crate::model::SessionId;
 use crate::parse;
 use crate::project::Project;
 use crate::store::Store;
@@ -45,7 +46,7 @@ pub struct Caller {
     pub project: Project,
     pub agent: String,
     /// An explicit session (`--session` / `BATON_SESSION`); else the agent's only active session.
-    pub session: Option<String>,
+    pub session: Option<SessionId>,
 }
 
 /// The clock the rules read. Tests replace it to move time.

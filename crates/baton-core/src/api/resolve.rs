@@ -88,7 +88,7 @@ pub(super) fn session(tx: &mut dyn Tx, caller: &Caller, statuses: &[SessionStatu
                 found.len().min(5),
                 list.join(", ")
             ))
-            .with_candidates(found.iter().map(|s| s.id.clone()).collect())
+            .with_candidates(found.iter().map(|s| s.id.to_string()).collect())
             .with_hint(Hint::NameSession))
         }
     }
@@ -105,9 +105,9 @@ pub(super) fn session_for_write(tx: &mut dyn Tx, caller: &Caller, verb: &str) ->
                     "no active session of agent '{}' in project '{}': its session {} is paused",
                     caller.agent, caller.project.key, p.id
                 ))
-                .with_candidates(vec![p.id.clone()])
+                .with_candidates(vec![p.id.to_string()])
                 .with_hint(Hint::ResumeOrNameSession {
-                    session: p.id.clone(),
+                    session: p.id.to_string(),
                     verb: verb.to_string(),
                 }),
                 None => e,

@@ -10,7 +10,9 @@ use super::{
     SessionStarted, StartRequest, check_caller, clip, resolve,
 };
 use crate::error::{Error, Result};
-use crate::model::{ClaimState, EntryKind, EventKind, Handoff, KeyScope, ReleaseStatus, Session, SessionStatus};
+use crate::model::{
+    ClaimState, EntryKind, EventKind, Handoff, KeyScope, ReleaseStatus, Session, SessionId, SessionStatus,
+};
 use crate::parse;
 use crate::store::{self, ClaimQuery, EntryQuery, SessionQuery, Tx};
 
@@ -138,7 +140,7 @@ impl Baton {
             op.event(
                 &s,
                 EventKind::SessionPaused,
-                s.id.clone(),
+                s.id.to_string(),
                 json!({"note": note, "reason": "paused"}),
             )?;
             Ok(op.decorate(s))
@@ -337,7 +339,7 @@ impl Op<'_> {
         let warnings = self.others_active()?;
         let git = caller.project.git.as_ref();
         let session = Session {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: SessionId::generate(),
             project: caller.project.key.clone(),
             agent: caller.agent.clone(),
             name: req.name.clone(),
@@ -361,7 +363,7 @@ impl Op<'_> {
         self.event(
             &session,
             EventKind::SessionStarted,
-            session.id.clone(),
+            session.id.to_string(),
             json!({
                 "context": session.context, "name": session.name, "task_ids": session.task_ids,
                 "role": session.role, "git_branch": session.git_branch,
@@ -400,7 +402,7 @@ impl Op<'_> {
                 Resume::Heartbeat => json!({"by": "heartbeat"}),
                 Resume::OnlySeen | Resume::Touched => json!({"by_agent": self.caller.agent}),
             };
-            self.event(&s, EventKind::SessionResumed, s.id.clone(), by)?;
+            self.event(&s, EventKind::SessionResumed, s.id.to_string(), by)?;
         }
         Ok(self.decorate(s))
     }
@@ -449,7 +451,7 @@ impl Op<'_> {
         self.event(
             &s,
             kind,
-            s.id.clone(),
+            s.id.to_string(),
             json!({
                 "summary": s.summary, "handoff": s.handoff, "reason": reason, "released": released.len(),
             }),
@@ -465,7 +467,7 @@ impl Op<'_> {
         s.context = Some(goal.to_string());
         s.updated_at = self.now;
         self.tx.update_session(s)?;
-        self.event(s, EventKind::SessionGoalSet, s.id.clone(), json!({"context": goal}))
+        self.event(s, EventKind::SessionGoalSet, s.id.to_string(), json!({"context": goal}))
     }
 
     /// A warning when the agent already has active sessions in this project: commands that name no session
@@ -481,7 +483,7 @@ impl Op<'_> {
             .take(3)
             .map(|s| match s.context.as_deref() {
                 Some(c) => format!("{} ({})", s.id, clip(c, 40)),
-                None => s.id.clone(),
+                None => s.id.to_string(),
             })
             .collect();
         Ok(vec![format!(

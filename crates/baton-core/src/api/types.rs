@@ -18,7 +18,7 @@ pub struct StartRequest {
 /// The handoff the last ended session of the project left.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LastHandoff {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub agent: String,
     pub status: SessionStatus,
     pub ended_at: Option<Timestamp>,
@@ -28,7 +28,7 @@ pub struct LastHandoff {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionStarted {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub session: Session,
     pub handoff_notes: Option<String>,
     pub last_summary: Option<String>,
@@ -66,7 +66,7 @@ pub struct LogRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Logged {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub entry: JournalEntry,
     /// The session is paused: the entry is written, and the session stays paused until resumed.
     #[serde(default)]
@@ -93,7 +93,7 @@ pub struct SessionContext {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resumed {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub context: SessionContext,
     pub digest: Digest,
 }
@@ -113,7 +113,7 @@ pub struct ClaimRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Holder {
     pub agent: String,
-    pub session: String,
+    pub session: SessionId,
     pub since: Timestamp,
     pub expires_at: Timestamp,
     pub token: i64,
@@ -196,7 +196,7 @@ impl LostLease {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub last_seen: Timestamp,
     /// The session was paused (by hand, by its conversation's end, or as stale) and is active again.
     pub resumed: bool,
@@ -264,7 +264,7 @@ pub struct SessionList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Sweep {
     /// Stale sessions moved to paused.
-    pub paused: Vec<String>,
+    pub paused: Vec<SessionId>,
     /// Claims whose lease ran out, marked expired.
     pub expired: Vec<ItemKey>,
 }
@@ -272,7 +272,7 @@ pub struct Sweep {
 /// A short line about another session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionBrief {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub agent: String,
     pub name: Option<String>,
     pub context: Option<String>,
@@ -284,7 +284,7 @@ pub struct SessionBrief {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockerBrief {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub agent: String,
     pub text: String,
     pub created_at: Timestamp,
@@ -330,7 +330,7 @@ pub struct Omission {
     pub more: bool,
     /// The session whose part was cut (the last handoff's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
 }
 
 /// What a digest can leave out.

@@ -1,14 +1,14 @@
 //! Claims: leased grants of work items, one row per grant.
 
 use crate::error::Result;
-use crate::model::{Claim, ClaimState, ItemKey};
+use crate::model::{Claim, ClaimState, ItemKey, SessionId};
 use crate::time::Timestamp;
 
 /// Which claims to list. Results are ordered by `granted_at`, oldest first, ties by id. Filters combine.
 #[derive(Debug, Clone, Default)]
 pub struct ClaimQuery {
     pub project: Option<String>,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     pub item_type: Option<String>,
     /// Empty means any state.
     pub states: Vec<ClaimState>,

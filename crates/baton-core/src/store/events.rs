@@ -1,7 +1,7 @@
 //! Events: the append-only activity log, numbered by `seq`.
 
 use crate::error::Result;
-use crate::model::{Event, NewEvent};
+use crate::model::{Event, NewEvent, SessionId};
 use crate::time::Timestamp;
 
 /// Which events to list. Results are in `seq` order, oldest first, unless `newest_first`.
@@ -17,7 +17,7 @@ pub struct EventQuery {
     /// Leave out events of these kinds.
     pub exclude_kinds: Vec<String>,
     /// Leave out events of this session (events of no session stay).
-    pub exclude_session: Option<String>,
+    pub exclude_session: Option<SessionId>,
     pub newest_first: bool,
     pub limit: u32,
 }

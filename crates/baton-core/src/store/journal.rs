@@ -1,12 +1,12 @@
 //! Journal entries: what sessions logged.
 
 use crate::error::Result;
-use crate::model::{EntryKind, JournalEntry, SessionStatus};
+use crate::model::{EntryKind, JournalEntry, SessionId, SessionStatus};
 
 /// Which journal entries to list. Results are newest `created_at` first, ties by id, highest first.
 #[derive(Debug, Clone, Default)]
 pub struct EntryQuery {
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// Entries of sessions in this project.
     pub project: Option<String>,
     /// Entries of sessions whose status is one of these, with or without `project`. Empty means any.

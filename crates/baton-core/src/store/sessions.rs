@@ -1,7 +1,7 @@
 //! Sessions: one agent's unit of work each.
 
 use crate::error::Result;
-use crate::model::{Session, SessionStatus};
+use crate::model::{Session, SessionId, SessionStatus};
 use crate::time::Timestamp;
 
 /// Which sessions to list. Results are newest `updated_at` first, ties by id, highest first. Filters combine.
@@ -13,7 +13,7 @@ pub struct SessionQuery {
     pub statuses: Vec<SessionStatus>,
     /// Only sessions whose `last_seen` is before this time.
     pub last_seen_before: Option<Timestamp>,
-    pub exclude_id: Option<String>,
+    pub exclude_id: Option<SessionId>,
     pub limit: Option<u32>,
 }
 

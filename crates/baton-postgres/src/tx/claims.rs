@@ -16,13 +16,13 @@ pub(super) fn claim_sql(lock_clause: &str, of_session: bool) -> String {
 pub(super) fn claim_from_row(row: &Row) -> Result<Claim> {
     let release_status: Option<String> = col(row, 14)?;
     Ok(Claim {
-        id: col(row, 0)?,
+        id: col::<String>(row, 0)?.into(),
         project: col(row, 1)?,
         item_type: col(row, 2)?,
         repo: col(row, 3)?,
         item_id: col(row, 4)?,
         token: col(row, 5)?,
-        session_id: col(row, 6)?,
+        session_id: col::<String>(row, 6)?.into(),
         agent: col(row, 7)?,
         state: parse_col(row, 8)?,
         ttl_secs: col(row, 9)?,
@@ -98,13 +98,13 @@ impl ClaimTx for PgTx<'_> {
                  granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             vec![
-                Box::new(c.id.clone()),
+                Box::new(c.id.to_string()),
                 Box::new(c.project.clone()),
                 Box::new(c.item_type.clone()),
                 Box::new(c.repo.clone()),
                 Box::new(c.item_id.clone()),
                 Box::new(c.token),
-                Box::new(c.session_id.clone()),
+                Box::new(c.session_id.to_string()),
                 Box::new(c.agent.clone()),
                 Box::new(c.state.as_str()),
                 Box::new(c.ttl_secs),
@@ -136,7 +136,7 @@ impl ClaimTx for PgTx<'_> {
                  release_status = $7, notes = $8, loss_reported = $9, forced_by = $10
              WHERE id = $1 AND project = $11 AND item_type = $12 AND repo = $13 AND item_id = $14 AND token = $15",
             vec![
-                Box::new(c.id.clone()),
+                Box::new(c.id.to_string()),
                 Box::new(c.state.as_str()),
                 Box::new(c.ttl_secs),
                 Box::new(c.renewed_at.0),
@@ -167,7 +167,7 @@ impl ClaimTx for PgTx<'_> {
             w.and(format!("project = {}", p.push(v.clone())));
         }
         if let Some(v) = &q.session_id {
-            w.and(format!("session_id = {}", p.push(v.clone())));
+            w.and(format!("session_id = {}", p.push(v.to_string())));
         }
         if let Some(v) = &q.item_type {
             w.and(format!("item_type = {}", p.push(v.clone())));

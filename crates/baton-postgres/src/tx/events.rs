@@ -24,7 +24,7 @@ pub(super) fn event_filter(q: &EventQuery, horizon: Option<i64>, p: &mut Params)
         w.and(format!("kind <> ALL({})", p.push(q.exclude_kinds.clone())));
     }
     if let Some(v) = &q.exclude_session {
-        w.and(format!("session_id IS DISTINCT FROM {}", p.push(v.clone())));
+        w.and(format!("session_id IS DISTINCT FROM {}", p.push(v.to_string())));
     }
     w
 }
@@ -35,7 +35,7 @@ pub(super) fn event_from_row(row: &Row) -> Result<Event> {
         time: Timestamp(col(row, 1)?),
         project: col(row, 2)?,
         agent: col(row, 3)?,
-        session_id: col(row, 4)?,
+        session_id: col::<Option<String>>(row, 4)?.map(Into::into),
         kind: col(row, 5)?,
         target: col(row, 6)?,
         data: json_col(row, 7, |t| serde_json::from_str::<serde_json::Value>(t))?.unwrap_or(serde_json::Value::Null),

@@ -10,7 +10,7 @@ pub(super) fn entries_sql(q: &EntryQuery) -> (String, Params) {
     let mut w = Where::default();
     let join = q.project.is_some() || !q.session_statuses.is_empty();
     if let Some(v) = &q.session_id {
-        w.and(format!("e.session_id = {}", p.push(v.clone())));
+        w.and(format!("e.session_id = {}", p.push(v.to_string())));
     }
     if let Some(v) = &q.project {
         w.and(format!("s.project = {}", p.push(v.clone())));
@@ -40,8 +40,8 @@ pub(super) fn entries_sql(q: &EntryQuery) -> (String, Params) {
 
 pub(super) fn entry_from_row(row: &Row) -> Result<JournalEntry> {
     Ok(JournalEntry {
-        id: col(row, 0)?,
-        session_id: col(row, 1)?,
+        id: col::<String>(row, 0)?.into(),
+        session_id: col::<String>(row, 1)?.into(),
         kind: parse_col(row, 2)?,
         text: col(row, 3)?,
         rationale: col(row, 4)?,
@@ -56,8 +56,8 @@ impl JournalTx for PgTx<'_> {
             "INSERT INTO journal_entries (id, session_id, kind, text, rationale, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
             &[
-                &e.id,
-                &e.session_id,
+                &e.id.as_str(),
+                &e.session_id.as_str(),
                 &e.kind.as_str(),
                 &e.text,
                 &e.rationale,

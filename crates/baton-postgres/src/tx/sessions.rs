@@ -21,7 +21,7 @@ pub(super) fn sessions_sql(q: &SessionQuery) -> (String, Params) {
         w.and(format!("last_seen < {}", p.push(t.micros())));
     }
     if let Some(v) = &q.exclude_id {
-        w.and(format!("id <> {}", p.push(v.clone())));
+        w.and(format!("id <> {}", p.push(v.to_string())));
     }
     let mut sql = format!(
         "SELECT {SESSION_COLS} FROM sessions{} ORDER BY updated_at DESC, id DESC",
@@ -35,7 +35,7 @@ pub(super) fn sessions_sql(q: &SessionQuery) -> (String, Params) {
 
 pub(super) fn session_from_row(row: &Row) -> Result<Session> {
     Ok(Session {
-        id: col(row, 0)?,
+        id: col::<String>(row, 0)?.into(),
         project: col(row, 1)?,
         agent: col(row, 2)?,
         name: col(row, 3)?,
@@ -73,7 +73,7 @@ impl SessionTx for PgTx<'_> {
                  worktree, created_at, updated_at, last_seen, ended_at, compaction_count, summary, handoff)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             &[
-                &s.id,
+                &s.id.as_str(),
                 &s.project,
                 &s.agent,
                 &s.name,
@@ -112,7 +112,7 @@ impl SessionTx for PgTx<'_> {
                  compaction_count = $13, summary = $14, handoff = $15
              WHERE id = $1",
             &[
-                &s.id,
+                &s.id.as_str(),
                 &s.name,
                 &s.role,
                 &s.context,

@@ -26,7 +26,7 @@ fn render(ctx: &Context, json: bool, a: DocRenderArgs) -> Result<i32> {
     } else {
         let id = match a.id {
             Some(id) => id,
-            None => b.view(caller, None)?.session.id,
+            None => b.view(caller, None)?.session.id.into_string(),
         };
         vec![b.document_source(caller, &id)?]
     };
