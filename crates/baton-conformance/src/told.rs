@@ -1,7 +1,9 @@
 //! An agent is told what it must act on: a second active session of its own, a paused session it writes to
 //! or renews, several sessions it could mean by "resume", and a work type it likely misspelled.
 
+use baton_core::Warning;
 use baton_core::config::Policy;
+use baton_core::words::{CommandLine, Words};
 use baton_core::{ClaimRequest, EntryKind, ReleaseRequest, ReleaseStatus, SessionStatus};
 
 use crate::harness::*;
@@ -11,17 +13,31 @@ pub fn second_active_session_of_an_agent_warns(make: &MakeStore) {
     let h = Harness::open(make);
     let me = caller("alice");
     let first = h.start_with(&me, "auth refactor");
-    assert_eq!(first.warnings, Vec::<String>::new(), "the first session starts quietly");
+    assert!(
+        first.warnings.is_empty(),
+        "the first session starts quietly: {:?}",
+        first.warnings
+    );
     assert!(
         h.start(&caller("bob")).warnings.is_empty(),
         "another agent's session is no reason to warn"
     );
     let second = h.start(&me);
     assert_eq!(second.warnings.len(), 1, "{:?}", second.warnings);
-    let w = &second.warnings[0];
+    let Warning::OthersActive { agent, sessions, more } = &second.warnings[0] else {
+        panic!("a warning of other active sessions: {:?}", second.warnings);
+    };
+    assert_eq!((agent.as_str(), *more), ("alice", false));
+    let named: Vec<(&str, Option<&str>)> = sessions.iter().map(|s| (s.id.as_str(), s.context.as_deref())).collect();
+    assert_eq!(named, [(first.session_id.as_str(), Some("auth refactor"))]);
+    let w = CommandLine.warning(&second.warnings[0]);
     for needle in [first.session_id.as_str(), "auth refactor", "--session", "alice"] {
         assert!(w.contains(needle), "the warning names {needle:?}: {w}");
     }
+    assert!(
+        !second.warnings[0].neutral().contains("--"),
+        "the core's own sentence names no flag"
+    );
     // The warning is no error: both sessions are there, active.
     let listed = ok(h.baton.list_sessions(&me, Some(SessionStatus::Active), false, None));
     assert_eq!(listed.sessions.len(), 3);

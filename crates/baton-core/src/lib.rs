@@ -12,6 +12,7 @@ pub mod project;
 pub mod render;
 pub mod store;
 pub mod time;
+pub mod warning;
 pub mod words;
 
 pub use api::*;
@@ -20,3 +21,4 @@ pub use model::*;
 pub use parse::Wire;
 pub use project::Project;
 pub use time::Timestamp;
+pub use warning::{ActiveSession, Warning};

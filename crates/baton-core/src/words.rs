@@ -6,6 +6,7 @@
 
 use crate::api::{Omission, Omitted};
 use crate::error::{Error, Hint, Usage};
+use crate::warning::Warning;
 
 /// A front end's wording.
 pub trait Words {
@@ -28,6 +29,11 @@ pub trait Words {
             text.push_str(&self.hint(h));
         }
         text
+    }
+
+    /// A warning as this front end shows it.
+    fn warning(&self, w: &Warning) -> String {
+        w.neutral()
     }
 
     /// One note of what a digest left out, with where to see the rest.
@@ -66,6 +72,19 @@ impl Words for CommandLine {
             }
             Usage::ReasonWithoutForce => "--reason goes with --force".to_string(),
             Usage::InvalidSince { value } => format!("invalid --since '{value}': {}", crate::error::SINCE_ACCEPTS),
+        }
+    }
+
+    fn warning(&self, w: &Warning) -> String {
+        match w {
+            Warning::OthersActive { .. } => format!(
+                "{}; commands that name no session will ask which one is meant: pass --session ID (or set BATON_SESSION), or end the other with `baton session end --session ID`",
+                w.plain()
+            ),
+            Warning::UnknownProject { known, .. } if !known.is_empty() => {
+                format!("{} — list them with `baton session list --all-projects`", w.plain())
+            }
+            _ => w.plain(),
         }
     }
 

@@ -154,11 +154,20 @@ impl BatonTools {
 
 /// A result: the `--json` object as structured content, plus its short text form.
 fn reply<T: Serialize>(r: Result<T, Error>, text: impl FnOnce(&T) -> String) -> CallToolResult {
+    reply_json(r, |v| serde_json::to_value(v), text)
+}
+
+/// [`reply`] with the structured result made by `json` (for results whose parts the server words).
+fn reply_json<T>(
+    r: Result<T, Error>,
+    json: impl FnOnce(&T) -> serde_json::Result<serde_json::Value>,
+    text: impl FnOnce(&T) -> String,
+) -> CallToolResult {
     let v = match r {
         Ok(v) => v,
         Err(e) => return failure(&e),
     };
-    match serde_json::to_value(&v) {
+    match json(&v) {
         Ok(value) => {
             let mut out = CallToolResult::success(vec![ContentBlock::text(text(&v))]);
             out.structured_content = Some(value);
@@ -219,7 +228,7 @@ impl BatonTools {
             self.adopt(&started.session_id, a.agent_id);
         }
         let now = self.now();
-        reply(r, |r| text::started(r, now))
+        reply_json(r, |r| r.json_in(&Tools), |r| text::started(r, now))
     }
 
     #[tool(

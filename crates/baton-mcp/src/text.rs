@@ -5,13 +5,18 @@ use crate::words::Tools;
 use baton_core::render::{
     claim_line, event_row, rel, render_context, render_context_and_digest_in, render_digest_in, session_ended,
 };
+use baton_core::words::Words;
 use baton_core::{
     ChangesPage, ClaimList, ClaimOutcome, Heartbeat, Logged, Released, Resumed, Session, SessionContext, SessionEnded,
     SessionList, SessionStarted, Timestamp, clip,
 };
 
 pub fn started(r: &SessionStarted, now: Timestamp) -> String {
-    let warnings: String = r.warnings.iter().map(|w| format!("Warning: {w}\n")).collect();
+    let warnings: String = r
+        .warnings
+        .iter()
+        .map(|w| format!("Warning: {}\n", Tools.warning(w)))
+        .collect();
     format!(
         "Session {} started for {} in {}. Pass session_id {} to later calls: a client without MCP sessions (stateless HTTP) keeps no default between them.\n{warnings}\n{}",
         r.session_id,

@@ -1,7 +1,7 @@
 //! The MCP server's wording of what the core leaves to each front end: its tools and their arguments.
 
 use baton_core::words::Words;
-use baton_core::{Hint, Omission, Omitted, Usage};
+use baton_core::{Hint, Omission, Omitted, Usage, Warning};
 
 /// Names tools and tool arguments where the command line names commands and flags.
 pub struct Tools;
@@ -28,6 +28,19 @@ impl Words for Tools {
         usage.neutral()
     }
 
+    fn warning(&self, w: &Warning) -> String {
+        match w {
+            Warning::OthersActive { .. } => format!(
+                "{}; calls that name no session will ask which one is meant: pass session_id, or end the other with session_end",
+                w.plain()
+            ),
+            Warning::UnknownProject { known, .. } if !known.is_empty() => {
+                format!("{} — list them with session_list and all_projects", w.plain())
+            }
+            _ => w.plain(),
+        }
+    }
+
     fn see(&self, o: &Omission) -> String {
         match o.what {
             Omitted::Events => "see what_changed".to_string(),
@@ -48,6 +61,35 @@ mod tests {
     use super::*;
     use baton_core::Error;
     use baton_core::words::CommandLine;
+
+    #[test]
+    fn warnings_name_tool_arguments_not_flags() {
+        let w = Warning::OthersActive {
+            agent: "alice".into(),
+            sessions: vec![baton_core::ActiveSession {
+                id: "s1".into(),
+                context: Some("auth refactor".into()),
+            }],
+            more: false,
+        };
+        let said = Tools.warning(&w);
+        assert_eq!(
+            said,
+            "agent 'alice' already has 1 active session in this project: s1 (auth refactor); calls that name no session will ask which one is meant: pass session_id, or end the other with session_end"
+        );
+        let cli = CommandLine.warning(&w);
+        assert!(cli.contains("--session ID") && !said.contains("--"), "{cli} / {said}");
+        let unknown = Warning::UnknownProject {
+            key: "acme/ap".into(),
+            store: "/tmp/baton.db".into(),
+            known: vec!["acme/app".into()],
+            more: true,
+        };
+        assert_eq!(
+            Tools.warning(&unknown),
+            "project 'acme/ap' is new to this store (a mistyped key splits a team in two); known projects, nearest first: 'acme/app', … — list them with session_list and all_projects"
+        );
+    }
 
     #[test]
     fn advice_names_tool_arguments_not_flags() {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use baton_core::config::{ConfigFile, DocsConfig, Policy, baton_home, store_options, user_config_path};
 use baton_core::project::GitInfo;
 use baton_core::store::StoreOptions;
-use baton_core::{Baton, Caller, Error, Project, Result};
+use baton_core::words::{CommandLine, Words};
+use baton_core::{Baton, Caller, Error, Project, Result, Warning};
 use baton_docs::{Follower, Layout};
 
 use crate::cli::GlobalArgs;
@@ -65,12 +66,12 @@ impl Context {
     /// tell is no failure of the command.
     pub fn warn_if_unknown_project(&self, except_session: Option<&str>) {
         if let Some(w) = self.unknown_project(except_session) {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", CommandLine.warning(&w));
         }
     }
 
     /// The warning [`Context::warn_if_unknown_project`] prints, for answers that carry their warnings.
-    pub fn unknown_project(&self, except_session: Option<&str>) -> Option<String> {
+    pub fn unknown_project(&self, except_session: Option<&str>) -> Option<Warning> {
         if !self.project_explicit {
             return None;
         }

@@ -358,10 +358,21 @@ fn an_explicit_session_id_wins_over_the_connections_session() {
         .as_str()
         .expect("sid")
         .to_string();
-    let second = s.ok("session_start", json!({"context": "two"}))["session_id"]
+    let started = s.ok("session_start", json!({"context": "two"}));
+    let second = started["session_id"].as_str().expect("sid").to_string();
+    // The second active session is worth a warning, worded in the tools' terms: a sentence, no flags.
+    let warning = started["warnings"][0]
         .as_str()
-        .expect("sid")
+        .expect("a warning as a sentence")
         .to_string();
+    assert!(
+        warning.contains(&first) && warning.contains("pass session_id"),
+        "{warning}"
+    );
+    assert!(
+        !warning.contains("--session") && !warning.contains("`baton"),
+        "{warning}"
+    );
     let logged = s.ok(
         "session_log",
         json!({"kind": "progress", "text": "x", "session_id": first}),

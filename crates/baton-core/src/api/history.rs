@@ -10,6 +10,7 @@ use crate::model::{Claim, ClaimState, EVENT_KINDS, EntryKind, EventKind, Session
 use crate::parse::{self, Since};
 use crate::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Tx};
 use crate::time::Timestamp;
+use crate::warning::Warning;
 
 const CHANGES_COUNT_CAP: u32 = 1_000;
 const DIGEST_LIST_CAP: u32 = 20;
@@ -93,7 +94,7 @@ impl Baton {
     /// A mistyped `--project` or `BATON_PROJECT` silently splits a team into two projects. Front ends ask
     /// only when the key was given explicitly and their answer already shows the project empty (a first
     /// session, an empty list), so ordinary calls read nothing more.
-    pub fn unknown_project(&self, caller: &Caller, except_session: Option<&str>) -> Result<Option<String>> {
+    pub fn unknown_project(&self, caller: &Caller, except_session: Option<&str>) -> Result<Option<Warning>> {
         let key = &caller.project.key;
         let known = store::read(self.store(), |tx| {
             let used = tx.sessions(&SessionQuery {
@@ -116,24 +117,15 @@ impl Baton {
         known.retain(|k| k != key);
         known.sort();
         known.dedup();
-        if known.is_empty() {
-            return Ok(Some(format!(
-                "project '{key}' is new to this store, and no other project is in it: is {} the store you meant?",
-                self.store().location()
-            )));
-        }
         known.sort_by_cached_key(|k| (parse::edits(key, k), k.clone()));
         let more = known.len() > KNOWN_PROJECTS_NAMED;
-        let named: Vec<String> = known
-            .iter()
-            .take(KNOWN_PROJECTS_NAMED)
-            .map(|k| format!("'{k}'"))
-            .collect();
-        Ok(Some(format!(
-            "project '{key}' is new to this store (a mistyped key splits a team in two); known projects, nearest first: {}{} — list them with `baton session list --all-projects`",
-            named.join(", "),
-            if more { ", …" } else { "" }
-        )))
+        known.truncate(KNOWN_PROJECTS_NAMED);
+        Ok(Some(Warning::UnknownProject {
+            key: key.clone(),
+            store: self.store().location(),
+            known,
+            more,
+        }))
     }
 
     /// The handoff the digest shows, if one ended after `since`: what the prompt hook tells a running

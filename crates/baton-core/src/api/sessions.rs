@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::parse;
 use crate::store::{self, ClaimQuery, EntryQuery, SessionQuery, Tx};
+use crate::warning::{ActiveSession, Warning};
 
 /// How [`Op::activate`] treats a session that becomes, or already is, active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,10 +87,7 @@ impl Baton {
                 handoff_notes: digest.last_handoff.as_ref().and_then(|h| h.handoff.notes.clone()),
                 last_summary: digest.last_handoff.as_ref().and_then(|h| h.summary.clone()),
                 last_handoff: digest.last_handoff.clone(),
-                warnings: vec![format!(
-                    "this conversation already has session {} (started by the client's hooks): it goes on, and no second session was started",
-                    s.id
-                )],
+                warnings: vec![Warning::ConversationHasSession { session: s.id.clone() }],
                 session: s,
                 digest,
             }))
@@ -472,31 +470,23 @@ impl Op<'_> {
 
     /// A warning when the agent already has active sessions in this project: commands that name no session
     /// will then ask which one is meant.
-    fn others_active(&mut self) -> Result<Vec<String>> {
-        let caller = self.caller;
-        let others = resolve::agent_sessions(self.tx, caller, &[SessionStatus::Active], 4)?;
+    fn others_active(&mut self) -> Result<Vec<Warning>> {
+        let others = resolve::agent_sessions(self.tx, self.caller, &[SessionStatus::Active], 4)?;
         if others.is_empty() {
             return Ok(Vec::new());
         }
-        let list: Vec<String> = others
-            .iter()
-            .take(3)
-            .map(|s| match s.context.as_deref() {
-                Some(c) => format!("{} ({})", s.id, clip(c, 40)),
-                None => s.id.to_string(),
-            })
-            .collect();
-        Ok(vec![format!(
-            "agent '{}' already has {} active session{} in this project: {}; commands that name no session will ask which one is meant: pass --session ID (or set BATON_SESSION), or end the other with `baton session end --session ID`",
-            caller.agent,
-            if others.len() > 3 {
-                "more than 3".to_string()
-            } else {
-                others.len().to_string()
-            },
-            if others.len() == 1 { "" } else { "s" },
-            list.join(", ")
-        )])
+        Ok(vec![Warning::OthersActive {
+            agent: self.caller.agent.clone(),
+            more: others.len() > 3,
+            sessions: others
+                .iter()
+                .take(3)
+                .map(|s| ActiveSession {
+                    id: s.id.clone(),
+                    context: s.context.as_deref().map(|c| clip(c, 40)),
+                })
+                .collect(),
+        }])
     }
 
     /// Marks `stale` on a session read from the store.

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::*;
 use crate::parse::Wire;
 use crate::time::Timestamp;
+use crate::warning::Warning;
+use crate::words::Words;
 
 #[derive(Debug, Clone, Default)]
 pub struct StartRequest {
@@ -36,7 +38,18 @@ pub struct SessionStarted {
     pub digest: Digest,
     /// What the agent should know about the start, like another active session of the same agent here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+impl SessionStarted {
+    /// The answer as JSON, its warnings worded by `words`: scripts read them as sentences.
+    pub fn json_in(&self, words: &dyn Words) -> serde_json::Result<serde_json::Value> {
+        let mut v = serde_json::to_value(self)?;
+        if !self.warnings.is_empty() {
+            v["warnings"] = self.warnings.iter().map(|w| words.warning(w)).collect();
+        }
+        Ok(v)
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,6 +1,7 @@
 //! `baton session ...`
 
-use baton_core::{CloseAs, EndRequest, LogRequest, Result, SessionListRequest, StartRequest, Wire};
+use baton_core::words::{CommandLine, Words};
+use baton_core::{CloseAs, EndRequest, Error, LogRequest, Result, SessionListRequest, StartRequest, Wire};
 
 use crate::cli::SessionCommand;
 use crate::output::{
@@ -29,7 +30,7 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
                 r.warnings.push(w);
             }
             for w in &r.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", CommandLine.warning(w));
             }
             if a.print_env {
                 // Only shell lines on stdout: `eval "$(baton session start --print-env)"`.
@@ -40,7 +41,10 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
                 ))?;
                 eprintln!("{}", render_digest(&r.digest, b.now()));
             } else if json {
-                print_json(&r)?;
+                print_json(
+                    &r.json_in(&CommandLine)
+                        .map_err(|e| Error::internal(format!("cannot encode the answer: {e}")))?,
+                )?;
             } else {
                 let now = b.now();
                 println_out(&format!(
