@@ -500,13 +500,6 @@ event_kinds! {
     ClaimTakenOver => "claim.taken_over",
 }
 
-impl EventKind {
-    /// The event a journal entry of `kind` is recorded with.
-    pub const fn of_entry(kind: EntryKind) -> EventKind {
-        kind.event()
-    }
-}
-
 impl std::fmt::Display for EventKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -572,7 +565,7 @@ mod event_kind_tests {
                 "{kind} shares its list"
             );
         }
-        assert_eq!(EventKind::of_entry(EntryKind::Blocker).as_str(), "journal.blocker");
+        assert_eq!(EntryKind::Blocker.event().as_str(), "journal.blocker");
         assert_eq!(EntryKind::Checkpoint.event().as_str(), "session.checkpoint");
     }
 

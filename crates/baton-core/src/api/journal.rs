@@ -7,9 +7,7 @@ use super::idempotency::{Keyed, check_key};
 use super::op::Op;
 use super::{Baton, Caller, LogRequest, Logged, SessionContext, clip, resolve};
 use crate::error::{Error, Result, Usage};
-use crate::model::{
-    ClaimState, EntryId, EntryKind, EventKind, Journal, JournalEntry, KeyScope, Session, SessionStatus,
-};
+use crate::model::{ClaimState, EntryId, EntryKind, Journal, JournalEntry, KeyScope, Session, SessionStatus};
 use crate::parse;
 use crate::store::{self, ClaimQuery, EntryQuery};
 
@@ -116,7 +114,7 @@ impl Op<'_> {
         s.updated_at = self.now;
         s.last_seen = self.now;
         self.refresh_git(s);
-        let kind_name = EventKind::of_entry(kind);
+        let kind_name = kind.event();
         self.event(
             s,
             kind_name,
