@@ -1,43 +1,68 @@
 //! Small helpers for building statements: numbered parameters, WHERE clauses, stable hashes.
 
-use tokio_postgres::types::ToSql;
+use baton_sql::{Columns, Value};
+use bytes::BytesMut;
+use tokio_postgres::Row;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-/// Parameters of a statement built at run time. Values only ever travel as parameters, never as SQL text.
-#[derive(Default)]
-pub(crate) struct Params {
-    values: Vec<Box<dyn ToSql + Sync>>,
-}
+use crate::pg_error;
 
-impl Params {
-    /// Adds a value and returns its placeholder (`$1`, `$2`, ...).
-    pub(crate) fn push(&mut self, value: impl ToSql + Sync + 'static) -> String {
-        self.values.push(Box::new(value));
-        format!("${}", self.values.len())
-    }
+/// A value bound as a parameter: each kind of cell is written as the column's own type asks.
+#[derive(Debug)]
+pub(crate) struct Param(pub(crate) Value);
 
-    pub(crate) fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.values.iter().map(|v| v.as_ref()).collect()
-    }
-}
-
-/// Conditions joined with AND.
-#[derive(Default)]
-pub(crate) struct Where {
-    conds: Vec<String>,
-}
-
-impl Where {
-    pub(crate) fn and(&mut self, cond: impl Into<String>) {
-        self.conds.push(cond.into());
-    }
-
-    /// ` WHERE a AND b`, or nothing.
-    pub(crate) fn sql(&self) -> String {
-        if self.conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.conds.join(" AND "))
+impl ToSql for Param {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match &self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) => n.to_sql_checked(ty, out),
+            Value::Text(t) => t.to_sql_checked(ty, out),
+            Value::Bool(b) => b.to_sql_checked(ty, out),
         }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// Parameters to bind now.
+pub(crate) fn params(values: &[Value]) -> Vec<Param> {
+    values.iter().cloned().map(Param).collect()
+}
+
+/// Parameters to bind by reference.
+pub(crate) fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+/// Parameters of a write sent later.
+pub(crate) fn owned(values: Vec<Value>) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    values
+        .into_iter()
+        .map(|v| Box::new(Param(v)) as Box<dyn ToSql + Sync + Send>)
+        .collect()
+}
+
+/// A row read from PostgreSQL, cell by cell.
+pub(crate) struct PgRow<'r>(pub(crate) &'r Row);
+
+impl Columns for PgRow<'_> {
+    fn value(&self, idx: usize) -> baton_core::Result<Value> {
+        let ty = self.0.columns().get(idx).map(|c| c.type_().clone());
+        let read = match ty {
+            Some(Type::INT8) => self.0.try_get::<_, Option<i64>>(idx).map(Value::from),
+            Some(Type::INT4) => self.0.try_get::<_, Option<i32>>(idx).map(|n| n.map(i64::from).into()),
+            Some(Type::BOOL) => self.0.try_get::<_, Option<bool>>(idx).map(Value::from),
+            _ => self.0.try_get::<_, Option<String>>(idx).map(Value::from),
+        };
+        read.map_err(|e| pg_error(&format!("read column {}", self.name(idx)), &e))
+    }
+
+    fn name(&self, idx: usize) -> String {
+        self.0.columns().get(idx).map(|c| c.name()).unwrap_or("?").to_string()
     }
 }
 
@@ -71,18 +96,5 @@ mod tests {
         // Parts are separated, so moving a byte across the boundary changes the key.
         assert_eq!(fnv1a(&[b"a", b"b"]), fnv1a(&[b"a\0b"]));
         assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
-    }
-
-    #[test]
-    fn params_number_in_order() {
-        let mut p = Params::default();
-        assert_eq!(p.push(1i64), "$1");
-        assert_eq!(p.push("x".to_string()), "$2");
-        assert_eq!(p.refs().len(), 2);
-        let mut w = Where::default();
-        assert_eq!(w.sql(), "");
-        w.and("a = $1");
-        w.and("b = $2");
-        assert_eq!(w.sql(), " WHERE a = $1 AND b = $2");
     }
 }

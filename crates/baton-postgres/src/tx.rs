@@ -1,9 +1,7 @@
 //! [`Tx`] on one PostgreSQL transaction: what every concept shares. Each concept's trait is implemented in
 //! a file of its own under `tx/`.
 
-use std::str::FromStr;
-
-use baton_core::model::{Claim, Event, Handoff, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
+use baton_core::model::{Claim, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
 use baton_core::store::prelude::*;
 use baton_core::store::{ClaimQuery, EntryQuery, EnumColumn, EventQuery, SessionQuery};
 use baton_core::{Error, Result, Timestamp};
@@ -13,7 +11,7 @@ use tokio_postgres::{Row, SimpleQueryMessage, Statement};
 
 use crate::conn::{Cause, Check, Conn, Failure};
 use crate::pg_error;
-use crate::sql::{Params, Where, fnv1a};
+use crate::sql::{PgRow, fnv1a, owned, params, refs};
 
 mod claims;
 mod documents;
@@ -23,7 +21,7 @@ mod integrity;
 mod journal;
 mod sessions;
 
-use claims::{claim_from_row, claim_sql};
+use claims::claim_sql;
 
 /// One transaction. Events appended here wait in `pending` until commit, when they get their seqs.
 ///
@@ -319,7 +317,7 @@ impl<'a> PgTx<'a> {
                 &[&key.project, &key.item_type, &key.repo, &key.item_id],
             )?,
         };
-        rows.first().map(claim_from_row).transpose()
+        rows.first().map(|r| baton_sql::claim(&PgRow(r))).transpose()
     }
 }
 
@@ -328,12 +326,6 @@ fn col<'r, T: FromSql<'r>>(row: &'r Row, idx: usize) -> Result<T> {
         let name = row.columns().get(idx).map(|c| c.name()).unwrap_or("?");
         pg_error(&format!("read column {name}"), &e)
     })
-}
-
-fn parse_col<T: FromStr<Err = Error>>(row: &Row, idx: usize) -> Result<T> {
-    let text: String = col(row, idx)?;
-    text.parse()
-        .map_err(|e: Error| Error::internal(format!("PostgreSQL: stored value is unreadable: {e}")))
 }
 
 /// A JSON column decoded into `T`.
@@ -346,10 +338,6 @@ fn json_col<T>(row: &Row, idx: usize, decode: impl Fn(&str) -> serde_json::Resul
         })
     })
     .transpose()
-}
-
-fn encode_error(e: serde_json::Error) -> Error {
-    Error::internal(format!("cannot encode JSON: {e}"))
 }
 
 #[cfg(test)]
@@ -449,7 +437,7 @@ mod tests {
                     ..Default::default()
                 })
                 .0,
-                "('acme', '{blocker}', 11)".to_string(),
+                "('acme', 'blocker', 11)".to_string(),
                 2,
             ),
         ];

@@ -4,6 +4,15 @@
 //!
 //! Nothing here talks to a database; it depends on the core alone.
 
+mod filter;
+mod row;
+
+pub use filter::{Filter, Placeholder, insert_sql, update_sql, update_values};
+pub use row::{
+    Columns, Value, claim, claim_values, entry, entry_values, event, idempotency, idempotency_values, new_event_values,
+    session, session_values,
+};
+
 use baton_core::store::EnumColumn;
 use baton_core::{Claim, Error};
 use serde_json::json;
@@ -18,6 +27,39 @@ pub const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, sess
 pub const ENTRY_COLS: &str = "id, session_id, kind, text, rationale, created_at";
 /// The columns of `events`, in the order the stores read them.
 pub const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
+/// The columns of `events` an insert names (the store numbers `seq`).
+pub const NEW_EVENT_COLS: &str = "time, project, agent, session_id, kind, target, data";
+/// The columns of `sessions` an update may change.
+pub const SESSION_SET: &str = "name, role, context, task_ids, status, git_branch, git_commit, worktree, updated_at, \
+     last_seen, ended_at, compaction_count, summary, handoff";
+/// The columns of `claims` an update may change.
+pub const CLAIM_SET: &str =
+    "state, ttl_secs, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by";
+/// The columns an update of a claim matches: its id, and its item and token (so a row that was somehow
+/// given another grant's id is never overwritten).
+pub const CLAIM_MATCH: &str = "id, project, item_type, repo, item_id, token";
+
+/// The statement that updates a session (`update_values(SESSION_COLS, session_values(s), SESSION_SET, "id")`
+/// binds it).
+pub fn update_session_sql(style: Placeholder) -> String {
+    update_sql(style, "sessions", SESSION_SET, "id")
+}
+
+/// The parameters of [`update_session_sql`].
+pub fn update_session_values(s: &baton_core::Session) -> baton_core::Result<Vec<Value>> {
+    Ok(update_values(SESSION_COLS, session_values(s)?, SESSION_SET, "id"))
+}
+
+/// The statement that updates a claim.
+pub fn update_claim_sql(style: Placeholder) -> String {
+    update_sql(style, "claims", CLAIM_SET, CLAIM_MATCH)
+}
+
+/// The parameters of [`update_claim_sql`].
+pub fn update_claim_values(c: &Claim) -> Vec<Value> {
+    update_values(CLAIM_COLS, claim_values(c), CLAIM_SET, CLAIM_MATCH)
+}
+
 /// The columns of `idempotency`, in the order the stores read and insert them.
 pub const IDEMPOTENCY_COLS: &str = "project, scope, key, command, request, result, created_at";
 

@@ -4,40 +4,27 @@ use super::*;
 
 use baton_sql::EVENT_COLS;
 
-pub(crate) fn event_row(r: &Row) -> rusqlite::Result<Event> {
-    Ok(Event {
-        seq: r.get(0)?,
-        time: Timestamp(r.get(1)?),
-        project: r.get(2)?,
-        agent: r.get(3)?,
-        session_id: r.get::<_, Option<String>>(4)?.map(Into::into),
-        kind: r.get(5)?,
-        target: r.get(6)?,
-        data: json_col(7, r.get(7)?)?,
-    })
-}
-
 pub(crate) fn event_filter(q: &EventQuery) -> Filter {
-    let mut f = Filter::default();
+    let mut f = filter();
     if let Some(p) = &q.project {
-        f.eq("project", p.clone());
+        f.eq("project", p.as_str());
     }
     let p = f.param(q.after_seq);
-    f.raw(format!("seq > {p}"));
+    f.and(format!("seq > {p}"));
     if let Some(a) = &q.agent {
-        f.eq("agent", a.clone());
+        f.eq("agent", a.as_str());
     }
     if let Some(k) = &q.kind {
         let condition = baton_sql::kind_condition(k, |v| f.param(v));
-        f.raw(condition);
+        f.and(condition);
     }
     for k in &q.exclude_kinds {
-        let p = f.param(k.clone());
-        f.raw(format!("kind <> {p}"));
+        let p = f.param(k.as_str());
+        f.and(format!("kind <> {p}"));
     }
     if let Some(s) = &q.exclude_session {
-        let p = f.param(s.to_string());
-        f.raw(format!("(session_id IS NULL OR session_id <> {p})"));
+        let p = f.param(s.as_str());
+        f.and(format!("(session_id IS NULL OR session_id <> {p})"));
     }
     f
 }
@@ -45,30 +32,32 @@ pub(crate) fn event_filter(q: &EventQuery) -> Filter {
 impl EventTx for SqliteTx<'_> {
     fn append_event(&mut self, e: &NewEvent) -> Result<()> {
         self.exec(
-            "INSERT INTO events (time, project, agent, session_id, kind, target, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![e.time.0, e.project, e.agent, e.session_id.as_deref(), e.kind, e.target, to_json(&e.data)?],
+            &insert_sql(Placeholder::Question, "events", baton_sql::NEW_EVENT_COLS),
+            bind(&baton_sql::new_event_values(e)?),
         )?;
         Ok(())
     }
 
     fn events(&mut self, q: &EventQuery) -> Result<Vec<Event>> {
-        let f = event_filter(q);
+        let mut f = event_filter(q);
         let order = if q.newest_first { "DESC" } else { "ASC" };
         let sql = format!(
-            "SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order} LIMIT {}",
+            "SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order}{}",
             f.sql(),
-            q.limit
+            f.limit(Some(q.limit))
         );
-        self.query(&sql, &f.params, event_row)
+        self.query(&sql, &f.params, baton_sql::event)
     }
 
     fn count_events(&mut self, q: &EventQuery, cap: u32) -> Result<u64> {
-        let f = event_filter(q);
-        let sql = format!("SELECT count(*) FROM (SELECT 1 FROM events{} LIMIT {cap})", f.sql());
+        let mut f = event_filter(q);
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM events{}{})",
+            f.sql(),
+            f.limit(Some(cap))
+        );
         let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let n: i64 = stmt
-            .query_row(rusqlite::params_from_iter(f.params.iter()), |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        let n: i64 = stmt.query_row(bind(&f.params), |r| r.get(0)).map_err(|e| self.err(e))?;
         Ok(n as u64)
     }
 

@@ -5,24 +5,13 @@ use crate::sessions::only_open;
 
 use baton_sql::ENTRY_COLS;
 
-pub(crate) fn entry_row(r: &Row) -> rusqlite::Result<JournalEntry> {
-    Ok(JournalEntry {
-        id: r.get::<_, String>(0)?.into(),
-        session_id: r.get::<_, String>(1)?.into(),
-        kind: parse_col::<EntryKind>(2, r.get(2)?)?,
-        text: r.get(3)?,
-        rationale: r.get(4)?,
-        created_at: Timestamp(r.get(5)?),
-    })
-}
-
-pub(crate) fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
-    let mut f = Filter::default();
+pub(crate) fn entries_query(q: &EntryQuery) -> (String, Vec<Value>) {
+    let mut f = filter();
     if let Some(s) = &q.session_id {
-        f.eq("e.session_id", s.to_string());
+        f.eq("e.session_id", s.as_str());
     }
     let from = if let Some(p) = &q.project {
-        f.eq("s.project", p.clone());
+        f.eq("s.project", p.as_str());
         let statuses: Vec<&str> = q.session_statuses.iter().map(|s| s.as_str()).collect();
         f.within("s.status", &statuses);
         if only_open(&q.session_statuses) {
@@ -42,32 +31,22 @@ pub(crate) fn entries_query(q: &EntryQuery) -> (String, Vec<SqlValue>) {
     let kinds: Vec<&str> = q.kinds.iter().map(|k| k.as_str()).collect();
     f.within("e.kind", &kinds);
     let cols = baton_sql::qualified("e", ENTRY_COLS);
-    let sql = format!(
-        "SELECT {cols}{from}{} ORDER BY e.created_at DESC, e.id DESC{}",
-        f.sql(),
-        limit_sql(q.limit)
-    );
+    let mut sql = format!("SELECT {cols}{from}{} ORDER BY e.created_at DESC, e.id DESC", f.sql());
+    sql.push_str(&f.limit(q.limit));
     (sql, f.params)
 }
 
 impl JournalTx for SqliteTx<'_> {
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
         self.exec(
-            &format!("INSERT INTO journal_entries ({ENTRY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-            params![
-                e.id.as_str(),
-                e.session_id.as_str(),
-                e.kind.as_str(),
-                e.text,
-                e.rationale,
-                e.created_at.0
-            ],
+            &insert_sql(Placeholder::Question, "journal_entries", ENTRY_COLS),
+            bind(&baton_sql::entry_values(e)),
         )?;
         Ok(())
     }
 
     fn entries(&mut self, q: &EntryQuery) -> Result<Vec<JournalEntry>> {
         let (sql, params) = entries_query(q);
-        self.query(&sql, &params, entry_row)
+        self.query(&sql, &params, baton_sql::entry)
     }
 }

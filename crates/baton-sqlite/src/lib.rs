@@ -12,11 +12,11 @@ use baton_core::store::{
     JournalTx, SessionQuery, SessionTx, Store, StoreOptions, Tx,
 };
 use baton_core::{
-    Claim, ClaimState, EntryKind, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session,
-    SessionStatus, Timestamp,
+    Claim, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session, SessionStatus, Timestamp,
 };
+use baton_sql::{Columns, Filter, Placeholder, Value, insert_sql};
 use rusqlite::config::DbConfig;
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
 mod claims;
@@ -332,6 +332,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_core::EntryKind;
     use crate::claims::latest_claim_query;
     use crate::journal::entries_query;
     use crate::sessions::sessions_query;

@@ -7,49 +7,59 @@ pub(crate) struct SqliteTx<'a> {
     pub(crate) path: &'a Path,
 }
 
-/// Builds a WHERE clause with numbered parameters.
-#[derive(Default)]
-pub(crate) struct Filter {
-    pub(crate) clauses: Vec<String>,
-    pub(crate) params: Vec<SqlValue>,
+/// A WHERE clause in SQLite's placeholders.
+pub(crate) fn filter() -> Filter {
+    Filter::new(Placeholder::Question)
 }
 
-impl Filter {
-    pub(crate) fn param(&mut self, v: impl Into<SqlValue>) -> String {
-        self.params.push(v.into());
-        format!("?{}", self.params.len())
-    }
-    pub(crate) fn eq(&mut self, column: &str, v: impl Into<SqlValue>) {
-        let p = self.param(v);
-        self.clauses.push(format!("{column} = {p}"));
-    }
-    pub(crate) fn within(&mut self, column: &str, values: &[&str]) {
-        if values.is_empty() {
-            return;
-        }
-        let ps: Vec<String> = values.iter().map(|v| self.param(v.to_string())).collect();
-        self.clauses.push(format!("{column} IN ({})", ps.join(", ")));
-    }
-    pub(crate) fn raw(&mut self, clause: String) {
-        self.clauses.push(clause);
-    }
-    pub(crate) fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
+/// A value bound as a parameter, borrowed.
+pub(crate) struct Bound<'v>(pub(crate) &'v Value);
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Int(n) => ValueRef::Integer(*n),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+            Value::Bool(b) => ValueRef::Integer(i64::from(*b)),
+        }))
     }
 }
 
-pub(crate) fn parse_col<T: std::str::FromStr>(idx: usize, s: String) -> rusqlite::Result<T> {
-    s.parse::<T>().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            format!("unexpected value '{s}'").into(),
-        )
-    })
+/// Parameters for rusqlite.
+pub(crate) fn bind(values: &[Value]) -> impl rusqlite::Params + '_ {
+    rusqlite::params_from_iter(values.iter().map(Bound))
+}
+
+/// A row read from SQLite, cell by cell.
+pub(crate) struct SqliteRow<'r, 's> {
+    row: &'r Row<'s>,
+    path: &'r Path,
+}
+
+impl Columns for SqliteRow<'_, '_> {
+    fn value(&self, idx: usize) -> Result<Value> {
+        let cell = self
+            .row
+            .get_ref(idx)
+            .map_err(|e| db_err("cannot read a column of", self.path, e))?;
+        match cell {
+            ValueRef::Null => Ok(Value::Null),
+            ValueRef::Integer(n) => Ok(Value::Int(n)),
+            ValueRef::Text(t) => String::from_utf8(t.to_vec())
+                .map(Value::Text)
+                .map_err(|_| Error::internal(format!("stored {} is not UTF-8 text", self.name(idx)))),
+            other => Err(Error::internal(format!(
+                "stored {} is unreadable: expected text or an integer, found {:?}",
+                self.name(idx),
+                other.data_type()
+            ))),
+        }
+    }
+
+    fn name(&self, idx: usize) -> String {
+        self.row.as_ref().column_name(idx).unwrap_or("?").to_string()
+    }
 }
 
 pub(crate) fn json_col<T: serde::de::DeserializeOwned>(idx: usize, s: String) -> rusqlite::Result<T> {
@@ -66,17 +76,15 @@ impl SqliteTx<'_> {
         db_err("database error on", self.path, e)
     }
 
-    pub(crate) fn query<T>(
-        &self,
-        sql: &str,
-        params: &[SqlValue],
-        map: fn(&Row) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>> {
+    /// The rows of a query, each read by `map`.
+    pub(crate) fn query<T>(&self, sql: &str, params: &[Value], map: fn(&dyn Columns) -> Result<T>) -> Result<Vec<T>> {
         let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), map)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(|e| self.err(e))
+        let mut rows = stmt.query(bind(params)).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            out.push(map(&SqliteRow { row, path: self.path })?);
+        }
+        Ok(out)
     }
 
     pub(crate) fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
@@ -103,8 +111,4 @@ impl SqliteTx<'_> {
             _ => self.err(e),
         })
     }
-}
-
-pub(crate) fn limit_sql(limit: Option<u32>) -> String {
-    limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-use baton_sql::{CLAIM_COLS, one_of};
+use baton_sql::{CLAIM_COLS, Filter, Placeholder, insert_sql, one_of};
 
 /// The newest grant of an item (`$1`..`$4`: project, type, repo, id), or of one session's (`$5`).
 pub(super) fn claim_sql(lock_clause: &str, of_session: bool) -> String {
@@ -11,35 +11,6 @@ pub(super) fn claim_sql(lock_clause: &str, of_session: bool) -> String {
         "SELECT {CLAIM_COLS} FROM claims WHERE project = $1 AND item_type = $2 AND repo = $3 AND item_id = $4{session}
          ORDER BY token DESC LIMIT 1{lock_clause}"
     )
-}
-
-pub(super) fn claim_from_row(row: &Row) -> Result<Claim> {
-    let release_status: Option<String> = col(row, 14)?;
-    Ok(Claim {
-        id: col::<String>(row, 0)?.into(),
-        project: col(row, 1)?,
-        item_type: col(row, 2)?,
-        repo: col(row, 3)?,
-        item_id: col(row, 4)?,
-        token: col(row, 5)?,
-        session_id: col::<String>(row, 6)?.into(),
-        agent: col(row, 7)?,
-        state: parse_col(row, 8)?,
-        ttl_secs: col(row, 9)?,
-        granted_at: Timestamp(col(row, 10)?),
-        renewed_at: Timestamp(col(row, 11)?),
-        expires_at: Timestamp(col(row, 12)?),
-        ended_at: col::<Option<i64>>(row, 13)?.map(Timestamp),
-        release_status: release_status
-            .map(|s| {
-                s.parse()
-                    .map_err(|e: Error| Error::internal(format!("PostgreSQL: stored value is unreadable: {e}")))
-            })
-            .transpose()?,
-        notes: col(row, 15)?,
-        loss_reported: col(row, 16)?,
-        forced_by: col(row, 17)?,
-    })
 }
 
 impl ClaimTx for PgTx<'_> {
@@ -81,7 +52,7 @@ impl ClaimTx for PgTx<'_> {
             && locked == *key
             && let Some(rows) = self.conn.take_fetched(tag).map_err(|f| self.failed(f))?
         {
-            return rows.first().map(claim_from_row).transpose();
+            return rows.first().map(|r| baton_sql::claim(&PgRow(r))).transpose();
         }
         self.claim_where(key, None)
     }
@@ -94,29 +65,8 @@ impl ClaimTx for PgTx<'_> {
         let refused = c.clone();
         self.defer(
             "record a claim",
-            "INSERT INTO claims (id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs,
-                 granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-            vec![
-                Box::new(c.id.to_string()),
-                Box::new(c.project.clone()),
-                Box::new(c.item_type.clone()),
-                Box::new(c.repo.clone()),
-                Box::new(c.item_id.clone()),
-                Box::new(c.token),
-                Box::new(c.session_id.to_string()),
-                Box::new(c.agent.clone()),
-                Box::new(c.state.as_str()),
-                Box::new(c.ttl_secs),
-                Box::new(c.granted_at.0),
-                Box::new(c.renewed_at.0),
-                Box::new(c.expires_at.0),
-                Box::new(c.ended_at.map(Timestamp::micros)),
-                Box::new(c.release_status.map(|r| r.as_str())),
-                Box::new(c.notes.clone()),
-                Box::new(c.loss_reported),
-                Box::new(c.forced_by.clone()),
-            ],
+            &insert_sql(Placeholder::Dollar, "claims", CLAIM_COLS),
+            owned(baton_sql::claim_values(c)),
             Box::new(move |outcome| match outcome {
                 Ok(_) => Ok(()),
                 Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
@@ -132,26 +82,8 @@ impl ClaimTx for PgTx<'_> {
         let id = c.id.clone();
         self.defer(
             "update a claim",
-            "UPDATE claims SET state = $2, ttl_secs = $3, renewed_at = $4, expires_at = $5, ended_at = $6,
-                 release_status = $7, notes = $8, loss_reported = $9, forced_by = $10
-             WHERE id = $1 AND project = $11 AND item_type = $12 AND repo = $13 AND item_id = $14 AND token = $15",
-            vec![
-                Box::new(c.id.to_string()),
-                Box::new(c.state.as_str()),
-                Box::new(c.ttl_secs),
-                Box::new(c.renewed_at.0),
-                Box::new(c.expires_at.0),
-                Box::new(c.ended_at.map(Timestamp::micros)),
-                Box::new(c.release_status.map(|r| r.as_str())),
-                Box::new(c.notes.clone()),
-                Box::new(c.loss_reported),
-                Box::new(c.forced_by.clone()),
-                Box::new(c.project.clone()),
-                Box::new(c.item_type.clone()),
-                Box::new(c.repo.clone()),
-                Box::new(c.item_id.clone()),
-                Box::new(c.token),
-            ],
+            &baton_sql::update_claim_sql(Placeholder::Dollar),
+            owned(baton_sql::update_claim_values(c)),
             Box::new(move |outcome| match outcome {
                 Ok(0) => Err(baton_sql::no_claim_to_update(&id)),
                 Ok(_) => Ok(()),
@@ -161,34 +93,32 @@ impl ClaimTx for PgTx<'_> {
     }
 
     fn claims(&mut self, q: &ClaimQuery) -> Result<Vec<Claim>> {
-        let mut p = Params::default();
-        let mut w = Where::default();
+        let mut f = Filter::new(Placeholder::Dollar);
         if let Some(v) = &q.project {
-            w.and(format!("project = {}", p.push(v.clone())));
+            f.eq("project", v.as_str());
         }
         if let Some(v) = &q.session_id {
-            w.and(format!("session_id = {}", p.push(v.to_string())));
+            f.eq("session_id", v.as_str());
         }
         if let Some(v) = &q.item_type {
-            w.and(format!("item_type = {}", p.push(v.clone())));
+            f.eq("item_type", v.as_str());
         }
         if !q.states.is_empty() {
-            w.and(one_of("state", q.states.iter().map(|s| s.as_str())));
+            f.and(one_of("state", q.states.iter().map(|s| s.as_str())));
         }
         if let Some(t) = q.expires_before {
-            w.and(format!("expires_at < {}", p.push(t.micros())));
+            let p = f.param(t);
+            f.and(format!("expires_at < {p}"));
         }
         if q.loss_unreported {
-            w.and(baton_sql::LOSS_UNREPORTED);
+            f.and(baton_sql::LOSS_UNREPORTED);
         }
-        let mut sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id", w.sql());
-        if let Some(l) = q.limit {
-            sql.push_str(&format!(" LIMIT {}", p.push(i64::from(l))));
-        }
+        let mut sql = format!("SELECT {CLAIM_COLS} FROM claims{} ORDER BY granted_at, id", f.sql());
+        sql.push_str(&f.limit(q.limit));
         sql.push_str(self.lock_clause());
-        self.query("list claims", &sql, &p.refs())?
+        self.query("list claims", &sql, &refs(&params(&f.params)))?
             .iter()
-            .map(claim_from_row)
+            .map(|r| baton_sql::claim(&PgRow(r)))
             .collect()
     }
 }

@@ -2,44 +2,36 @@
 
 use super::*;
 
-use baton_sql::EVENT_COLS;
+use baton_sql::{EVENT_COLS, Filter, Placeholder};
 
 /// The WHERE clause shared by `events` and `count_events`; nothing past the horizon, when there is one.
-pub(super) fn event_filter(q: &EventQuery, horizon: Option<i64>, p: &mut Params) -> Where {
-    let mut w = Where::default();
+pub(super) fn event_filter(q: &EventQuery, horizon: Option<i64>) -> Filter {
+    let mut f = Filter::new(Placeholder::Dollar);
     if let Some(v) = &q.project {
-        w.and(format!("project = {}", p.push(v.clone())));
+        f.eq("project", v.as_str());
     }
-    w.and(format!("seq > {}", p.push(q.after_seq)));
+    let p = f.param(q.after_seq);
+    f.and(format!("seq > {p}"));
     if let Some(h) = horizon {
-        w.and(format!("seq <= {}", p.push(h)));
+        let p = f.param(h);
+        f.and(format!("seq <= {p}"));
     }
     if let Some(v) = &q.agent {
-        w.and(format!("agent = {}", p.push(v.clone())));
+        f.eq("agent", v.as_str());
     }
     if let Some(k) = &q.kind {
-        w.and(baton_sql::kind_condition(k, |v| p.push(v)));
+        let condition = baton_sql::kind_condition(k, |v| f.param(v));
+        f.and(condition);
     }
-    if !q.exclude_kinds.is_empty() {
-        w.and(format!("kind <> ALL({})", p.push(q.exclude_kinds.clone())));
+    for k in &q.exclude_kinds {
+        let p = f.param(k.as_str());
+        f.and(format!("kind <> {p}"));
     }
     if let Some(v) = &q.exclude_session {
-        w.and(format!("session_id IS DISTINCT FROM {}", p.push(v.to_string())));
+        let p = f.param(v.as_str());
+        f.and(format!("session_id IS DISTINCT FROM {p}"));
     }
-    w
-}
-
-pub(super) fn event_from_row(row: &Row) -> Result<Event> {
-    Ok(Event {
-        seq: col(row, 0)?,
-        time: Timestamp(col(row, 1)?),
-        project: col(row, 2)?,
-        agent: col(row, 3)?,
-        session_id: col::<Option<String>>(row, 4)?.map(Into::into),
-        kind: col(row, 5)?,
-        target: col(row, 6)?,
-        data: json_col(row, 7, |t| serde_json::from_str::<serde_json::Value>(t))?.unwrap_or(serde_json::Value::Null),
-    })
+    f
 }
 
 impl EventTx for PgTx<'_> {
@@ -62,17 +54,16 @@ impl EventTx for PgTx<'_> {
         if horizon.is_some_and(|h| q.after_seq >= h) {
             return Ok(Vec::new());
         }
-        let mut p = Params::default();
-        let w = event_filter(q, horizon, &mut p);
+        let mut f = event_filter(q, horizon);
         let order = if q.newest_first { "DESC" } else { "ASC" };
-        let limit = p.push(i64::from(q.limit));
         let sql = format!(
-            "SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order} LIMIT {limit}",
-            w.sql()
+            "SELECT {EVENT_COLS} FROM events{} ORDER BY seq {order}{}",
+            f.sql(),
+            f.limit(Some(q.limit))
         );
-        self.query("list events", &sql, &p.refs())?
+        self.query("list events", &sql, &refs(&params(&f.params)))?
             .iter()
-            .map(event_from_row)
+            .map(|r| baton_sql::event(&PgRow(r)))
             .collect()
     }
 
@@ -81,14 +72,13 @@ impl EventTx for PgTx<'_> {
         if horizon.is_some_and(|h| q.after_seq >= h) {
             return Ok(0);
         }
-        let mut p = Params::default();
-        let w = event_filter(q, horizon, &mut p);
-        let cap = p.push(i64::from(cap));
+        let mut f = event_filter(q, horizon);
         let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM events{} LIMIT {cap}) capped",
-            w.sql()
+            "SELECT count(*) FROM (SELECT 1 FROM events{}{}) capped",
+            f.sql(),
+            f.limit(Some(cap))
         );
-        let rows = self.query("count events", &sql, &p.refs())?;
+        let rows = self.query("count events", &sql, &refs(&params(&f.params)))?;
         let n: i64 = match rows.first() {
             Some(row) => col(row, 0)?,
             None => 0,
