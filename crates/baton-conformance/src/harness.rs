@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use baton_core::config::Policy;
-use baton_core::store::{self, ClaimQuery, EntryQuery, EventQuery, SessionQuery, Store};
+use baton_core::store::{
+    self, ClaimQuery, DeliveryQuery, EntryQuery, EventQuery, MessageQuery, RequestQuery, SessionQuery, Store,
+};
 use baton_core::{
     Baton, Caller, Claim, ClaimOutcome, ClaimRequest, EntryKind, Error, Event, JournalEntry, LogRequest, Logged,
     Project, ReleaseRequest, ReleaseStatus, Result, Session, SessionStarted, StartRequest, Timestamp,
@@ -145,11 +147,17 @@ impl Harness {
                 limit: 1_000_000,
                 ..Default::default()
             })?;
+            let messages = tx.messages(&MessageQuery::default())?;
+            let deliveries = tx.deliveries(&DeliveryQuery::default())?;
+            let requests = tx.requests(&RequestQuery::default())?;
             Ok(Snapshot {
                 sessions,
                 claims,
                 entries,
                 events,
+                messages,
+                deliveries,
+                requests,
             })
         }))
     }
@@ -162,6 +170,9 @@ impl Harness {
         assert_eq!(before.claims, after.claims, "{what}: claims changed");
         assert_eq!(before.entries, after.entries, "{what}: journal changed");
         assert_eq!(before.events, after.events, "{what}: events were written");
+        assert_eq!(before.messages, after.messages, "{what}: messages changed");
+        assert_eq!(before.deliveries, after.deliveries, "{what}: deliveries changed");
+        assert_eq!(before.requests, after.requests, "{what}: requests changed");
     }
 
     /// Runs `f`, which must fail with `code`, and asserts it changed nothing stored.
@@ -181,6 +192,9 @@ pub struct Snapshot {
     pub claims: Vec<Claim>,
     pub entries: Vec<JournalEntry>,
     pub events: Vec<Event>,
+    pub messages: Vec<baton_core::Message>,
+    pub deliveries: Vec<baton_core::Delivery>,
+    pub requests: Vec<baton_core::Request>,
 }
 
 /// A caller in the default project with no explicit session.

@@ -30,6 +30,7 @@ mod documents;
 mod events;
 mod harness;
 mod keys;
+mod messages;
 mod observed;
 mod sessions;
 mod storage;
@@ -41,6 +42,7 @@ pub use documents::*;
 pub use events::*;
 pub use harness::{Harness, MakeStore, Snapshot};
 pub use keys::*;
+pub use messages::*;
 pub use observed::*;
 pub use sessions::*;
 pub use storage::*;
@@ -143,6 +145,17 @@ macro_rules! conformance_suite {
             a_write_run_twice_is_heard_once_with_what_committed,
             a_write_that_does_not_commit_is_not_heard,
             an_observer_that_fails_makes_a_warning,
+            messages_reach_whom_they_are_addressed_to,
+            a_message_to_an_agent_waits_for_its_next_session,
+            a_message_is_new_once_and_an_ack_is_idempotent,
+            open_messages_close_when_expired_or_acked_by_all,
+            inbox_pages_by_cursor_without_skips_or_repeats,
+            replies_form_threads_seen_by_their_participants,
+            sending_refuses_bad_input_and_changes_nothing,
+            only_recipients_ack,
+            requests_are_answered_by_their_addressee,
+            hooks_are_told_of_each_message_once,
+            store_deliveries_are_kept_once_and_placed_in_order,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

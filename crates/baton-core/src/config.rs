@@ -130,6 +130,8 @@ pub struct Policy {
     pub digest_max_chars: usize,
     /// Work types claimed without `new_type` besides [`crate::parse::WORK_TYPES`].
     pub types: Vec<String>,
+    /// Session roles the project names besides the built-in ones.
+    pub roles: Vec<String>,
 }
 
 impl Default for Policy {
@@ -139,6 +141,7 @@ impl Default for Policy {
             default_ttl_secs: 30 * 60,
             digest_max_chars: 8000,
             types: Vec::new(),
+            roles: Vec::new(),
         }
     }
 }

@@ -498,7 +498,16 @@ event_kinds! {
     ClaimReleased => "claim.released",
     ClaimExpired => "claim.expired",
     ClaimTakenOver => "claim.taken_over",
+    MessageSent => "message.sent",
+    MessageAcked => "message.acked",
+    RequestCreated => "request.created",
+    RequestAccepted => "request.accepted",
+    RequestDeclined => "request.declined",
+    RequestCompleted => "request.completed",
 }
+
+mod messaging;
+pub use messaging::*;
 
 impl std::fmt::Display for EventKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -19,6 +19,7 @@ mod events;
 mod idempotency;
 mod integrity;
 mod journal;
+mod messages;
 mod sessions;
 
 use claims::claim_sql;

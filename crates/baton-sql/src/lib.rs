@@ -5,9 +5,11 @@
 //! Nothing here talks to a database; it depends on the core alone.
 
 mod filter;
+mod messages;
 mod row;
 
 pub use filter::{Filter, Placeholder, insert_sql, update_sql, update_values};
+pub use messages::*;
 pub use row::{
     Columns, Value, claim, claim_values, entry, entry_values, event, idempotency, idempotency_values, new_event_values,
     session, session_values,
@@ -78,6 +80,8 @@ pub fn enum_column(column: EnumColumn) -> (&'static str, &'static str) {
         EnumColumn::ClaimState => ("claims", "state"),
         EnumColumn::ReleaseStatus => ("claims", "release_status"),
         EnumColumn::EntryKind => ("journal_entries", "kind"),
+        EnumColumn::RequestStatus => ("requests", "status"),
+        EnumColumn::RequestKind => ("requests", "kind"),
     }
 }
 

@@ -60,21 +60,21 @@ fn unreadable(row: &dyn Columns, idx: usize, what: &str) -> Error {
 }
 
 /// Typed reads of a row's cells.
-struct Cells<'r>(&'r dyn Columns);
+pub(crate) struct Cells<'r>(pub(crate) &'r dyn Columns);
 
 impl Cells<'_> {
-    fn opt_text(&self, idx: usize) -> Result<Option<String>> {
+    pub(crate) fn opt_text(&self, idx: usize) -> Result<Option<String>> {
         match self.0.value(idx)? {
             Value::Null => Ok(None),
             Value::Text(t) => Ok(Some(t)),
             other => Err(unreadable(self.0, idx, &format!("expected text, found {other:?}"))),
         }
     }
-    fn text(&self, idx: usize) -> Result<String> {
+    pub(crate) fn text(&self, idx: usize) -> Result<String> {
         self.opt_text(idx)?
             .ok_or_else(|| unreadable(self.0, idx, "expected text, found NULL"))
     }
-    fn opt_int(&self, idx: usize) -> Result<Option<i64>> {
+    pub(crate) fn opt_int(&self, idx: usize) -> Result<Option<i64>> {
         match self.0.value(idx)? {
             Value::Null => Ok(None),
             Value::Int(n) => Ok(Some(n)),
@@ -85,18 +85,18 @@ impl Cells<'_> {
             )),
         }
     }
-    fn int(&self, idx: usize) -> Result<i64> {
+    pub(crate) fn int(&self, idx: usize) -> Result<i64> {
         self.opt_int(idx)?
             .ok_or_else(|| unreadable(self.0, idx, "expected an integer, found NULL"))
     }
-    fn time(&self, idx: usize) -> Result<Timestamp> {
+    pub(crate) fn time(&self, idx: usize) -> Result<Timestamp> {
         self.int(idx).map(Timestamp)
     }
-    fn opt_time(&self, idx: usize) -> Result<Option<Timestamp>> {
+    pub(crate) fn opt_time(&self, idx: usize) -> Result<Option<Timestamp>> {
         Ok(self.opt_int(idx)?.map(Timestamp))
     }
     /// A boolean, stored as one (PostgreSQL) or as 0 and 1 (SQLite).
-    fn flag(&self, idx: usize) -> Result<bool> {
+    pub(crate) fn flag(&self, idx: usize) -> Result<bool> {
         match self.0.value(idx)? {
             Value::Bool(b) => Ok(b),
             Value::Int(0) => Ok(false),
@@ -105,17 +105,17 @@ impl Cells<'_> {
         }
     }
     /// An enum stored as its name.
-    fn parse<T: std::str::FromStr<Err = Error>>(&self, idx: usize) -> Result<T> {
+    pub(crate) fn parse<T: std::str::FromStr<Err = Error>>(&self, idx: usize) -> Result<T> {
         let text = self.text(idx)?;
         text.parse().map_err(|e: Error| unreadable(self.0, idx, &e.to_string()))
     }
-    fn opt_parse<T: std::str::FromStr<Err = Error>>(&self, idx: usize) -> Result<Option<T>> {
+    pub(crate) fn opt_parse<T: std::str::FromStr<Err = Error>>(&self, idx: usize) -> Result<Option<T>> {
         self.opt_text(idx)?
             .map(|text| text.parse().map_err(|e: Error| unreadable(self.0, idx, &e.to_string())))
             .transpose()
     }
     /// A JSON document stored as text.
-    fn json<T: serde::de::DeserializeOwned>(&self, idx: usize) -> Result<Option<T>> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, idx: usize) -> Result<Option<T>> {
         self.opt_text(idx)?
             .map(|t| serde_json::from_str(&t).map_err(|e| unreadable(self.0, idx, &format!("not valid JSON: {e}"))))
             .transpose()

@@ -25,6 +25,7 @@ mod events;
 mod idempotency;
 mod integrity;
 mod journal;
+mod messages;
 mod sessions;
 mod tx;
 
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_idempotency_by_caller.sql"),
     include_str!("../migrations/0004_forced_releases.sql"),
     include_str!("../migrations/0005_session_documents.sql"),
+    include_str!("../migrations/0006_messages.sql"),
 ];
 
 /// WAL size past which a closing store checkpoints it back into the database (see `trim_wal`).
@@ -332,10 +334,10 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baton_core::EntryKind;
     use crate::claims::latest_claim_query;
     use crate::journal::entries_query;
     use crate::sessions::sessions_query;
+    use baton_core::EntryKind;
 
     /// The write lock's holder is read from `/proc/locks`: the POSIX write lock over byte 120 of the `-shm`
     /// file's inode, not a waiter's line, a read lock, or another file's lock.

@@ -9,7 +9,8 @@
 //! - `claims`: claims as leases with fencing tokens, heartbeats, and the sweep that expires run-out leases and
 //!   pauses stale sessions;
 //! - `history`: pages of changes, and the digest;
-//! - `conversations`: a client's conversation bound to one session.
+//! - `conversations`: a client's conversation bound to one session;
+//! - `messages`: messages between sessions, each recipient's inbox, and requests with their answers.
 //!
 //! What every concept uses has a module of its own: `op` (the context value), `resolve` (which session a call
 //! means), `idempotency` (keys and replays), `observe` (what a commit is handed to) and `types` (requests and
@@ -20,6 +21,7 @@ mod conversations;
 mod history;
 mod idempotency;
 mod journal;
+mod messages;
 mod observe;
 mod op;
 mod resolve;
@@ -37,6 +39,7 @@ use crate::store::Store;
 use crate::time::Timestamp;
 
 pub use conversations::{Bound, CONTINUE_IDLE_SECS, Conversation, ConversationEnded};
+pub use messages::BUILT_IN_ROLES;
 pub use observe::{Commit, CommitObserver, Warn};
 pub use types::*;
 

@@ -7,10 +7,12 @@ use serde_json::Value;
 
 use super::{Baton, Caller};
 use crate::error::Result;
-use crate::model::{Claim, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
+use crate::model::{
+    Address, Claim, Delivery, IdempotencyRecord, ItemKey, JournalEntry, Message, NewEvent, Request, Session,
+};
 use crate::store::{
-    self, ClaimQuery, ClaimTx, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx, IntegrityTx,
-    JournalTx, SessionQuery, SessionTx, Tx,
+    self, ClaimQuery, ClaimTx, DeliveryQuery, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx,
+    IntegrityTx, JournalTx, MessageQuery, MessageTx, RequestQuery, RequestTx, SessionQuery, SessionTx, Tx,
 };
 use crate::time::Timestamp;
 
@@ -212,5 +214,47 @@ impl IdempotencyTx for Recording<'_> {
 impl IntegrityTx for Recording<'_> {
     fn unknown_values(&mut self, column: EnumColumn, limit: u32) -> Result<Vec<String>> {
         self.tx.unknown_values(column, limit)
+    }
+}
+
+impl MessageTx for Recording<'_> {
+    fn insert_message(&mut self, message: &Message) -> Result<()> {
+        self.tx.insert_message(message)
+    }
+    fn message(&mut self, id: &str) -> Result<Option<Message>> {
+        self.tx.message(id)
+    }
+    fn messages(&mut self, query: &MessageQuery) -> Result<Vec<Message>> {
+        self.tx.messages(query)
+    }
+    fn close_message(&mut self, id: &str) -> Result<()> {
+        self.tx.close_message(id)
+    }
+    fn deliver(&mut self, message_id: &str, recipient: &Address) -> Result<()> {
+        self.tx.deliver(message_id, recipient)
+    }
+    fn deliveries(&mut self, query: &DeliveryQuery) -> Result<Vec<Delivery>> {
+        self.tx.deliveries(query)
+    }
+    fn count_deliveries(&mut self, query: &DeliveryQuery, cap: u32) -> Result<u64> {
+        self.tx.count_deliveries(query, cap)
+    }
+    fn update_delivery(&mut self, delivery: &Delivery) -> Result<()> {
+        self.tx.update_delivery(delivery)
+    }
+}
+
+impl RequestTx for Recording<'_> {
+    fn insert_request(&mut self, request: &Request) -> Result<()> {
+        self.tx.insert_request(request)
+    }
+    fn request(&mut self, id: &str) -> Result<Option<Request>> {
+        self.tx.request(id)
+    }
+    fn update_request(&mut self, request: &Request) -> Result<()> {
+        self.tx.update_request(request)
+    }
+    fn requests(&mut self, query: &RequestQuery) -> Result<Vec<Request>> {
+        self.tx.requests(query)
     }
 }

@@ -358,6 +358,7 @@ impl Op<'_> {
             handoff: None,
         };
         self.tx.insert_session(&session)?;
+        self.deliver_open_messages(&session)?;
         self.event(
             &session,
             EventKind::SessionStarted,

@@ -407,3 +407,153 @@ impl Omission {
         format!("{n}{what}")
     }
 }
+
+/// A message to send from the caller's session.
+#[derive(Debug, Clone, Default)]
+pub struct SendRequest {
+    /// `SESSION_ID`, `AGENT`, `session:ID`, `agent:NAME`, `role:ROLE` or `all`.
+    pub to: String,
+    /// A lowercase word; `fyi` when none.
+    pub kind: Option<String>,
+    pub text: String,
+    /// The message this one answers: it joins that message's thread.
+    pub reply_to: Option<String>,
+    /// How long a message to a role or everyone keeps reaching sessions that start, like `2h` or `3d`.
+    pub expires: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// A message sent, and the inboxes it reached at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sent {
+    pub message: Message,
+    /// `session:ID` and `agent:NAME` inboxes it was delivered to (a message to a role or everyone also
+    /// reaches sessions that start while it is open).
+    pub delivered_to: Vec<Address>,
+}
+
+/// Which of the caller's messages to show.
+#[derive(Debug, Clone, Default)]
+pub struct InboxRequest {
+    /// Only messages not read before.
+    pub unread_only: bool,
+    /// Acknowledged messages too.
+    pub all: bool,
+    /// Only messages placed after this cursor (the `next_cursor` of the page before).
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// One message in an inbox, with what its recipient did with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxItem {
+    #[serde(flatten)]
+    pub message: Message,
+    /// The inbox it came to: the session's own, or its agent's.
+    pub recipient: Address,
+    /// Its place in the inbox, the cursor to page from.
+    pub pos: i64,
+    /// Not read before this call: each message is new exactly once for each recipient.
+    pub new: bool,
+    pub read_at: Option<Timestamp>,
+    pub acked_at: Option<Timestamp>,
+}
+
+/// A page of an inbox. Showing a message marks it read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub session_id: SessionId,
+    pub messages: Vec<InboxItem>,
+    /// Where the next page starts, when there is one.
+    pub next_cursor: Option<i64>,
+    /// Unread messages left after this page (at most [`MAX_COUNTED`]; `unread_capped` when there are more).
+    pub unread_left: u64,
+    pub unread_capped: bool,
+}
+
+/// The most a count of unread messages goes to.
+pub const MAX_COUNTED: u32 = 1000;
+
+/// The messages acknowledged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acked {
+    pub session_id: SessionId,
+    /// Acknowledged by this call.
+    pub acked: Vec<MessageId>,
+    /// Acknowledged before: nothing changed for them.
+    pub already: Vec<MessageId>,
+}
+
+/// A message with its replies, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thread {
+    pub thread: MessageId,
+    pub messages: Vec<Message>,
+}
+
+/// What one recipient did with a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecipientState {
+    pub recipient: Address,
+    pub read_at: Option<Timestamp>,
+    pub acked_at: Option<Timestamp>,
+}
+
+/// A message the caller's session sent, with each recipient's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentItem {
+    #[serde(flatten)]
+    pub message: Message,
+    pub recipients: Vec<RecipientState>,
+}
+
+/// Messages the caller's session sent, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentList {
+    pub session_id: SessionId,
+    pub messages: Vec<SentItem>,
+}
+
+/// A request to make from the caller's session.
+#[derive(Debug, Clone)]
+pub struct MakeRequest {
+    /// As [`SendRequest::to`].
+    pub to: String,
+    pub kind: Wire<RequestKind>,
+    pub text: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// A request made, and the inboxes told of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestMade {
+    pub request: Request,
+    pub delivered_to: Vec<Address>,
+}
+
+/// An answer to a request addressed to the caller.
+#[derive(Debug, Clone)]
+pub struct AnswerRequest {
+    pub id: String,
+    /// `accepted`, `declined` or `completed`.
+    pub status: Wire<RequestStatus>,
+    pub response: Option<String>,
+}
+
+/// Which requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct RequestsQuery {
+    /// Requests the caller's session made.
+    pub mine: bool,
+    /// Requests addressed to the caller (its session, its agent, its role, everyone).
+    pub for_me: bool,
+    pub statuses: Vec<Wire<RequestStatus>>,
+    pub limit: Option<u32>,
+}
+
+/// Requests, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestList {
+    pub session_id: SessionId,
+    pub requests: Vec<Request>,
+}

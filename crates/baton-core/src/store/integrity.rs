@@ -1,7 +1,7 @@
 //! Integrity: what the rules' checks read that no other primitive can.
 
 use crate::error::Result;
-use crate::model::{ClaimState, EntryKind, ReleaseStatus, SessionStatus};
+use crate::model::{ClaimState, EntryKind, ReleaseStatus, RequestKind, RequestStatus, SessionStatus};
 
 /// A stored column that holds one of a closed set of names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,6 +10,8 @@ pub enum EnumColumn {
     ClaimState,
     ReleaseStatus,
     EntryKind,
+    RequestStatus,
+    RequestKind,
 }
 
 impl EnumColumn {
@@ -19,6 +21,8 @@ impl EnumColumn {
         EnumColumn::ClaimState,
         EnumColumn::ReleaseStatus,
         EnumColumn::EntryKind,
+        EnumColumn::RequestStatus,
+        EnumColumn::RequestKind,
     ];
 
     /// The names the column may hold.
@@ -28,6 +32,8 @@ impl EnumColumn {
             EnumColumn::ClaimState => ClaimState::ALL.iter().map(|s| s.as_str()).collect(),
             EnumColumn::ReleaseStatus => ReleaseStatus::ALL.iter().map(|s| s.as_str()).collect(),
             EnumColumn::EntryKind => EntryKind::ALL.iter().map(|s| s.as_str()).collect(),
+            EnumColumn::RequestStatus => RequestStatus::ALL.iter().map(|s| s.as_str()).collect(),
+            EnumColumn::RequestKind => RequestKind::ALL.iter().map(|s| s.as_str()).collect(),
         }
     }
 
@@ -38,6 +44,8 @@ impl EnumColumn {
             EnumColumn::ClaimState => "claims",
             EnumColumn::ReleaseStatus => "claims' release statuses",
             EnumColumn::EntryKind => "journal entries",
+            EnumColumn::RequestStatus => "requests",
+            EnumColumn::RequestKind => "requests' types",
         }
     }
 }

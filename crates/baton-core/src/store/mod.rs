@@ -2,7 +2,8 @@
 //! every rule lives in [`crate::Baton`], which composes them.
 //!
 //! One small trait per concept, each in its own file ([`SessionTx`], [`ClaimTx`], [`JournalTx`],
-//! [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`]); [`Tx`] is all of them. A new concept
+//! [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`], [`MessageTx`], [`RequestTx`]); [`Tx`] is
+//! all of them. A new concept
 //! adds its trait here, as a supertrait of `Tx`, and one file in each store implementing it. Call sites
 //! bring every concept's methods into scope with `use baton_core::store::prelude::*`.
 
@@ -12,6 +13,7 @@ mod events;
 mod idempotency;
 mod integrity;
 mod journal;
+mod messages;
 mod sessions;
 
 pub use claims::{ClaimQuery, ClaimTx};
@@ -20,13 +22,16 @@ pub use events::{EventQuery, EventTx};
 pub use idempotency::IdempotencyTx;
 pub use integrity::{EnumColumn, IntegrityTx};
 pub use journal::{EntryQuery, JournalTx};
+pub use messages::{DeliveryQuery, MessageQuery, MessageTx, RequestQuery, RequestTx};
 pub use sessions::{SessionQuery, SessionTx};
 
 use crate::error::{Error, Result};
 
 /// Every concept's trait, for calling [`Tx`]'s methods.
 pub mod prelude {
-    pub use super::{ClaimTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, JournalTx, SessionTx, Tx};
+    pub use super::{
+        ClaimTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, JournalTx, MessageTx, RequestTx, SessionTx, Tx,
+    };
 }
 
 /// How a store waits for what others hold.
@@ -56,9 +61,15 @@ impl Default for StoreOptions {
 /// A write a store refuses may fail the call itself or, at the latest, the transaction's commit (a store
 /// may send writes ahead in one batch); either way the transaction keeps nothing. The storage contract suite
 /// (`baton-conformance`, the `store_` cases) checks every primitive against this documentation.
-pub trait Tx: SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx {}
+pub trait Tx:
+    SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx + MessageTx + RequestTx
+{
+}
 
-impl<T> Tx for T where T: SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx {}
+impl<T> Tx for T where
+    T: SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx + MessageTx + RequestTx
+{
+}
 
 /// A backend: runs closures inside read-only or read-write transactions.
 ///
