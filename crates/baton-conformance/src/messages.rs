@@ -470,6 +470,15 @@ pub fn store_deliveries_are_kept_once_and_placed_in_order(make: &MakeStore) {
     let a = ok(h.baton.send(&alice, send(&bob_sid, "first"))).message;
     let b = ok(h.baton.send(&alice, send(&bob_sid, "second"))).message;
     let bob_inbox = Address::Session(bob_sid.clone());
+    // A session is found by id without locking it, in a write too.
+    let by_id = ok(store::write(h.baton.store(), |tx| {
+        tx.sessions(&baton_core::store::SessionQuery {
+            id: Some(bob_sid.clone()),
+            unlocked: true,
+            ..Default::default()
+        })
+    }));
+    assert_eq!(by_id.iter().map(|s| &s.id).collect::<Vec<_>>(), [&bob_sid]);
     ok(store::write(h.baton.store(), |tx| tx.deliver(&a.id, &bob_inbox)));
     let found = ok(store::read(h.baton.store(), |tx| {
         tx.deliveries(&DeliveryQuery {

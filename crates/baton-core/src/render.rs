@@ -531,3 +531,51 @@ pub fn fit_lines(text: &str, max_chars: usize, run: &str) -> String {
     }
     kept
 }
+
+/// A message in one line: when, who from, its type, to whom, its text (clipped) and its id.
+pub fn message_line(m: &crate::model::Message, now: Timestamp) -> String {
+    format!(
+        "{} from {} [{}] to {}: {}  (id {}{})",
+        rel(m.created_at, now),
+        m.from_agent,
+        m.kind,
+        m.to,
+        crate::api::clip(&m.text.replace('\n', " "), 200),
+        m.id,
+        m.reply_to
+            .as_ref()
+            .map(|r| format!(", reply to {r}"))
+            .unwrap_or_default()
+    )
+}
+
+/// A message in an inbox: `*` marks one new to its recipient.
+pub fn inbox_line(i: &crate::api::InboxItem, now: Timestamp) -> String {
+    let mark = if i.new {
+        "* "
+    } else if i.acked_at.is_some() {
+        "✓ "
+    } else {
+        "  "
+    };
+    format!("{mark}{}", message_line(&i.message, now))
+}
+
+/// A request in one line: its id, type, status, who asked whom, and its text (clipped).
+pub fn request_line(r: &crate::model::Request, now: Timestamp) -> String {
+    let response = r
+        .response
+        .as_deref()
+        .map(|t| format!(" — {}", crate::api::clip(t, 120)))
+        .unwrap_or_default();
+    format!(
+        "{} [{} {}] {} → {}, {}: {}{response}",
+        r.id,
+        r.kind,
+        r.status,
+        r.from_agent,
+        r.to,
+        rel(r.created_at, now),
+        crate::api::clip(&r.text.replace('\n', " "), 200)
+    )
+}

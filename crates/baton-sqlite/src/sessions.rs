@@ -11,6 +11,9 @@ pub(crate) fn only_open(statuses: &[SessionStatus]) -> bool {
 
 pub(crate) fn sessions_query(q: &SessionQuery) -> (String, Vec<Value>) {
     let mut f = filter();
+    if let Some(id) = &q.id {
+        f.eq("id", id.as_str());
+    }
     if let Some(p) = &q.project {
         f.eq("project", p.as_str());
     }

@@ -80,6 +80,37 @@ pub enum Command {
         after_help = "Examples:\n  baton changes --since 2h\n  baton changes --since 2026-11-22T09:00:00Z --kind claim\n  baton changes --since 1234 --limit 50     (1234 = a next_cursor)\n  baton changes --follow"
     )]
     Changes(ChangesArgs),
+    /// Send a message to a session, an agent, a role or everyone in this project
+    #[command(
+        after_help = "Examples:\n  baton send --to codex \"the auth API is merged\"\n  baton send --to role:reviewer --type need_input \"which token lifetime?\"\n  baton send --to all --type interface_ready --expires 1d \"AuthContext is in src/auth/context.py\"\n  baton send --to 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b --reply-to MSG \"done\"\n\nA message to an agent with no open session waits for its next one; one to a role or to all also\nreaches sessions that start before it expires or everyone it reached acknowledged it."
+    )]
+    Send(SendArgs),
+    /// Show this session's messages (its own and its agent's), oldest first; showing marks them read
+    #[command(
+        after_help = "Examples:\n  baton inbox                 (messages not acknowledged yet; * marks new ones)\n  baton inbox --unread        (only messages not shown before)\n  baton inbox --all --after 1234 --limit 50   (1234 = a next_cursor)"
+    )]
+    Inbox(InboxArgs),
+    /// Acknowledge messages sent to this session or its agent (acknowledging twice changes nothing)
+    #[command(after_help = "Example:\n  baton ack 019a... 019b...")]
+    Ack(AckArgs),
+    /// Show a message with its thread of replies
+    #[command(after_help = "Example:\n  baton thread 019a...")]
+    Thread(ThreadArgs),
+    /// Show messages this session sent, newest first, with who read and acknowledged each
+    #[command(after_help = "Example:\n  baton sent --limit 5")]
+    Sent(LimitArgs),
+    /// Ask a session, an agent, a role or everyone for a review, help or an implementation; or answer a request
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:\n  baton request --to role:reviewer --type review \"review the auth PR #16\"\n  baton request accept 019a... --response \"on it\"\n  baton request complete 019a... --response \"LGTM, merged\"\n  baton request decline 019a... --response \"out of scope\"\n\nOnly whom a request is addressed to may answer it (exit 3 otherwise). A pending request is accepted,\ndeclined or completed; an accepted one completed (exit 2 otherwise). The requester is told each answer."
+    )]
+    Request(RequestArgs),
+    /// List requests this session made or that are addressed to it
+    #[command(
+        after_help = "Examples:\n  baton requests\n  baton requests --for-me --status pending\n  baton requests --mine --status completed"
+    )]
+    Requests(RequestsArgs),
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,
@@ -334,6 +365,119 @@ pub struct ReleaseArgs {
     /// Makes a retried release return the first release's result
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Who: a session id, an agent, session:ID, agent:NAME, role:ROLE or all
+    #[arg(long, value_name = "RECIPIENT")]
+    pub to: String,
+    /// The message type: a lowercase word such as interface_ready, need_input or fyi (default)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// The message this one answers: it joins that message's thread
+    #[arg(long, value_name = "MSG")]
+    pub reply_to: Option<String>,
+    /// How long a message to a role or all keeps reaching sessions that start (30m, 2h, 3d)
+    #[arg(long, value_name = "DURATION")]
+    pub expires: Option<String>,
+    /// Makes a retried send send once
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// What to say
+    #[arg(value_name = "TEXT")]
+    pub text: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    /// Only messages not shown before
+    #[arg(long, conflicts_with = "all")]
+    pub unread: bool,
+    /// Acknowledged messages too
+    #[arg(long)]
+    pub all: bool,
+    /// Start after this place (a next_cursor)
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<i64>,
+    /// At most this many messages (1 to 1000; default 20)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The messages to acknowledge
+    #[arg(value_name = "MSG", required = true)]
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ThreadArgs {
+    /// A message of the thread
+    #[arg(value_name = "MSG")]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// At most this many (1 to 1000; default 20)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    #[command(subcommand)]
+    pub answer: Option<AnswerCommand>,
+    /// Who: a session id, an agent, session:ID, agent:NAME, role:ROLE or all
+    #[arg(long, value_name = "RECIPIENT", required = true)]
+    pub to: Option<String>,
+    /// What is asked: review, help or implement
+    #[arg(long = "type", value_name = "TYPE", required = true)]
+    pub kind: Option<String>,
+    /// Makes a retried request make one request
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// What is asked, in words
+    #[arg(value_name = "TEXT", required = true)]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnswerCommand {
+    /// Accept a pending request addressed to this session
+    Accept(AnswerArgs),
+    /// Decline a pending request addressed to this session
+    Decline(AnswerArgs),
+    /// Complete a pending or accepted request addressed to this session
+    Complete(AnswerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// The request
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// What to tell the requester
+    #[arg(long, value_name = "TEXT")]
+    pub response: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    /// Only requests this session made
+    #[arg(long)]
+    pub mine: bool,
+    /// Only requests addressed to this session, its agent, its role or everyone
+    #[arg(long)]
+    pub for_me: bool,
+    /// Only requests in this status: pending, accepted, declined or completed (repeatable)
+    #[arg(long = "status", value_name = "S")]
+    pub statuses: Vec<String>,
+    /// At most this many (1 to 1000; default 100)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]

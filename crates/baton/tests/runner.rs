@@ -15,6 +15,7 @@ mod test_hooks;
 mod test_layering;
 mod test_locks;
 mod test_mcp;
+mod test_messages;
 mod test_output;
 mod test_race;
 mod test_readme;

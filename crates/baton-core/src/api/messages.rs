@@ -125,8 +125,7 @@ impl Op<'_> {
     fn session_in(&mut self, project: &str, id: &str) -> Result<Session> {
         parse::check_session_id(id).map_err(|e| e.in_field("to"))?;
         let s = self
-            .tx
-            .session(id)?
+            .unlocked_session(id)?
             .filter(|s| s.project == project)
             .ok_or_else(|| Error::not_found(format!("no session '{id}' in project '{project}'")).in_field("to"))?;
         if s.status.is_ended() {
@@ -148,6 +147,7 @@ impl Op<'_> {
             project: Some(project.to_string()),
             agent: Some(agent.to_string()),
             limit: Some(1),
+            unlocked: true,
             ..Default::default()
         })?;
         if found.is_empty() {
@@ -158,6 +158,21 @@ impl Op<'_> {
             .in_field("to"));
         }
         Ok(agent.to_string())
+    }
+
+    /// A session read to know of it, locking nothing: a write locks only its own caller's session, so two
+    /// sessions messaging each other never wait on each other.
+    fn unlocked_session(&mut self, id: &str) -> Result<Option<Session>> {
+        Ok(self
+            .tx
+            .sessions(&SessionQuery {
+                id: Some(id.into()),
+                limit: Some(1),
+                unlocked: true,
+                ..Default::default()
+            })?
+            .into_iter()
+            .next())
     }
 
     fn role_known(&mut self, project: &str, role: &str) -> Result<bool> {
@@ -175,6 +190,7 @@ impl Op<'_> {
             project: Some(project.to_string()),
             statuses: OPEN.to_vec(),
             limit: Some(MAX_FAN_OUT),
+            unlocked: true,
             ..Default::default()
         })
     }
@@ -692,7 +708,7 @@ impl Baton {
                 _ => EventKind::RequestCompleted,
             };
             // The requester hears of it in the request's thread, wherever its session is now.
-            let requester = op.tx.session(&r.from_session)?;
+            let requester = op.unlocked_session(&r.from_session)?;
             let back = match requester {
                 Some(q) if !q.status.is_ended() => Address::Session(q.id),
                 _ => Address::Agent(r.from_agent.clone()),

@@ -7,6 +7,9 @@ use baton_sql::{Filter, Placeholder, SESSION_COLS, insert_sql, one_of};
 /// The query behind `sessions`, without its lock clause.
 pub(super) fn sessions_sql(q: &SessionQuery) -> (String, Filter) {
     let mut f = Filter::new(Placeholder::Dollar);
+    if let Some(v) = &q.id {
+        f.eq("id", v.as_str());
+    }
     if let Some(v) = &q.project {
         f.eq("project", v.as_str());
     }
@@ -67,7 +70,9 @@ impl SessionTx for PgTx<'_> {
 
     fn sessions(&mut self, q: &SessionQuery) -> Result<Vec<Session>> {
         let (mut sql, f) = sessions_sql(q);
-        sql.push_str(self.lock_clause());
+        if !q.unlocked {
+            sql.push_str(self.lock_clause());
+        }
         self.query("list sessions", &sql, &refs(&params(&f.params)))?
             .iter()
             .map(|r| baton_sql::session(&PgRow(r)))

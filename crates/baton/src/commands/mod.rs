@@ -10,7 +10,9 @@ pub mod doctor;
 pub mod heartbeat;
 pub mod hook;
 pub mod mcp;
+pub mod messages;
 pub mod release;
+pub mod requests;
 pub mod session;
 pub mod setup;
 pub mod shell;
@@ -42,6 +44,13 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Claims(a) => claims::run(&ctx, json, a),
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
+        Command::Send(a) => messages::send(&ctx, json, a),
+        Command::Inbox(a) => messages::inbox(&ctx, json, a),
+        Command::Ack(a) => messages::ack(&ctx, json, a),
+        Command::Thread(a) => messages::thread(&ctx, json, a),
+        Command::Sent(a) => messages::sent(&ctx, json, a),
+        Command::Request(a) => requests::request(&ctx, json, a),
+        Command::Requests(a) => requests::list(&ctx, json, a),
         Command::Doctor(a) => doctor::run(&ctx, json, a),
         Command::Doc(c) => doc::run(&ctx, json, c),
         Command::Mcp(a) => mcp::run(ctx, a),

@@ -1,0 +1,213 @@
+//! Messages and requests through the real binary: the commands, their JSON and exit codes, and real
+//! processes sending and reading at once, every message new exactly once for each recipient.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{Backend, Env};
+
+const SENDERS: usize = 16;
+const READERS: usize = 16;
+/// Each inbox is read by two processes at once.
+const INBOXES: usize = READERS / 2;
+const PER_SENDER: usize = 5;
+
+fn ids(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Sixteen processes send to everyone while sixteen read eight inboxes, two readers each: every message
+/// reaches every inbox and is new in exactly one read of it.
+fn race(env: Env) {
+    let env = Arc::new(env);
+    let inboxes: Vec<String> = (0..INBOXES)
+        .map(|i| env.start(&format!("reader-{i}"), "reads"))
+        .collect();
+    let senders: Vec<String> = (0..SENDERS)
+        .map(|i| env.start(&format!("sender-{i}"), "sends"))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut sending = Vec::new();
+    for (i, sid) in senders.iter().cloned().enumerate() {
+        let env = Arc::clone(&env);
+        sending.push(std::thread::spawn(move || {
+            let mut sent = Vec::new();
+            for n in 0..PER_SENDER {
+                let text = format!("m {i} {n}");
+                let r = env.run(&["send", "--session", &sid, "--to", "all", &text, "--json"]);
+                r.ok();
+                sent.push(r.json()["message"]["id"].as_str().expect("id").to_string());
+            }
+            sent
+        }));
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut reading = Vec::new();
+    for r in 0..READERS {
+        let env = Arc::clone(&env);
+        let sid = inboxes[r % INBOXES].clone();
+        let done = Arc::clone(&done);
+        reading.push(std::thread::spawn(move || {
+            let mut new = Vec::new();
+            // Reads until the senders are done and a read after that finds nothing new; bounded in count and time.
+            for _ in 0..2000 {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let page = env.run(&["inbox", "--session", &sid, "--unread", "--limit", "50", "--json"]);
+                page.ok();
+                let j = page.json();
+                let items = j["messages"].as_array().cloned().unwrap_or_default();
+                for m in &items {
+                    assert_eq!(m["new"], true, "--unread shows only new messages: {m}");
+                    new.push(m["id"].as_str().expect("id").to_string());
+                }
+                if finished && items.is_empty() {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "readers did not finish in time");
+            }
+            (sid, new)
+        }));
+    }
+    let mut all_sent = HashSet::new();
+    for h in sending {
+        all_sent.extend(h.join().expect("sender"));
+    }
+    assert_eq!(all_sent.len(), SENDERS * PER_SENDER);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut seen: HashMap<String, Vec<String>> = HashMap::new();
+    for h in reading {
+        let (sid, new) = h.join().expect("reader");
+        seen.entry(sid).or_default().extend(new);
+    }
+    for sid in &inboxes {
+        let got = &seen[sid];
+        let unique: HashSet<&String> = got.iter().collect();
+        assert_eq!(unique.len(), got.len(), "inbox {sid}: a message was new twice");
+        let unique: HashSet<String> = got.iter().cloned().collect();
+        assert_eq!(unique, all_sent, "inbox {sid}: every message, once");
+        // And the inbox agrees: nothing unread is left.
+        let left = env.run(&["inbox", "--session", sid, "--unread", "--json"]);
+        assert_eq!(left.json()["messages"].as_array().map(Vec::len), Some(0));
+    }
+}
+
+#[test]
+fn sixteen_senders_and_sixteen_readers_each_message_new_once_sqlite() {
+    race(Env::new());
+}
+
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn sixteen_senders_and_sixteen_readers_each_message_new_once_postgres() {
+    race(Env::with_backend(Backend::postgres()));
+}
+
+/// The commands end to end: send, inbox, ack, thread, sent, and a request from asked to completed.
+#[test]
+fn messages_and_requests_from_the_command_line() {
+    let env = Env::new();
+    let alice = env.start("alice", "auth");
+    let bob = env.start("bob", "review");
+    let sent = env.run_as(
+        "alice",
+        &[
+            "send",
+            "--to",
+            "bob",
+            "--type",
+            "interface_ready",
+            "AuthContext is ready",
+            "--json",
+        ],
+    );
+    sent.ok();
+    let msg = sent.json()["message"]["id"].as_str().expect("id").to_string();
+    assert_eq!(sent.json()["delivered_to"], serde_json::json!(["agent:bob"]));
+    let inbox = env.run_as("bob", &["inbox"]);
+    inbox
+        .ok()
+        .stdout_has("* ")
+        .stdout_has("AuthContext is ready")
+        .stdout_has("[interface_ready]");
+    let again = env.run_as("bob", &["inbox", "--json"]);
+    assert_eq!(again.json()["messages"][0]["new"], false);
+    let reply = env.run_as("bob", &["send", "--to", &alice, "--reply-to", &msg, "thanks", "--json"]);
+    reply.ok();
+    let thread = env.run_as("alice", &["thread", &msg, "--json"]);
+    let texts: Vec<String> = thread.json()["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(texts, ["AuthContext is ready", "thanks"]);
+    let ack = env.run_as("bob", &["ack", &msg, "--json"]);
+    assert_eq!(ids(&ack.json(), "acked"), vec![msg.clone()]);
+    let twice = env.run_as("bob", &["ack", &msg, "--json"]);
+    twice.ok();
+    assert_eq!(ids(&twice.json(), "already"), vec![msg.clone()]);
+    env.run_as("alice", &["sent"])
+        .ok()
+        .stdout_has("agent:bob: acknowledged");
+    // Bad input: exit 2 or 4 naming the value.
+    env.run_as("alice", &["send", "--to", "team:x", "hi"])
+        .code(2)
+        .stderr_has("team:x");
+    env.run_as("alice", &["send", "--to", "nobody", "hi"])
+        .code(4)
+        .stderr_has("nobody");
+    env.run_as("alice", &["send", "--to", "bob", ""])
+        .code(2)
+        .stderr_has("empty");
+    env.run_as("carol", &["session", "start", "--json"]).ok();
+    env.run_as("carol", &["ack", &msg]).code(4);
+    // A request, answered by its addressee only.
+    let req = env.run_as(
+        "alice",
+        &["request", "--to", &bob, "--type", "review", "review PR #16", "--json"],
+    );
+    req.ok();
+    let rid = req.json()["request"]["id"].as_str().expect("id").to_string();
+    env.run_as("alice", &["request", "--to", &bob, "--type", "approve", "x"])
+        .code(2)
+        .stderr_has("approve")
+        .stderr_has("review, help, implement");
+    env.run_as("carol", &["request", "accept", &rid])
+        .code(3)
+        .stderr_has(&bob);
+    env.run_as("bob", &["request", "accept", &rid, "--response", "on it"])
+        .ok();
+    env.run_as("bob", &["request", "decline", &rid])
+        .code(2)
+        .stderr_has("accepted");
+    env.run_as("bob", &["request", "complete", &rid, "--response", "LGTM"])
+        .ok();
+    let mine = env.run_as("alice", &["requests", "--mine", "--status", "completed", "--json"]);
+    assert_eq!(mine.json()["requests"][0]["response"], "LGTM");
+    env.run_as("alice", &["requests", "--status", "done"])
+        .code(2)
+        .stderr_has("done");
+    env.run_as("alice", &["inbox"])
+        .ok()
+        .stdout_has("[response]")
+        .stdout_has("completed: LGTM");
+    let kinds = crate::common::kinds(&env.all_events());
+    for k in [
+        "message.sent",
+        "message.acked",
+        "request.created",
+        "request.accepted",
+        "request.completed",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+    }
+}
