@@ -20,6 +20,10 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     schema.remove("additionalProperties");
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
         for prop in props.values_mut() {
+            // `int64`, `uint32`: the JSON type says enough.
+            if let Some(p) = prop.as_object_mut() {
+                p.remove("format");
+            }
             if let Some(Value::Array(types)) = prop.get_mut("type") {
                 types.retain(|t| t != "null");
                 if types.len() == 1 {
@@ -218,4 +222,38 @@ pub struct ChangesArgs {
     pub kind: Option<String>,
     /// 1 to 1000 (default 100)
     pub limit: Option<u32>,
+}
+
+// The `message` and `request` tools say what each argument is for in their descriptions, once.
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageArgs {
+    pub action: String,
+    pub to: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub text: Option<String>,
+    pub id: Option<String>,
+    pub expires: Option<String>,
+    pub unread: Option<bool>,
+    pub all: Option<bool>,
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+    pub session_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestArgs {
+    pub action: String,
+    pub to: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub text: Option<String>,
+    pub id: Option<String>,
+    pub response: Option<String>,
+    pub which: Option<String>,
+    pub status: Option<String>,
+    pub session_id: Option<String>,
 }

@@ -5,6 +5,7 @@
 
 mod args;
 mod http;
+mod messages;
 mod schema;
 mod server;
 mod text;

@@ -160,3 +160,11 @@ pub fn digest() -> Arc<JsonObject> {
         &["project", "agent"],
     )
 }
+
+/// `message` and `request`: each action returns its command's object (`baton send --json`,
+/// `baton inbox --json`, ...), so only its being an object is common to all.
+pub fn action_result() -> Arc<JsonObject> {
+    let mut schema = JsonObject::new();
+    schema.insert("type".into(), json!("object"));
+    Arc::new(schema)
+}

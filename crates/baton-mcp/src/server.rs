@@ -478,6 +478,36 @@ impl BatonTools {
         let now = self.now();
         reply(r, |d| baton_core::render::render_digest_in(d, now, &Tools))
     }
+
+    #[tool(
+        description = "Talk with other sessions. action: send (to: session id, agent, role:ROLE or all; text; type: fyi, interface_ready, need_input or your word; id: message answered; expires: for role/all), inbox (unacked; new=true once; unread, all, after, limit), ack (id), thread (id), sent.",
+        input_schema = input_schema::<MessageArgs>(),
+        output_schema = schema::action_result()
+    )]
+    async fn message(&self, Parameters(a): Parameters<MessageArgs>) -> CallToolResult {
+        let now = self.now();
+        let r = self
+            .run(self.caller(a.session_id.clone()), move |b, c| {
+                crate::messages::message(b, c, a, now)
+            })
+            .await;
+        reply_json(r, |r| Ok(r.json.clone()), |r| r.text.clone())
+    }
+
+    #[tool(
+        description = "Ask other sessions for work. action: make (to, as for message; type: review, help or implement; text), accept, decline or complete (id, response; only the addressee may), list (which: mine or for_me; status).",
+        input_schema = input_schema::<RequestArgs>(),
+        output_schema = schema::action_result()
+    )]
+    async fn request(&self, Parameters(a): Parameters<RequestArgs>) -> CallToolResult {
+        let now = self.now();
+        let r = self
+            .run(self.caller(a.session_id.clone()), move |b, c| {
+                crate::messages::request(b, c, a, now)
+            })
+            .await;
+        reply_json(r, |r| Ok(r.json.clone()), |r| r.text.clone())
+    }
 }
 
 /// `session_pause`'s result, shaped like `baton session pause --json`.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Backend, Env, baton_bin};
 
-const TOOLS: [&str; 15] = [
+const TOOLS: [&str; 17] = [
     "session_start",
     "session_end",
     "session_log",
@@ -28,6 +28,8 @@ const TOOLS: [&str; 15] = [
     "list_claims",
     "what_changed",
     "digest",
+    "message",
+    "request",
 ];
 
 /// The most `tools/list` may take: agents pay for every byte of it in their context.

@@ -23,7 +23,7 @@ REPO = os.getcwd()
 TOOLS = {
     "session_start", "session_end", "session_log", "session_checkpoint", "session_pause",
     "session_resume", "session_close", "session_view", "session_list", "claim_work",
-    "release_work", "heartbeat", "list_claims", "what_changed", "digest",
+    "release_work", "heartbeat", "list_claims", "what_changed", "digest", "message", "request",
 }
 
 
@@ -78,6 +78,29 @@ async def scenario(label, connect, explicit_sessions, item):
         check(conflict["claimed"] is False, f"{label}: second claim granted: {conflict}")
         check(conflict["claimed_by"]["agent"] == "alice", f"{label}: wrong holder: {conflict}")
         check(conflict["claimed_by"]["session"] == sid_a, f"{label}: wrong holder session: {conflict}")
+
+        # B tells A's session something, and asks A's agent for a review that A accepts and completes.
+        sent = await call(b, "message", {"action": "send", "to": sid_a, "type": "interface_ready", "text": f"API ready ({label})", **sb})
+        check(sent["delivered_to"] == [f"session:{sid_a}"], f"{label}: send gave {sent}")
+        inbox = await call(a, "message", {"action": "inbox", **sa})
+        got = [(m["text"], m["new"]) for m in inbox["messages"] if m["type"] == "interface_ready"]
+        check(got == [(f"API ready ({label})", True)], f"{label}: inbox gave {got}")
+        again = await call(a, "message", {"action": "inbox", "unread": True, **sa})
+        check(all(m["type"] != "interface_ready" for m in again["messages"]), f"{label}: a message was new twice: {again}")
+        acked = await call(a, "message", {"action": "ack", "id": sent["message"]["id"], **sa})
+        check(acked["acked"] == [sent["message"]["id"]], f"{label}: ack gave {acked}")
+        made = await call(b, "request", {"action": "make", "to": "alice", "type": "review", "text": "review #16", **sb})
+        rid = made["request"]["id"]
+        refused = await b.call_tool("request", {"action": "accept", "id": rid, **sb})
+        check(refused.is_error and "alice" in refused.content[0].text, f"{label}: B answered its own request: {refused}")
+        await call(a, "request", {"action": "accept", "id": rid, "response": "on it", **sa})
+        done = await call(a, "request", {"action": "complete", "id": rid, "response": "LGTM", **sa})
+        check(done["status"] == "completed", f"{label}: complete gave {done}")
+        told = await call(b, "message", {"action": "inbox", **sb})
+        answers = [m["text"] for m in told["messages"] if m["type"] == "response" and m["request_id"] == rid]
+        check(answers == ["accepted: on it", "completed: LGTM"], f"{label}: B was told {answers}")
+        mine = await call(b, "request", {"action": "list", "which": "mine", "status": "completed", **sb})
+        check([r["response"] for r in mine["requests"] if r["id"] == rid] == ["LGTM"], f"{label}: requests gave {mine}")
 
         logged = await call(a, "session_log", {"kind": "decision", "text": "JWT", "rationale": "stateless", **sa})
         check(logged["session_id"] == sid_a, f"{label}: logged to the wrong session")
