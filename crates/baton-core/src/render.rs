@@ -137,6 +137,18 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>, words: &dyn Wo
             }
         }
     }
+    if let Some(m) = &d.messages
+        && (m.unread > 0 || !m.requests_for_me.is_empty())
+    {
+        let more = if m.unread_capped { "more than " } else { "" };
+        let _ = writeln!(s, "\nFor you: {more}{} unread message(s) (baton inbox):", m.unread);
+        for msg in &m.oldest_unread {
+            let _ = writeln!(s, "  {}", message_line(msg, now));
+        }
+        for r in &m.requests_for_me {
+            let _ = writeln!(s, "  waiting for your answer: {}", request_line(r, now));
+        }
+    }
     if !d.active_sessions.is_empty() {
         let _ = writeln!(s, "\nOther open sessions:");
         // Sessions with no goal say nothing one by one: they are counted instead of listed.

@@ -36,9 +36,30 @@ impl Client {
     /// The client's own names for the events baton acts on.
     pub fn events(self) -> &'static [&'static str] {
         match self {
-            Client::Claude => &["SessionStart", "UserPromptSubmit", "PreCompact", "Stop", "SessionEnd"],
-            Client::Codex => &["SessionStart", "UserPromptSubmit", "PreCompact", "PostCompact", "Stop"],
-            Client::Gemini => &["SessionStart", "BeforeAgent", "PreCompress", "AfterAgent", "SessionEnd"],
+            Client::Claude => &[
+                "SessionStart",
+                "UserPromptSubmit",
+                "PostToolUse",
+                "PreCompact",
+                "Stop",
+                "SessionEnd",
+            ],
+            Client::Codex => &[
+                "SessionStart",
+                "UserPromptSubmit",
+                "PostToolUse",
+                "PreCompact",
+                "PostCompact",
+                "Stop",
+            ],
+            Client::Gemini => &[
+                "SessionStart",
+                "BeforeAgent",
+                "AfterTool",
+                "PreCompress",
+                "AfterAgent",
+                "SessionEnd",
+            ],
         }
     }
 }
@@ -70,6 +91,8 @@ pub enum HookEvent {
     SessionStart { source: String },
     /// The user sent a prompt.
     PromptSubmit { prompt: String },
+    /// The agent used a tool (it runs on every tool call: it must stay cheap).
+    ToolUsed,
     /// The client is about to compact its context.
     PreCompact,
     /// The client compacted its context (Codex).
@@ -149,6 +172,7 @@ pub fn parse_input(client: &str, bytes: &[u8], event: Option<&str>) -> Result<Ho
         (Client::Gemini, "PreCompress") if field("trigger").as_deref() == Some("auto") => HookEvent::Other,
         (Client::Claude | Client::Codex, "PreCompact") | (Client::Gemini, "PreCompress") => HookEvent::PreCompact,
         (Client::Codex, "PostCompact") => HookEvent::PostCompact,
+        (Client::Claude | Client::Codex, "PostToolUse") | (Client::Gemini, "AfterTool") => HookEvent::ToolUsed,
         (Client::Claude | Client::Codex, "Stop") | (Client::Gemini, "AfterAgent") => HookEvent::Stop,
         (Client::Claude | Client::Gemini, "SessionEnd") => HookEvent::SessionEnd,
         _ => HookEvent::Other,

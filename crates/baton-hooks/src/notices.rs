@@ -52,6 +52,10 @@ pub struct Pending {
     /// The situation of the last Stop reminder shown to the person, passed on while it still holds.
     #[serde(default)]
     pub stop: Option<String>,
+    /// When a tool hook last told of new messages (microseconds), so a busy tool loop is told at most once a
+    /// minute; a prompt is always told.
+    #[serde(default)]
+    pub told_at: Option<i64>,
 }
 
 impl Pending {
@@ -75,7 +79,7 @@ impl Pending {
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.compacted && self.stop.is_none()
+        !self.compacted && self.stop.is_none() && self.told_at.is_none()
     }
 
     /// Writes it whole (to a temporary file renamed into place); losing it only loses a reminder.

@@ -14,6 +14,10 @@ pub const MAX_OUTPUT_CHARS: usize = 10_000;
 /// The most characters of session context and digest in one answer: the cap less room for the lines around
 /// them and the JSON escapes of the text.
 const BODY_CHARS: usize = MAX_OUTPUT_CHARS - 1_800;
+/// The most new messages one hook answer lists; it counts the rest.
+const MESSAGES_PER_NOTICE: u32 = 3;
+/// A tool hook tells of new messages at most this often.
+const TOOL_NOTICE_EVERY_SECS: i64 = 60;
 /// A claim this close to expiry earns a notice.
 const EXPIRY_NOTICE_SECS: i64 = 5 * 60;
 
@@ -32,6 +36,8 @@ enum Reply {
     Context(String),
     /// A line the client shows to the user.
     Message(String),
+    /// Keeps the agent from stopping this once, telling it why (Stop only).
+    Block(String),
     Nothing,
 }
 
@@ -65,6 +71,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
                     let digest = baton.digest(&me)?;
+                    told_in_digest(baton, &me, &digest)?;
                     format!(
                         "baton session {} continues ({source}). {}\n\n{}",
                         s.id,
@@ -98,6 +105,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     let me = with_session(caller, &conv.session);
                     let ctx = baton.view(&me, Some(&conv.session.id))?;
                     let digest = baton.digest(&me)?;
+                    told_in_digest(baton, &me, &digest)?;
                     let t = format!(
                         "baton: this conversation now continues session {}. {}\n\n{}",
                         conv.session.id,
@@ -128,7 +136,14 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     );
                     (Some(t), true)
                 }
-                None => (notice(baton, caller, &s, state_dir)?, false),
+                None => {
+                    let told = [
+                        notice(baton, caller, &s, state_dir)?,
+                        messages_notice(baton, caller, &s)?,
+                    ];
+                    let told: Vec<String> = told.into_iter().flatten().collect();
+                    ((!told.is_empty()).then(|| told.join("\n")), false)
+                }
             };
             let mut parts = Vec::new();
             // What the person was shown at the end of the last turn, while it still holds.
@@ -154,6 +169,25 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                 Reply::Context(parts.join("\n\n"))
             }
         }
+        HookEvent::ToolUsed => match lookup(baton, caller, &base)?.0 {
+            Some(s) if s.status == SessionStatus::Active => {
+                answer.session_id = Some(s.id.clone());
+                let mut pending = Pending::load(state_dir, &s.id);
+                let now = baton.now().micros();
+                let recently = pending
+                    .told_at
+                    .is_some_and(|t| now - t < TOOL_NOTICE_EVERY_SECS * 1_000_000);
+                match messages_notice(baton, caller, &s)? {
+                    Some(text) if !recently => {
+                        pending.told_at = Some(now);
+                        pending.save(state_dir, &s.id);
+                        Reply::Context(text)
+                    }
+                    _ => Reply::Nothing,
+                }
+            }
+            _ => Reply::Nothing,
+        },
         HookEvent::PreCompact => match lookup(baton, caller, &base)?.0 {
             Some(s) => {
                 answer.session_id = Some(s.id.clone());
@@ -183,9 +217,12 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
         HookEvent::Stop => match lookup(baton, caller, &base)?.0 {
             Some(s) => {
                 answer.session_id = Some(s.id.clone());
-                match stop_reminder(baton, caller, &s, state_dir)? {
-                    Some(line) => Reply::Message(line),
-                    None => Reply::Nothing,
+                match waiting_request(baton, caller, &s, state_dir)? {
+                    Some(text) => Reply::Block(text),
+                    None => match stop_reminder(baton, caller, &s, state_dir)? {
+                        Some(line) => Reply::Message(line),
+                        None => Reply::Nothing,
+                    },
                 }
             }
             None => Reply::Nothing,
@@ -237,13 +274,16 @@ fn ensure(baton: &Baton, caller: &Caller, base: &str) -> Result<(Session, Option
     let id = conv.session.id.clone();
     let text = match &conv.how {
         Bound::Existing | Bound::Resumed => None,
-        Bound::Started(started) => Some(format!(
-            "baton session {id} started for {} in {}. {}\n\n{}",
-            started.session.agent,
-            started.session.project,
-            commands(&id),
-            fit_lines(&render_digest(&started.digest, now), BODY_CHARS, "baton digest")
-        )),
+        Bound::Started(started) => Some({
+            told_in_digest(baton, &with_session(caller, &conv.session), &started.digest)?;
+            format!(
+                "baton session {id} started for {} in {}. {}\n\n{}",
+                started.session.agent,
+                started.session.project,
+                commands(&id),
+                fit_lines(&render_digest(&started.digest, now), BODY_CHARS, "baton digest")
+            )
+        }),
         Bound::Continued { was } => Some(continued(baton, caller, &conv, *was)?),
     };
     Ok((conv.session, text))
@@ -257,6 +297,7 @@ fn continued(baton: &Baton, caller: &Caller, conv: &baton_core::Conversation, wa
     let me = with_session(caller, &conv.session);
     let ctx = baton.view(&me, Some(id))?;
     let digest = baton.digest(&me)?;
+    told_in_digest(baton, &me, &digest)?;
     let mut t = format!(
         "baton session {id} continues: this conversation picks up {}'s unfinished session (it was {was}). {}\n\n{}",
         conv.session.agent,
@@ -466,6 +507,80 @@ fn stop_reminder(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) 
     Ok(Some(line))
 }
 
+/// The messages a digest listed are told: no later hook tells of them again.
+fn told_in_digest(baton: &Baton, me: &Caller, digest: &baton_core::Digest) -> Result<()> {
+    let ids: Vec<baton_core::MessageId> = digest
+        .messages
+        .iter()
+        .flat_map(|m| m.oldest_unread.iter().map(|m| m.id.clone()))
+        .collect();
+    baton.mark_told(me, &ids)
+}
+
+/// New messages for the session that no hook told it of, each told once (the store keeps which were told, so
+/// no other conversation of the agent is told them again); nothing when there is nothing new.
+fn messages_notice(baton: &Baton, caller: &Caller, s: &Session) -> Result<Option<String>> {
+    let me = with_session(caller, s);
+    let (_, items, more) = baton.notifications(&me, MESSAGES_PER_NOTICE)?;
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let now = baton.now();
+    let id = &s.id;
+    let mut t = String::from("baton: new for you:");
+    for i in &items {
+        t.push_str(&format!("\n  {}", baton_core::render::message_line(&i.message, now)));
+    }
+    if more > 0 {
+        t.push_str(&format!("\n  and {more} more: `baton inbox --session {id}`"));
+    }
+    let requests = items
+        .iter()
+        .any(|i| i.message.request_id.is_some() && i.message.kind == "request");
+    t.push_str(&format!(
+        "\nReply with `baton send --session {id} --to AGENT --reply-to ID TEXT`; acknowledge with `baton ack --session {id} ID`."
+    ));
+    if requests {
+        t.push_str(&format!(
+            " Answer a request with `baton request accept|decline|complete REQUEST_ID --session {id} --response TEXT` (ids in `baton requests --for-me --session {id}`)."
+        ));
+    }
+    Ok(Some(t))
+}
+
+/// A pending request addressed to the session that it was not told of at a stop before: told once, keeping
+/// the agent from stopping that once.
+fn waiting_request(baton: &Baton, caller: &Caller, s: &Session, state_dir: &Path) -> Result<Option<String>> {
+    let me = with_session(caller, s);
+    let pending = baton.requests(
+        &me,
+        baton_core::RequestsQuery {
+            for_me: true,
+            statuses: vec![baton_core::Wire::Typed(baton_core::RequestStatus::Pending)],
+            limit: Some(20),
+            ..Default::default()
+        },
+    )?;
+    let mut seen = Seen::load(state_dir, &s.id);
+    let Some(r) = pending
+        .requests
+        .iter()
+        .find(|r| !seen.contains(&format!("request:{}", r.id)))
+    else {
+        return Ok(None);
+    };
+    seen.mark(&format!("request:{}", r.id));
+    Ok(Some(format!(
+        "baton: before you stop, {} asked you ({}) to {}: \"{}\". Accept, decline or complete it: `baton request accept {} --session {}` (or decline, complete, with --response TEXT).",
+        r.from_agent,
+        r.to,
+        r.kind,
+        clip(&r.text, 300),
+        r.id,
+        s.id
+    )))
+}
+
 /// One JSON object in the client's format, at most `MAX_OUTPUT_CHARS` long, saying what it cut.
 fn format_reply(client: Client, event_name: &str, reply: Reply) -> String {
     let wrap = |text: &str| -> Value {
@@ -474,12 +589,14 @@ fn format_reply(client: Client, event_name: &str, reply: Reply) -> String {
                 json!({"hookSpecificOutput": {"hookEventName": event_name, "additionalContext": text}})
             }
             Reply::Message(_) => json!({"systemMessage": text}),
+            // Gemini CLI's AfterAgent retries the turn with the reason on "deny"; the others keep going on "block".
+            Reply::Block(_) if client == Client::Gemini => json!({"decision": "deny", "reason": text}),
+            Reply::Block(_) => json!({"decision": "block", "reason": text}),
             Reply::Nothing => json!({}),
         }
     };
-    let _ = client;
     let text = match &reply {
-        Reply::Context(t) | Reply::Message(t) => t.as_str(),
+        Reply::Context(t) | Reply::Message(t) | Reply::Block(t) => t.as_str(),
         Reply::Nothing => "",
     };
     let full = wrap(text).to_string();

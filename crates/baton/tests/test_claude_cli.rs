@@ -640,3 +640,52 @@ fn compact_and_clear_keep_the_conversations_baton_session() {
         "the first prompt is the goal",
     );
 }
+
+/// A message that arrives while the model works reaches it with the next request, through the PostToolUse
+/// hook's `additionalContext`, once: the request after that does not carry it again.
+#[test]
+#[cfg_attr(
+    not(baton_test_claude),
+    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
+)]
+fn a_message_sent_while_the_model_works_reaches_it_once() {
+    let claude = claude_client();
+    let env = Env::new();
+    setup_claude(&env);
+    let bob = env.start("bob", "auth API");
+    const NEWS: &str = "AuthContext is merged in src/auth/context.py";
+    let stand_in = StandIn::start(
+        Messages,
+        vec![
+            // Another agent's message arrives while this turn's tool runs.
+            fixed(bash(&format!(
+                "BATON_AGENT=bob baton send --session {bob} --to claude-code --type interface_ready \"{NEWS}\""
+            ))),
+            fixed(bash("echo working")),
+            fixed(Reply::Text("Using the merged AuthContext.".into())),
+        ],
+    );
+    let run = run_claude(&env, &claude, &stand_in, &["Wire the login page to the auth API"]);
+    let served = stand_in.finish();
+    claude_result(&run);
+    let turns = served.turns(&Messages);
+    assert_eq!(turns.len(), 3, "three turns\n{}", served.dump(&Messages));
+    let carries = |i: usize| {
+        conversation_texts(turns[i])
+            .iter()
+            .filter(|t| t.contains("PostToolUse") && t.contains(NEWS) && t.contains("from bob"))
+            .count()
+    };
+    assert_eq!(carries(0), 0, "not before it was sent\n{}", served.dump(&Messages));
+    assert!(
+        carries(1) >= 1,
+        "the PostToolUse hook's answer reached the model with the next request\n{}",
+        served.dump(&Messages)
+    );
+    assert_eq!(
+        carries(2),
+        carries(1),
+        "told once: the next tool's hook added nothing more\n{}",
+        served.dump(&Messages)
+    );
+}

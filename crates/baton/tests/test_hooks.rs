@@ -22,6 +22,7 @@ struct Events {
     start: &'static str,
     prompt: &'static str,
     pre_compact: &'static str,
+    tool: &'static str,
     stop: &'static str,
     end: Option<&'static str>,
 }
@@ -33,6 +34,7 @@ fn events(client: &str) -> Events {
             start: "SessionStart.startup",
             prompt: "UserPromptSubmit",
             pre_compact: "PreCompact",
+            tool: "PostToolUse",
             stop: "Stop",
             end: Some("SessionEnd"),
         },
@@ -41,6 +43,7 @@ fn events(client: &str) -> Events {
             start: "SessionStart",
             prompt: "UserPromptSubmit",
             pre_compact: "PreCompact",
+            tool: "PostToolUse",
             stop: "Stop",
             end: None,
         },
@@ -49,6 +52,7 @@ fn events(client: &str) -> Events {
             start: "SessionStart",
             prompt: "BeforeAgent",
             pre_compact: "PreCompress",
+            tool: "AfterTool",
             stop: "AfterAgent",
             end: Some("SessionEnd"),
         },
@@ -60,8 +64,8 @@ fn events(client: &str) -> Events {
 /// accept only `systemMessage` (or nothing) for the others.
 fn takes_context(client: &str, event: &str) -> bool {
     match client {
-        "gemini" => matches!(event, "SessionStart" | "BeforeAgent"),
-        _ => matches!(event, "SessionStart" | "UserPromptSubmit"),
+        "gemini" => matches!(event, "SessionStart" | "BeforeAgent" | "AfterTool"),
+        _ => matches!(event, "SessionStart" | "UserPromptSubmit" | "PostToolUse"),
     }
 }
 
@@ -133,6 +137,8 @@ fn hook_run(env: &Env, args: &[&str], stdin: &[u8], vars: &[(&str, &str)]) -> (R
 enum Answer {
     Context(String),
     Message(String),
+    /// Stop answered "not yet", with the reason the model reads.
+    Block(String),
     Nothing,
 }
 
@@ -182,6 +188,18 @@ fn answer(client: &str, event: &str, r: &Run) -> Answer {
         let ctx = h["additionalContext"].as_str().expect("additionalContext is a string");
         assert!(!ctx.trim().is_empty(), "{client} {event}: empty context");
         return Answer::Context(ctx.to_string());
+    }
+    if let Some(d) = obj.get("decision") {
+        assert!(
+            matches!(event, "Stop" | "AfterAgent"),
+            "{client} {event}: only a stop may be refused: {v}"
+        );
+        // Gemini CLI retries the turn on "deny"; Claude Code and Codex keep going on "block".
+        let want = if client == "gemini" { "deny" } else { "block" };
+        assert_eq!(d, want, "{client} {event}: {v}");
+        assert_eq!(obj.len(), 2, "{client} {event}: {v}");
+        let reason = obj["reason"].as_str().expect("reason is a string");
+        return Answer::Block(reason.to_string());
     }
     if let Some(m) = obj.get("systemMessage") {
         assert_eq!(obj.len(), 1, "{client} {event}: {v}");
@@ -472,7 +490,7 @@ fn continue_prompts_inject_context_and_others_at_most_one_line() {
             match hook(&env, client, &p) {
                 Answer::Nothing => {}
                 Answer::Context(c) => assert_one_line(&format!("{client} notice for {prompt:?}"), &c),
-                Answer::Message(m) => panic!("{client} {prompt:?}: unexpected message {m}"),
+                Answer::Message(m) | Answer::Block(m) => panic!("{client} {prompt:?}: unexpected answer {m}"),
             }
         }
     }
@@ -552,6 +570,72 @@ fn a_claim_released_over_the_holder_is_noticed_exactly_once() {
             "{client}: {first}"
         );
         assert_eq!(notices[1], Answer::Nothing, "{client}: the same notice twice");
+    }
+}
+
+#[test]
+fn messages_and_requests_are_told_once_when_they_arrive() {
+    for client in CLIENTS {
+        let env = Env::new();
+        let ev = events(client);
+        let tool = payload(&env, client, ev.tool);
+        assert_eq!(
+            hook(&env, client, &tool),
+            Answer::Nothing,
+            "{client}: no session, nothing to tell"
+        );
+        hook(&env, client, &payload(&env, client, ev.start));
+        let id = only_session(&env)["id"].as_str().expect("id").to_string();
+        assert_eq!(hook(&env, client, &tool), Answer::Nothing, "{client}: nothing new");
+        env.start("bob", "auth");
+        env.run_as(
+            "bob",
+            &[
+                "send",
+                "--to",
+                ev.agent,
+                "--type",
+                "interface_ready",
+                "AuthContext is ready",
+            ],
+        )
+        .ok();
+        let told = hook(&env, client, &tool).context();
+        assert!(
+            told.contains("AuthContext is ready") && told.contains("[interface_ready]") && told.contains("from bob"),
+            "{client}: {told}"
+        );
+        assert!(
+            told.contains(&format!("--session {id}")),
+            "{client}: says how to answer: {told}"
+        );
+        env.run_as("bob", &["send", "--to", &id, "second news"]).ok();
+        // A prompt tells of what is new (the tool hook waits a minute between notices), never what was told.
+        let prompt = payload(&env, client, ev.prompt);
+        let next = hook(&env, client, &prompt).context();
+        assert!(next.contains("second news"), "{client}: {next}");
+        assert!(!next.contains("AuthContext"), "{client}: told twice: {next}");
+        assert_eq!(hook(&env, client, &prompt), Answer::Nothing, "{client}: nothing new");
+        assert_eq!(hook(&env, client, &tool), Answer::Nothing, "{client}: nothing new");
+        // A request waiting at the end of a turn keeps the agent going once, with what to do.
+        env.run_as(
+            "bob",
+            &["request", "--to", &id, "--type", "review", "review the auth PR"],
+        )
+        .ok();
+        let stop = payload(&env, client, ev.stop);
+        let reason = match hook(&env, client, &stop) {
+            Answer::Block(r) => r,
+            other => panic!("{client}: expected the stop refused once, got {other:?}"),
+        };
+        assert!(
+            reason.contains("review the auth PR") && reason.contains("baton request accept"),
+            "{client}: {reason}"
+        );
+        assert!(
+            !matches!(hook(&env, client, &stop), Answer::Block(_)),
+            "{client}: a stop refused twice for one request"
+        );
     }
 }
 
@@ -1498,6 +1582,35 @@ fn recorded_payloads_follow_the_documented_schemas() {
             &["permission_mode", "stop_hook_active", "last_assistant_message"],
         ),
         ("claude", "SessionEnd", &["permission_mode", "reason"]),
+        (
+            "claude",
+            "PostToolUse",
+            &[
+                "permission_mode",
+                "tool_name",
+                "tool_input",
+                "tool_response",
+                "tool_use_id",
+            ],
+        ),
+        (
+            "codex",
+            "PostToolUse",
+            &[
+                "model",
+                "turn_id",
+                "permission_mode",
+                "tool_name",
+                "tool_input",
+                "tool_response",
+                "tool_use_id",
+            ],
+        ),
+        (
+            "gemini",
+            "AfterTool",
+            &["timestamp", "tool_name", "tool_input", "tool_response"],
+        ),
         ("codex", "SessionStart", &["model", "permission_mode", "source"]),
         (
             "codex",

@@ -296,7 +296,12 @@ impl Op<'_> {
             }
         };
 
+        let messages = match me {
+            Some(s) => Some(self.messages_brief(s)?),
+            None => None,
+        };
         let mut d = Digest {
+            messages,
             project,
             agent: caller.agent.clone(),
             generated_at: now,

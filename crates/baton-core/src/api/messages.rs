@@ -483,6 +483,27 @@ impl Baton {
         })
     }
 
+    /// Marks messages the caller's session was shown some other way (a digest) as told, so no hook tells of
+    /// them again. Messages that are not its, or were told already, are passed over.
+    pub fn mark_told(&self, caller: &Caller, ids: &[MessageId]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.write(Some(caller), |tx| {
+            let s = resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
+            let mut op = Op::new(self, tx, caller);
+            for id in ids {
+                if let Some(mut d) = op.delivery_of(&s, id)?
+                    && d.notified_at.is_none()
+                {
+                    d.notified_at = Some(op.now);
+                    op.tx.update_delivery(&d)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Acknowledges messages sent to the caller's session (or its agent). Acknowledging twice changes nothing.
     pub fn ack(&self, caller: &Caller, ids: &[String]) -> Result<Acked> {
         if ids.is_empty() {
@@ -783,7 +804,53 @@ impl Baton {
     }
 }
 
+/// The most unread messages and waiting requests a digest lists.
+const DIGEST_MESSAGES: usize = 5;
+
 impl Op<'_> {
+    /// What waits for session `s`, for its digest.
+    pub(super) fn messages_brief(&mut self, s: &Session) -> Result<super::MessagesBrief> {
+        let unread_query = DeliveryQuery {
+            recipients: inboxes(s),
+            unread_only: true,
+            ..Default::default()
+        };
+        let unread = self.tx.count_deliveries(&unread_query, MAX_COUNTED + 1)?;
+        let mut oldest_unread = Vec::new();
+        for d in self.tx.deliveries(&DeliveryQuery {
+            limit: Some(DIGEST_MESSAGES as u32),
+            ..unread_query
+        })? {
+            if let Some(m) = self.tx.message(&d.message_id)? {
+                oldest_unread.push(m);
+            }
+        }
+        let mut to = inboxes(s);
+        if let Some(role) = &s.role {
+            to.push(Address::Role(role.clone()));
+        }
+        to.push(Address::All);
+        let requests_for_me = self
+            .tx
+            .requests(&RequestQuery {
+                project: Some(s.project.clone()),
+                to,
+                statuses: vec![RequestStatus::Pending],
+                limit: Some(DIGEST_MESSAGES as u32 + 1),
+                ..Default::default()
+            })?
+            .into_iter()
+            .filter(|r| r.from_session != s.id)
+            .take(DIGEST_MESSAGES)
+            .collect();
+        Ok(super::MessagesBrief {
+            unread: unread.min(u64::from(MAX_COUNTED)),
+            unread_capped: unread > u64::from(MAX_COUNTED),
+            oldest_unread,
+            requests_for_me,
+        })
+    }
+
     /// Closes an open message to new sessions once every recipient it reached has acknowledged it.
     fn close_if_all_acked(&mut self, id: &MessageId, just_acked: &Address) -> Result<()> {
         let Some(m) = self.tx.message(id)? else {

@@ -327,7 +327,22 @@ pub struct Digest {
     pub other_claims: Vec<Claim>,
     pub blockers: Vec<BlockerBrief>,
     pub changes: ChangesBrief,
+    /// The caller's session's unread messages and the requests waiting for it; none without a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<MessagesBrief>,
     pub omitted: Vec<Omission>,
+}
+
+/// What waits for a session: its unread messages (requests and answers to its own come as messages too) and
+/// the pending requests addressed to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagesBrief {
+    pub unread: u64,
+    pub unread_capped: bool,
+    /// The oldest unread ones, at most five.
+    pub oldest_unread: Vec<Message>,
+    /// Pending requests addressed to the session, its agent, its role or everyone, at most five.
+    pub requests_for_me: Vec<Request>,
 }
 
 /// One kind of thing a digest left out to stay short. Each front end words it and says where to see the rest
