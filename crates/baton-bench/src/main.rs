@@ -18,6 +18,8 @@ use baton_core::{
 };
 use serde_json::{Value, json};
 
+mod messages;
+
 const PROJECT: &str = "bench.local/org/app";
 
 struct Opts {
@@ -56,7 +58,7 @@ fn main() {
             "--baton" => opts.baton = it.next().map(PathBuf::from).unwrap_or(opts.baton),
             "-h" | "--help" => {
                 println!(
-                    "baton-bench [all|inproc|cli|scale|docs|race|postgres|rss|mcp]... [--quick] [--json PATH] [--baton PATH]\n\
+                    "baton-bench [all|inproc|cli|scale|docs|race|postgres|rss|mcp|messages]... [--quick] [--json PATH] [--baton PATH]\n\
                      PostgreSQL rows run when BATON_BENCH_DATABASE_URL (or BATON_TEST_DATABASE_URL) is set."
                 );
                 return;
@@ -65,9 +67,11 @@ fn main() {
         }
     }
     if which.is_empty() || which.iter().any(|w| w == "all") {
-        which = ["inproc", "cli", "scale", "docs", "race", "postgres", "rss", "mcp"]
-            .map(String::from)
-            .to_vec();
+        which = [
+            "inproc", "cli", "scale", "docs", "race", "postgres", "rss", "mcp", "messages",
+        ]
+        .map(String::from)
+        .to_vec();
     }
     if !opts.baton.exists() {
         eprintln!(
@@ -93,9 +97,10 @@ fn main() {
             "postgres" => postgres(&opts),
             "rss" => rss(&opts),
             "mcp" => mcp(&opts),
+            "messages" => messages::messages(&opts),
             other => {
                 eprintln!(
-                    "unknown scenario '{other}': expected all, inproc, cli, scale, docs, race, postgres, rss or mcp"
+                    "unknown scenario '{other}': expected all, inproc, cli, scale, docs, race, postgres, rss, mcp or messages"
                 );
                 std::process::exit(2);
             }
