@@ -150,6 +150,8 @@ impl Harness {
             let messages = tx.messages(&MessageQuery::default())?;
             let deliveries = tx.deliveries(&DeliveryQuery::default())?;
             let requests = tx.requests(&RequestQuery::default())?;
+            let interfaces = tx.interfaces(&baton_core::store::InterfaceQuery::default())?;
+            let dependencies = tx.dependencies(&baton_core::store::DependencyQuery::default())?;
             Ok(Snapshot {
                 sessions,
                 claims,
@@ -158,6 +160,8 @@ impl Harness {
                 messages,
                 deliveries,
                 requests,
+                interfaces,
+                dependencies,
             })
         }))
     }
@@ -173,6 +177,8 @@ impl Harness {
         assert_eq!(before.messages, after.messages, "{what}: messages changed");
         assert_eq!(before.deliveries, after.deliveries, "{what}: deliveries changed");
         assert_eq!(before.requests, after.requests, "{what}: requests changed");
+        assert_eq!(before.interfaces, after.interfaces, "{what}: interfaces changed");
+        assert_eq!(before.dependencies, after.dependencies, "{what}: dependencies changed");
     }
 
     /// Runs `f`, which must fail with `code`, and asserts it changed nothing stored.
@@ -195,6 +201,8 @@ pub struct Snapshot {
     pub messages: Vec<baton_core::Message>,
     pub deliveries: Vec<baton_core::Delivery>,
     pub requests: Vec<baton_core::Request>,
+    pub interfaces: Vec<baton_core::Interface>,
+    pub dependencies: Vec<baton_core::Dependency>,
 }
 
 /// A caller in the default project with no explicit session.

@@ -156,6 +156,8 @@ macro_rules! conformance_suite {
             requests_are_answered_by_their_addressee,
             hooks_are_told_of_each_message_once,
             store_deliveries_are_kept_once_and_placed_in_order,
+            needing_an_interface_tells_when_it_is_declared,
+            interfaces_refuse_bad_input_and_change_nothing,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

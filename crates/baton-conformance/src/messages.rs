@@ -539,3 +539,105 @@ pub fn store_deliveries_are_kept_once_and_placed_in_order(make: &MakeStore) {
         "update of a missing request",
     );
 }
+
+fn export_req(name: &str, file: &str, description: &str) -> baton_core::ExportRequest {
+    baton_core::ExportRequest {
+        name: name.into(),
+        file: Some(file.into()),
+        description: Some(description.into()),
+    }
+}
+
+fn need_req(name: &str, from: &str) -> baton_core::NeedRequest {
+    baton_core::NeedRequest {
+        name: name.into(),
+        from: from.into(),
+    }
+}
+
+/// A session that needs an interface is sent `interface_ready` when its exporter declares it and each time it
+/// updates it; a declaration again updates the one there is; the project lists what is available.
+pub fn needing_an_interface_tells_when_it_is_declared(make: &MakeStore) {
+    let h = Harness::open(make);
+    let (alice, alice_sid) = start_as(&h, "alice", None);
+    let (bob, _) = start_as(&h, "bob", None);
+    let (carol, _) = start_as(&h, "carol", None);
+    let before = h.last_seq();
+    let needed = ok(h.baton.need(&bob, need_req("AuthContext", "alice")));
+    assert!(needed.available.is_none());
+    assert_eq!(needed.dependency.from, Address::Agent("alice".into()));
+    ok(h.baton.need(&carol, need_req("AuthContext", &alice_sid)));
+    assert_eq!(h.kinds_after(before), ["interface.needed", "interface.needed"]);
+    let before = h.last_seq();
+    let first = ok(h.baton.export(
+        &alice,
+        export_req("AuthContext", "src/auth/context.py", "who is calling"),
+    ));
+    assert!(!first.updated);
+    assert_eq!(first.told.len(), 2, "{:?}", first.told);
+    assert_eq!(
+        h.kinds_after(before),
+        ["message.sent", "message.sent", "interface.declared"]
+    );
+    let told = ok(h.baton.inbox(&bob, InboxRequest::default()));
+    assert_eq!(told.messages.len(), 1);
+    assert_eq!(told.messages[0].message.kind, "interface_ready");
+    assert_eq!(
+        told.messages[0].message.text,
+        "AuthContext is ready in src/auth/context.py: who is calling"
+    );
+    let again = ok(h.baton.export(
+        &alice,
+        baton_core::ExportRequest {
+            description: Some("who is calling, and their scopes".into()),
+            ..export_req("AuthContext", "src/auth/context.py", "")
+        },
+    ));
+    assert!(again.updated);
+    assert_eq!(again.interface.id, first.interface.id, "one declaration, updated");
+    assert_eq!(texts(&h, &carol, all()).len(), 2, "told again on the update");
+    let listed = ok(h.baton.interfaces(&bob, None));
+    assert_eq!(listed.interfaces.len(), 1);
+    assert_eq!(
+        listed.interfaces[0].description.as_deref(),
+        Some("who is calling, and their scopes")
+    );
+    // A need of what is there already says so.
+    let (dave, _) = start_as(&h, "dave", None);
+    let late = ok(h.baton.need(&dave, need_req("AuthContext", "alice")));
+    assert_eq!(late.available.map(|i| i.name), Some("AuthContext".to_string()));
+    // Another exporter's interface of the same name tells no one who needs it from alice.
+    let (erin, _) = start_as(&h, "erin", None);
+    let other = ok(h
+        .baton
+        .export(&erin, export_req("AuthContext", "lib/auth.rs", "another one")));
+    assert!(other.told.is_empty());
+    assert_eq!(ok(h.baton.interfaces(&bob, None)).interfaces.len(), 2);
+}
+
+/// Needs and declarations refuse bad input and change nothing.
+pub fn interfaces_refuse_bad_input_and_change_nothing(make: &MakeStore) {
+    let h = Harness::open(make);
+    let (alice, alice_sid) = start_as(&h, "alice", None);
+    h.refused("an empty name", 2, &["interface name"], || {
+        h.baton.export(&alice, export_req("", "f", "d"))
+    });
+    h.refused("a name with spaces", 2, &["interface name"], || {
+        h.baton.export(&alice, export_req("Auth Context", "f", "d"))
+    });
+    h.refused("an empty file", 2, &["file"], || {
+        h.baton.export(&alice, export_req("A", " ", "d"))
+    });
+    h.refused("a need of one's own", 2, &["own"], || {
+        h.baton.need(&alice, need_req("A", &alice_sid))
+    });
+    h.refused("a need from everyone", 2, &["session or an agent"], || {
+        h.baton.need(&alice, need_req("A", "all"))
+    });
+    h.refused("a need from an unknown agent", 4, &["nobody"], || {
+        h.baton.need(&alice, need_req("A", "nobody"))
+    });
+    h.refused("interfaces of a malformed session", 2, &["nope"], || {
+        h.baton.interfaces(&alice, Some("nope"))
+    });
+}

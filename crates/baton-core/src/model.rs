@@ -504,9 +504,14 @@ event_kinds! {
     RequestAccepted => "request.accepted",
     RequestDeclined => "request.declined",
     RequestCompleted => "request.completed",
+    InterfaceDeclared => "interface.declared",
+    InterfaceUpdated => "interface.updated",
+    InterfaceNeeded => "interface.needed",
 }
 
+mod interfaces;
 mod messaging;
+pub use interfaces::*;
 pub use messaging::*;
 
 impl std::fmt::Display for EventKind {

@@ -18,6 +18,7 @@ mod documents;
 mod events;
 mod idempotency;
 mod integrity;
+mod interfaces;
 mod journal;
 mod messages;
 mod sessions;

@@ -5,10 +5,12 @@
 //! Nothing here talks to a database; it depends on the core alone.
 
 mod filter;
+mod interfaces;
 mod messages;
 mod row;
 
 pub use filter::{Filter, Placeholder, insert_sql, update_sql, update_values};
+pub use interfaces::*;
 pub use messages::*;
 pub use row::{
     Columns, Value, claim, claim_values, entry, entry_values, event, idempotency, idempotency_values, new_event_values,

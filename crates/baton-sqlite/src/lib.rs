@@ -24,6 +24,7 @@ mod documents;
 mod events;
 mod idempotency;
 mod integrity;
+mod interfaces;
 mod journal;
 mod messages;
 mod sessions;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_forced_releases.sql"),
     include_str!("../migrations/0005_session_documents.sql"),
     include_str!("../migrations/0006_messages.sql"),
+    include_str!("../migrations/0008_interfaces.sql"),
 ];
 
 /// WAL size past which a closing store checkpoints it back into the database (see `trim_wal`).

@@ -124,7 +124,7 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
     let second_holder = conn.execute(
         "INSERT INTO claims (project, item_type, repo, item_id, token, id, session_id, agent, state, ttl_secs,
                              granted_at, renewed_at, expires_at)
@@ -243,5 +243,5 @@ fn a_version_four_database_keeps_the_fields_of_its_imported_documents() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
 }

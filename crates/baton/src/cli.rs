@@ -111,6 +111,21 @@ pub enum Command {
         after_help = "Examples:\n  baton requests\n  baton requests --for-me --status pending\n  baton requests --mine --status completed"
     )]
     Requests(RequestsArgs),
+    /// Declare what this session produces for others (declaring it again updates it)
+    #[command(
+        after_help = "Examples:\n  baton export AuthContext --file src/auth/context.py --description \"who is calling, and their scopes\"\n\nEvery session that needs it from this session or its agent (baton needs) gets an interface_ready\nmessage, each time it is declared or updated."
+    )]
+    Export(ExportArgs),
+    /// List the interfaces sessions of this project declared
+    #[command(
+        after_help = "Examples:\n  baton interfaces\n  baton interfaces --session 019a...     (only that session's)\n\nOnly --session on the command line filters: BATON_SESSION says who you are, not what to list."
+    )]
+    Interfaces,
+    /// Record that this session needs an interface from another session or agent
+    #[command(
+        after_help = "Examples:\n  baton needs AuthContext --from claude-code\n  baton needs AuthContext --from 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\n\nThis session gets an interface_ready message whenever that one declares or updates it."
+    )]
+    Needs(NeedsArgs),
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,
@@ -365,6 +380,29 @@ pub struct ReleaseArgs {
     /// Makes a retried release return the first release's result
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Its name, like AuthContext
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Where it is
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<String>,
+    /// What it is for
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NeedsArgs {
+    /// The interface's name
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Who makes it: a session id, an agent, session:ID or agent:NAME
+    #[arg(long, value_name = "SESSION|AGENT")]
+    pub from: String,
 }
 
 #[derive(Debug, Args)]

@@ -211,3 +211,55 @@ fn messages_and_requests_from_the_command_line() {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
     }
 }
+
+/// Interfaces from the command line: a need, a declaration that tells it, the list, and refusals.
+#[test]
+fn interfaces_from_the_command_line() {
+    let env = Env::new();
+    let alice = env.start("alice", "auth");
+    env.start("bob", "login page");
+    let need = env.run_as("bob", &["needs", "AuthContext", "--from", "alice", "--json"]);
+    need.ok();
+    assert_eq!(need.json()["dependency"]["from"], "agent:alice");
+    assert_eq!(need.json()["available"], Value::Null);
+    let export = env.run_as(
+        "alice",
+        &[
+            "export",
+            "AuthContext",
+            "--file",
+            "src/auth/context.py",
+            "--description",
+            "who is calling",
+            "--json",
+        ],
+    );
+    export.ok();
+    assert_eq!(export.json()["updated"], false);
+    assert_eq!(export.json()["told"].as_array().map(Vec::len), Some(1));
+    env.run_as("bob", &["inbox", "--unread"])
+        .ok()
+        .stdout_has("[interface_ready]")
+        .stdout_has("AuthContext is ready in src/auth/context.py: who is calling");
+    env.run_as("bob", &["interfaces"])
+        .ok()
+        .stdout_has("AuthContext in src/auth/context.py");
+    let mine = env.run_as("bob", &["interfaces", "--session", &alice, "--json"]);
+    assert_eq!(mine.json()["interfaces"].as_array().map(Vec::len), Some(1));
+    env.run_as("alice", &["export", "AuthContext", "--description", "and scopes"])
+        .ok()
+        .stdout_has("Updated AuthContext");
+    env.run_as("bob", &["needs", "AuthContext", "--from", "all"])
+        .code(2)
+        .stderr_has("all");
+    env.run_as("bob", &["needs", "AuthContext", "--from", "nobody"])
+        .code(4)
+        .stderr_has("nobody");
+    env.run_as("bob", &["export", "Auth Context"])
+        .code(2)
+        .stderr_has("interface name");
+    let kinds = crate::common::kinds(&env.all_events());
+    for k in ["interface.needed", "interface.declared", "interface.updated"] {
+        assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+    }
+}

@@ -81,7 +81,7 @@ fn addressed_to(to: &Address, s: &Session) -> bool {
 impl Op<'_> {
     /// Reads `--to`: an explicit `session:`, `agent:` or `role:` address or `all`; else a session of this
     /// project with that id, else an agent with sessions in it.
-    fn address(&mut self, project: &str, to: &str) -> Result<Address> {
+    pub(super) fn address(&mut self, project: &str, to: &str) -> Result<Address> {
         let to = to.trim();
         let accepted = "a session id, an agent with sessions in this project, session:ID, agent:NAME, role:ROLE or all";
         if to.is_empty() {
@@ -162,7 +162,7 @@ impl Op<'_> {
 
     /// A session read to know of it, locking nothing: a write locks only its own caller's session, so two
     /// sessions messaging each other never wait on each other.
-    fn unlocked_session(&mut self, id: &str) -> Result<Option<Session>> {
+    pub(super) fn unlocked_session(&mut self, id: &str) -> Result<Option<Session>> {
         Ok(self
             .tx
             .sessions(&SessionQuery {
@@ -232,7 +232,7 @@ impl Op<'_> {
     }
 
     /// A new message from `from`, in the thread of `reply_to` when it answers one.
-    fn new_message(
+    pub(super) fn new_message(
         &mut self,
         from: &Session,
         to: Address,

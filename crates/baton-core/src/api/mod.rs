@@ -10,7 +10,8 @@
 //!   pauses stale sessions;
 //! - `history`: pages of changes, and the digest;
 //! - `conversations`: a client's conversation bound to one session;
-//! - `messages`: messages between sessions, each recipient's inbox, and requests with their answers.
+//! - `messages`: messages between sessions, each recipient's inbox, and requests with their answers;
+//! - `interfaces`: what sessions declare they produce, what others need of them, and telling them it is ready.
 //!
 //! What every concept uses has a module of its own: `op` (the context value), `resolve` (which session a call
 //! means), `idempotency` (keys and replays), `observe` (what a commit is handed to) and `types` (requests and
@@ -20,6 +21,7 @@ mod claims;
 mod conversations;
 mod history;
 mod idempotency;
+mod interfaces;
 mod journal;
 mod messages;
 mod observe;

@@ -8,12 +8,14 @@ use serde_json::Value;
 use super::{Baton, Caller};
 use crate::error::Result;
 use crate::model::{
-    Address, Claim, Delivery, IdempotencyRecord, ItemKey, JournalEntry, Message, NewEvent, Request, Session,
+    Address, Claim, Delivery, Dependency, IdempotencyRecord, Interface, ItemKey, JournalEntry, Message, NewEvent,
+    Request, Session,
 };
 use crate::store::{
     self, ClaimQuery, ClaimTx, DeliveryQuery, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx,
     IntegrityTx, JournalTx, MessageQuery, MessageTx, RequestQuery, RequestTx, SessionQuery, SessionTx, Tx,
 };
+use crate::store::{DependencyQuery, InterfaceQuery, InterfaceTx};
 use crate::time::Timestamp;
 
 /// Acts on what a write transaction committed, once the commit is durable.
@@ -256,5 +258,23 @@ impl RequestTx for Recording<'_> {
     }
     fn requests(&mut self, query: &RequestQuery) -> Result<Vec<Request>> {
         self.tx.requests(query)
+    }
+}
+
+impl InterfaceTx for Recording<'_> {
+    fn insert_interface(&mut self, interface: &Interface) -> Result<()> {
+        self.tx.insert_interface(interface)
+    }
+    fn update_interface(&mut self, interface: &Interface) -> Result<()> {
+        self.tx.update_interface(interface)
+    }
+    fn interfaces(&mut self, query: &InterfaceQuery) -> Result<Vec<Interface>> {
+        self.tx.interfaces(query)
+    }
+    fn insert_dependency(&mut self, dependency: &Dependency) -> Result<()> {
+        self.tx.insert_dependency(dependency)
+    }
+    fn dependencies(&mut self, query: &DependencyQuery) -> Result<Vec<Dependency>> {
+        self.tx.dependencies(query)
     }
 }

@@ -572,3 +572,43 @@ pub struct RequestList {
     pub session_id: SessionId,
     pub requests: Vec<Request>,
 }
+
+/// An interface the caller's session declares (or declares again, updating it).
+#[derive(Debug, Clone, Default)]
+pub struct ExportRequest {
+    pub name: String,
+    pub file: Option<String>,
+    pub description: Option<String>,
+}
+
+/// An interface declared, and the sessions told it is ready.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exported {
+    pub interface: Interface,
+    /// It was declared before by this session and is now updated.
+    pub updated: bool,
+    /// The inboxes of the sessions that need it, sent an `interface_ready` message.
+    pub told: Vec<Address>,
+}
+
+/// The interfaces of the project, by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InterfaceList {
+    pub project: String,
+    pub interfaces: Vec<Interface>,
+}
+
+/// A need of the caller's session: interface `name` from a session or an agent.
+#[derive(Debug, Clone, Default)]
+pub struct NeedRequest {
+    pub name: String,
+    /// A session id, an agent, `session:ID` or `agent:NAME`.
+    pub from: String,
+}
+
+/// A need recorded, and the interface when it is already there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Needed {
+    pub dependency: Dependency,
+    pub available: Option<Interface>,
+}

@@ -2,7 +2,7 @@
 //! every rule lives in [`crate::Baton`], which composes them.
 //!
 //! One small trait per concept, each in its own file ([`SessionTx`], [`ClaimTx`], [`JournalTx`],
-//! [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`], [`MessageTx`], [`RequestTx`]); [`Tx`] is
+//! [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`], [`MessageTx`], [`RequestTx`], [`InterfaceTx`]); [`Tx`] is
 //! all of them. A new concept
 //! adds its trait here, as a supertrait of `Tx`, and one file in each store implementing it. Call sites
 //! bring every concept's methods into scope with `use baton_core::store::prelude::*`.
@@ -12,6 +12,7 @@ mod documents;
 mod events;
 mod idempotency;
 mod integrity;
+mod interfaces;
 mod journal;
 mod messages;
 mod sessions;
@@ -21,6 +22,7 @@ pub use documents::DocumentTx;
 pub use events::{EventQuery, EventTx};
 pub use idempotency::IdempotencyTx;
 pub use integrity::{EnumColumn, IntegrityTx};
+pub use interfaces::{DependencyQuery, InterfaceQuery, InterfaceTx};
 pub use journal::{EntryQuery, JournalTx};
 pub use messages::{DeliveryQuery, MessageQuery, MessageTx, RequestQuery, RequestTx};
 pub use sessions::{SessionQuery, SessionTx};
@@ -30,7 +32,8 @@ use crate::error::{Error, Result};
 /// Every concept's trait, for calling [`Tx`]'s methods.
 pub mod prelude {
     pub use super::{
-        ClaimTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, JournalTx, MessageTx, RequestTx, SessionTx, Tx,
+        ClaimTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, InterfaceTx, JournalTx, MessageTx, RequestTx,
+        SessionTx, Tx,
     };
 }
 
@@ -62,12 +65,30 @@ impl Default for StoreOptions {
 /// may send writes ahead in one batch); either way the transaction keeps nothing. The storage contract suite
 /// (`baton-conformance`, the `store_` cases) checks every primitive against this documentation.
 pub trait Tx:
-    SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx + MessageTx + RequestTx
+    SessionTx
+    + ClaimTx
+    + JournalTx
+    + EventTx
+    + IdempotencyTx
+    + DocumentTx
+    + IntegrityTx
+    + MessageTx
+    + RequestTx
+    + InterfaceTx
 {
 }
 
 impl<T> Tx for T where
-    T: SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx + MessageTx + RequestTx
+    T: SessionTx
+        + ClaimTx
+        + JournalTx
+        + EventTx
+        + IdempotencyTx
+        + DocumentTx
+        + IntegrityTx
+        + MessageTx
+        + RequestTx
+        + InterfaceTx
 {
 }
 

@@ -9,6 +9,7 @@ pub mod doc;
 pub mod doctor;
 pub mod heartbeat;
 pub mod hook;
+pub mod interfaces;
 pub mod mcp;
 pub mod messages;
 pub mod release;
@@ -45,6 +46,9 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
         Command::Send(a) => messages::send(&ctx, json, a),
+        Command::Export(a) => interfaces::export(&ctx, json, a),
+        Command::Interfaces => interfaces::list(&ctx, json, global.session.as_deref()),
+        Command::Needs(a) => interfaces::needs(&ctx, json, a),
         Command::Inbox(a) => messages::inbox(&ctx, json, a),
         Command::Ack(a) => messages::ack(&ctx, json, a),
         Command::Thread(a) => messages::thread(&ctx, json, a),

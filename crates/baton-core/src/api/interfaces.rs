@@ -1,0 +1,218 @@
+//! Interfaces: what sessions declare they produce, what others need of them, and the `interface_ready`
+//! message a dependent session gets whenever what it needs is declared or updated.
+
+use serde_json::json;
+
+use super::op::Op;
+use super::{Baton, Caller, ExportRequest, Exported, InterfaceList, NeedRequest, Needed, SessionId, clip, resolve};
+use crate::error::{Error, Result};
+use crate::model::{Address, Dependency, DependencyId, EventKind, Interface, InterfaceId, Session, SessionStatus};
+use crate::parse;
+use crate::store::{self, DependencyQuery, InterfaceQuery};
+
+/// The most interfaces or dependencies one call reads.
+const MAX_LISTED: u32 = 1000;
+
+fn check_name(name: &str) -> Result<()> {
+    parse::check_id("interface name", name).map_err(|e| e.in_field("name"))
+}
+
+/// Whether `from` names session `s` (its id, or its agent).
+fn names(from: &Address, s: &Session) -> bool {
+    match from {
+        Address::Session(id) => *id == s.id,
+        Address::Agent(a) => *a == s.agent,
+        _ => false,
+    }
+}
+
+impl Baton {
+    /// Declares (or updates) an interface of the caller's session, and tells the sessions that need it.
+    pub fn export(&self, caller: &Caller, req: ExportRequest) -> Result<Exported> {
+        check_name(&req.name)?;
+        if let Some(f) = &req.file {
+            parse::check_nonempty_text("file", f).map_err(|e| e.in_field("file"))?;
+        }
+        if let Some(d) = &req.description {
+            parse::check_text("description", d).map_err(|e| e.in_field("description"))?;
+        }
+        self.write(Some(caller), |tx| {
+            let s = resolve::session_for_write(tx, caller, "export from")?;
+            let mut op = Op::new(self, tx, caller);
+            let existing = op
+                .tx
+                .interfaces(&InterfaceQuery {
+                    project: Some(s.project.clone()),
+                    session_id: Some(s.id.clone()),
+                    name: Some(req.name.clone()),
+                    limit: Some(1),
+                })?
+                .into_iter()
+                .next();
+            let (interface, updated) = match existing {
+                Some(mut i) => {
+                    i.file = req.file.clone().or(i.file);
+                    i.description = req.description.clone().or(i.description);
+                    i.updated_at = op.now;
+                    op.tx.update_interface(&i)?;
+                    (i, true)
+                }
+                None => {
+                    let i = Interface {
+                        id: InterfaceId::generate(),
+                        project: s.project.clone(),
+                        session_id: s.id.clone(),
+                        agent: s.agent.clone(),
+                        name: req.name.clone(),
+                        file: req.file.clone(),
+                        description: req.description.clone(),
+                        created_at: op.now,
+                        updated_at: op.now,
+                    };
+                    op.tx.insert_interface(&i)?;
+                    (i, false)
+                }
+            };
+            let told = op.tell_dependents(&s, &interface)?;
+            let kind = if updated {
+                EventKind::InterfaceUpdated
+            } else {
+                EventKind::InterfaceDeclared
+            };
+            op.event(
+                &s,
+                kind,
+                interface.name.clone(),
+                json!({"file": interface.file, "description": interface.description, "told": told}),
+            )?;
+            Ok(Exported {
+                interface,
+                updated,
+                told,
+            })
+        })
+    }
+
+    /// The interfaces declared in the caller's project (of one session, when named), by name.
+    pub fn interfaces(&self, caller: &Caller, session: Option<&str>) -> Result<InterfaceList> {
+        if let Some(id) = session {
+            parse::check_session_id(id)?;
+        }
+        let project = caller.project.key.clone();
+        store::read(self.store(), |tx| {
+            let interfaces = tx.interfaces(&InterfaceQuery {
+                project: Some(project.clone()),
+                session_id: session.map(SessionId::from),
+                limit: Some(MAX_LISTED),
+                ..Default::default()
+            })?;
+            Ok(InterfaceList {
+                project: project.clone(),
+                interfaces,
+            })
+        })
+    }
+
+    /// Records that the caller's session needs interface `name` from a session or an agent.
+    pub fn need(&self, caller: &Caller, req: NeedRequest) -> Result<Needed> {
+        check_name(&req.name)?;
+        self.write(Some(caller), |tx| {
+            let s = resolve::session_for_write(tx, caller, "record a need of")?;
+            let mut op = Op::new(self, tx, caller);
+            let from = op.address(&s.project, &req.from).map_err(|e| e.in_field("from"))?;
+            if from.is_open() {
+                return Err(Error::bad_input(format!(
+                    "an interface is needed from a session or an agent, not from {from}"
+                ))
+                .in_field("from"));
+            }
+            if names(&from, &s) {
+                return Err(Error::bad_input(format!(
+                    "{from} is this session's own: a session does not need what it makes itself"
+                ))
+                .in_field("from"));
+            }
+            let known = op.tx.dependencies(&DependencyQuery {
+                project: Some(s.project.clone()),
+                session_id: Some(s.id.clone()),
+                name: Some(req.name.clone()),
+                limit: Some(MAX_LISTED),
+            })?;
+            let dependency = match known.into_iter().find(|d| d.from == from) {
+                Some(d) => d,
+                None => {
+                    let d = Dependency {
+                        id: DependencyId::generate(),
+                        project: s.project.clone(),
+                        session_id: s.id.clone(),
+                        agent: s.agent.clone(),
+                        name: req.name.clone(),
+                        from: from.clone(),
+                        created_at: op.now,
+                    };
+                    op.tx.insert_dependency(&d)?;
+                    op.event(&s, EventKind::InterfaceNeeded, d.name.clone(), json!({"from": d.from}))?;
+                    d
+                }
+            };
+            let mut available = None;
+            for i in op.tx.interfaces(&InterfaceQuery {
+                project: Some(s.project.clone()),
+                name: Some(req.name.clone()),
+                limit: Some(MAX_LISTED),
+                ..Default::default()
+            })? {
+                let exporter = op.unlocked_session(&i.session_id)?;
+                if exporter.as_ref().is_some_and(|e| names(&from, e)) {
+                    available = Some(i);
+                }
+            }
+            Ok(Needed { dependency, available })
+        })
+    }
+}
+
+impl Op<'_> {
+    /// Sends `interface_ready` from the exporting session to each session that needs `interface` from it.
+    fn tell_dependents(&mut self, exporter: &Session, interface: &Interface) -> Result<Vec<Address>> {
+        let needs = self.tx.dependencies(&DependencyQuery {
+            project: Some(exporter.project.clone()),
+            name: Some(interface.name.clone()),
+            limit: Some(MAX_LISTED),
+            ..Default::default()
+        })?;
+        let mut told = Vec::new();
+        for d in needs {
+            if !names(&d.from, exporter) || d.session_id == exporter.id {
+                continue;
+            }
+            let to = match self.unlocked_session(&d.session_id)? {
+                Some(dep) if dep.status != SessionStatus::Completed && dep.status != SessionStatus::Abandoned => {
+                    Address::Session(dep.id)
+                }
+                _ => Address::Agent(d.agent.clone()),
+            };
+            if told.contains(&to) {
+                continue;
+            }
+            let text = format!(
+                "{} is ready{}{}",
+                interface.name,
+                interface
+                    .file
+                    .as_deref()
+                    .map(|f| format!(" in {f}"))
+                    .unwrap_or_default(),
+                interface
+                    .description
+                    .as_deref()
+                    .map(|d| format!(": {}", clip(d, 300)))
+                    .unwrap_or_default()
+            );
+            let m = self.new_message(exporter, to.clone(), "interface_ready", &text, None)?;
+            self.send_message(exporter, m)?;
+            told.push(to);
+        }
+        Ok(told)
+    }
+}
