@@ -158,6 +158,7 @@ macro_rules! conformance_suite {
             store_deliveries_are_kept_once_and_placed_in_order,
             needing_an_interface_tells_when_it_is_declared,
             interfaces_refuse_bad_input_and_change_nothing,
+            roles_are_built_in_or_configured,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

@@ -641,3 +641,45 @@ pub fn interfaces_refuse_bad_input_and_change_nothing(make: &MakeStore) {
         h.baton.interfaces(&alice, Some("nope"))
     });
 }
+
+/// A session's role is a built-in one or one the config defines; another is refused and changes nothing; roles
+/// show in the digest and address messages.
+pub fn roles_are_built_in_or_configured(make: &MakeStore) {
+    let cfg = baton_core::config::ConfigFile::parse(
+        "[roles.docs-writer]\ndescription = \"writes the user guide\"\nallow = [\"edit:docs/**\"]\n",
+        "test config",
+    )
+    .expect("a config with a role");
+    let policy = baton_core::config::Policy::from_config(&cfg).expect("policy");
+    assert_eq!(
+        policy.role("docs-writer").map(|r| r.allow.clone()),
+        Some(vec!["edit:docs/**".to_string()])
+    );
+    let h = Harness::with_policy(make, policy);
+    let start = |agent: &str, role: &str| {
+        h.baton.start_session(
+            &caller(agent),
+            StartRequest {
+                role: Some(role.into()),
+                ..Default::default()
+            },
+        )
+    };
+    h.refused("an unknown role", 2, &["wizard", "reviewer", "docs-writer"], || {
+        start("alice", "wizard")
+    });
+    let writer = ok(start("alice", "docs-writer")).session_id;
+    ok(start("bob", "tester"));
+    let digest = ok(h.baton.digest(&caller("bob")));
+    let brief = digest
+        .active_sessions
+        .iter()
+        .find(|b| b.session_id == writer)
+        .expect("alice's session in bob's digest");
+    assert_eq!(brief.role.as_deref(), Some("docs-writer"));
+    let (carol, _) = start_as(&h, "carol", None);
+    let sent = ok(h
+        .baton
+        .send(&carol, send("role:docs-writer", "the guide needs a page on roles")));
+    assert_eq!(sent.delivered_to, [Address::Session(writer)]);
+}

@@ -29,7 +29,38 @@ pub struct ConfigFile {
     pub types: Option<Vec<String>>,
     /// Session documents: `[docs] auto = true, layout = "agents"`.
     pub docs: Option<DocsConfig>,
+    /// Session roles besides the built-in ones: `[roles.docs-writer] description = "...", allow = [...]`.
+    pub roles: Option<std::collections::BTreeMap<String, RoleConfig>>,
 }
+
+/// A `[roles.NAME]` table: what the role is for, and the actions it may take.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    pub description: Option<String>,
+    /// The actions sessions with this role may take, like `edit:docs/**`; stored, and enforced by file locks.
+    pub allow: Option<Vec<String>>,
+}
+
+/// A session role: a built-in one, or one a config defines.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Role {
+    pub name: String,
+    pub description: String,
+    /// The actions sessions with this role may take; empty means no restriction.
+    pub allow: Vec<String>,
+    /// Defined in a config file rather than built in.
+    pub configured: bool,
+}
+
+/// The roles every project knows, with what each is for.
+pub const BUILT_IN_ROLES: &[(&str, &str)] = &[
+    ("implementer", "writes the code for a task"),
+    ("reviewer", "reviews changes and answers review requests"),
+    ("tester", "writes and runs tests"),
+    ("refactorer", "restructures code without changing what it does"),
+    ("security", "looks for vulnerabilities and unsafe changes"),
+];
 
 /// The `[docs]` table: whether session documents are re-rendered after every change, and in which layout.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -66,7 +97,7 @@ impl ConfigFile {
     pub fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
         let cfg: ConfigFile = toml::from_str(text).map_err(|e| {
             Error::bad_input(format!(
-                "invalid config file {origin}: {e}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, lock_timeout, types, and a [docs] table with auto and layout"
+                "invalid config file {origin}: {e}accepted keys: agent, project, database_url, stale_after, claim_ttl, digest_max_chars, lock_timeout, types, a [docs] table with auto and layout, and [roles.NAME] tables with description and allow"
             ))
         })?;
         if let Some(layout) = cfg.docs.as_ref().and_then(|d| d.layout.as_deref())
@@ -95,6 +126,14 @@ impl ConfigFile {
             types: other.types.or(self.types),
             docs: match (self.docs, other.docs) {
                 (Some(mine), Some(theirs)) => Some(mine.overlay(theirs)),
+                (mine, theirs) => theirs.or(mine),
+            },
+            // A project's roles add to the user's; the project's definition of one name wins.
+            roles: match (self.roles, other.roles) {
+                (Some(mut mine), Some(theirs)) => {
+                    mine.extend(theirs);
+                    Some(mine)
+                }
                 (mine, theirs) => theirs.or(mine),
             },
         }
@@ -130,8 +169,8 @@ pub struct Policy {
     pub digest_max_chars: usize,
     /// Work types claimed without `new_type` besides [`crate::parse::WORK_TYPES`].
     pub types: Vec<String>,
-    /// Session roles the project names besides the built-in ones.
-    pub roles: Vec<String>,
+    /// Session roles: the built-in ones, then those the config defines.
+    pub roles: Vec<Role>,
 }
 
 impl Default for Policy {
@@ -141,12 +180,25 @@ impl Default for Policy {
             default_ttl_secs: 30 * 60,
             digest_max_chars: 8000,
             types: Vec::new(),
-            roles: Vec::new(),
+            roles: BUILT_IN_ROLES
+                .iter()
+                .map(|(name, description)| Role {
+                    name: name.to_string(),
+                    description: description.to_string(),
+                    allow: Vec::new(),
+                    configured: false,
+                })
+                .collect(),
         }
     }
 }
 
 impl Policy {
+    /// The role named `name`, when the project knows it.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.name == name)
+    }
+
     /// The policy a merged config asks for.
     pub fn from_config(cfg: &ConfigFile) -> Result<Policy> {
         let mut p = Policy::default();
@@ -169,6 +221,21 @@ impl Policy {
         for t in cfg.types.iter().flatten() {
             crate::parse::check_type(t).map_err(|e| Error::bad_input(format!("config types: {e}")))?;
             p.types.push(t.clone());
+        }
+        for (name, r) in cfg.roles.iter().flatten() {
+            crate::parse::check_type(name).map_err(|e| {
+                Error::bad_input(format!("config roles: {}", e.to_string().replace("work type", "role")))
+            })?;
+            let role = Role {
+                name: name.clone(),
+                description: r.description.clone().unwrap_or_default(),
+                allow: r.allow.clone().unwrap_or_default(),
+                configured: true,
+            };
+            match p.roles.iter_mut().find(|x| x.name == *name) {
+                Some(existing) => *existing = role,
+                None => p.roles.push(role),
+            }
         }
         Ok(p)
     }

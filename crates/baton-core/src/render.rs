@@ -160,9 +160,10 @@ fn digest_beside(d: &Digest, now: Timestamp, shown: Option<&str>, words: &dyn Wo
             };
             let stale = if a.stale { " STALE" } else { "" };
             let branch = a.git_branch.as_deref().map(|b| format!(" on {b}")).unwrap_or_default();
+            let role = a.role.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "  {} [{}{stale}] {}{branch} — seen {} (session {})",
+                "  {}{role} [{}{stale}] {}{branch} — seen {} (session {})",
                 a.agent,
                 a.status,
                 what,

@@ -126,6 +126,11 @@ pub enum Command {
         after_help = "Examples:\n  baton needs AuthContext --from claude-code\n  baton needs AuthContext --from 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\n\nThis session gets an interface_ready message whenever that one declares or updates it."
     )]
     Needs(NeedsArgs),
+    /// List the session roles this project knows: the built-in ones and those its config defines
+    #[command(
+        after_help = "Example:\n  baton roles\n\nDefine more in .baton/config.toml:\n  [roles.docs-writer]\n  description = \"writes the user guide\"\n  allow = [\"edit:docs/**\"]"
+    )]
+    Roles,
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,

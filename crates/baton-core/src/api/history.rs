@@ -202,6 +202,7 @@ impl Op<'_> {
                 SessionBrief {
                     session_id: s.id,
                     agent: s.agent,
+                    role: s.role,
                     name: s.name,
                     context: s.context.map(|c| clip(&c, 200)),
                     status: s.status,

@@ -24,9 +24,6 @@ use crate::parse;
 use crate::store::{self, DeliveryQuery, MessageQuery, RequestQuery, SessionQuery};
 use crate::time::Timestamp;
 
-/// The roles every project knows; a project may name others, and any role a session has is known.
-pub const BUILT_IN_ROLES: &[&str] = &["implementer", "reviewer", "tester", "refactorer", "security"];
-
 /// The most messages one inbox page shows when the call names no limit.
 const DEFAULT_PAGE: u32 = 20;
 /// The most open sessions a message to a role or everyone is delivered to at once.
@@ -92,11 +89,12 @@ impl Op<'_> {
             Some(("role", role)) => {
                 parse::check_id("role", role).map_err(|e| e.in_field("to"))?;
                 if !self.role_known(project, role)? {
+                    let known: Vec<String> = self.baton.policy().roles.iter().map(|r| r.name.clone()).collect();
                     return Err(Error::not_found(format!(
                         "unknown role '{role}': no session in project '{project}' has it, and it is not one of {}",
-                        BUILT_IN_ROLES.join(", ")
+                        known.join(", ")
                     ))
-                    .with_value(role, BUILT_IN_ROLES.iter().map(|r| r.to_string()).collect())
+                    .with_value(role, known)
                     .in_field("to"));
                 }
                 Address::Role(role.to_string())
@@ -176,7 +174,7 @@ impl Op<'_> {
     }
 
     fn role_known(&mut self, project: &str, role: &str) -> Result<bool> {
-        if BUILT_IN_ROLES.contains(&role) || self.baton.policy().roles.iter().any(|r| r == role) {
+        if self.baton.policy().role(role).is_some() {
             return Ok(true);
         }
         Ok(self

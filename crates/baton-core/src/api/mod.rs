@@ -41,7 +41,6 @@ use crate::store::Store;
 use crate::time::Timestamp;
 
 pub use conversations::{Bound, CONTINUE_IDLE_SECS, Conversation, ConversationEnded};
-pub use messages::BUILT_IN_ROLES;
 pub use observe::{Commit, CommitObserver, Warn};
 pub use types::*;
 

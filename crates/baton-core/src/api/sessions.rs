@@ -40,6 +40,15 @@ impl Baton {
         }
         if let Some(r) = &req.role {
             parse::check_id("role", r)?;
+            if self.policy().role(r).is_none() {
+                let known: Vec<String> = self.policy().roles.iter().map(|r| r.name.clone()).collect();
+                return Err(Error::bad_input(format!(
+                    "unknown role '{r}': expected one of {} (more are defined as [roles.NAME] in .baton/config.toml)",
+                    known.join(", ")
+                ))
+                .with_value(r, known)
+                .in_field("role"));
+            }
         }
         for t in &req.task_ids {
             parse::check_id("task id", t)?;

@@ -287,6 +287,8 @@ pub struct Sweep {
 pub struct SessionBrief {
     pub session_id: SessionId,
     pub agent: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     pub name: Option<String>,
     pub context: Option<String>,
     pub status: SessionStatus,

@@ -1,4 +1,4 @@
-//! `baton export`, `baton interfaces`, `baton needs`
+//! `baton export`, `baton interfaces`, `baton needs`, and `baton roles` (what sessions are for)
 
 use baton_core::{ExportRequest, Interface, NeedRequest, Result};
 
@@ -80,5 +80,27 @@ pub fn needs(ctx: &Context, json: bool, a: NeedsArgs) -> Result<i32> {
         text.push_str(&format!("\nAlready there: {}", line(i, ctx.baton.now())));
     }
     println_out(&text)?;
+    Ok(0)
+}
+
+pub fn roles(ctx: &Context, json: bool) -> Result<i32> {
+    let roles = &ctx.baton.policy().roles;
+    if json {
+        print_json(&serde_json::json!({ "roles": roles }))?;
+        return Ok(0);
+    }
+    let lines: Vec<String> = roles
+        .iter()
+        .map(|r| {
+            let allow = if r.allow.is_empty() {
+                String::new()
+            } else {
+                format!(" (may: {})", r.allow.join(", "))
+            };
+            let from = if r.configured { " [config]" } else { "" };
+            format!("{:<12} {}{allow}{from}", r.name, r.description)
+        })
+        .collect();
+    println_out(&lines.join("\n"))?;
     Ok(0)
 }

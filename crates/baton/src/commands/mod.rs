@@ -45,6 +45,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Claims(a) => claims::run(&ctx, json, a),
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
+        Command::Roles => interfaces::roles(&ctx, json),
         Command::Send(a) => messages::send(&ctx, json, a),
         Command::Export(a) => interfaces::export(&ctx, json, a),
         Command::Interfaces => interfaces::list(&ctx, json, global.session.as_deref()),
