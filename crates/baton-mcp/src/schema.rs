@@ -155,6 +155,7 @@ pub fn digest() -> Arc<JsonObject> {
             ("other_claims", "array"),
             ("blockers", "array"),
             ("changes", "object"),
+            ("messages", "object"),
             ("omitted", "array"),
         ],
         &["project", "agent"],

@@ -490,10 +490,13 @@ pub struct RequestArgs {
 #[derive(Debug, Subcommand)]
 pub enum AnswerCommand {
     /// Accept a pending request addressed to this session
+    #[command(after_help = "Example:\n  baton request accept 019a... --response \"on it, after lunch\"")]
     Accept(AnswerArgs),
     /// Decline a pending request addressed to this session
+    #[command(after_help = "Example:\n  baton request decline 019a... --response \"out of scope for this sprint\"")]
     Decline(AnswerArgs),
     /// Complete a pending or accepted request addressed to this session
+    #[command(after_help = "Example:\n  baton request complete 019a... --response \"LGTM, merged as #17\"")]
     Complete(AnswerArgs),
 }
 
