@@ -159,6 +159,7 @@ macro_rules! conformance_suite {
             needing_an_interface_tells_when_it_is_declared,
             interfaces_refuse_bad_input_and_change_nothing,
             roles_are_built_in_or_configured,
+            instructions_get_their_context_and_a_session,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

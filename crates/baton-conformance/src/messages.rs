@@ -683,3 +683,77 @@ pub fn roles_are_built_in_or_configured(make: &MakeStore) {
         .send(&carol, send("role:docs-writer", "the guide needs a page on roles")));
     assert_eq!(sent.delivered_to, [Address::Session(writer)]);
 }
+
+/// `context` adds what bears on an instruction (interfaces that share its words, unread messages, decisions,
+/// requests) without marking anything read; `recommend` picks the open session whose role, goal, claims or
+/// interfaces tie it to the instruction, and says so, or the role a new session needs.
+pub fn instructions_get_their_context_and_a_session(make: &MakeStore) {
+    let h = Harness::open(make);
+    let (alice, alice_sid) = start_as(&h, "alice", Some("implementer"));
+    let (bob, bob_sid) = start_as(&h, "bob", Some("reviewer"));
+    ok(h.baton.export(
+        &alice,
+        export_req("AuthContext", "src/auth/context.py", "who is calling"),
+    ));
+    ok(h.baton
+        .export(&alice, export_req("BillingClient", "src/billing.py", "invoices")));
+    h.log(&alice, baton_core::EntryKind::Decision, "JWT for tokens");
+    ok(h.baton.send(&alice, send("bob", "the API is merged")));
+    ok(h.baton.request(
+        &alice,
+        MakeRequest {
+            to: "role:reviewer".into(),
+            kind: Wire::text("review"),
+            text: "review PR #16".into(),
+            idempotency_key: None,
+        },
+    ));
+    let before = h.snapshot();
+    let c = ok(h
+        .baton
+        .instruction_context(&bob, "wire the login page to AuthContext", 5));
+    h.assert_unchanged(&before, "context reads only");
+    assert_eq!(c.session_id.as_ref(), Some(&bob_sid));
+    assert_eq!(
+        c.interfaces.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+        ["AuthContext"]
+    );
+    assert_eq!(c.unread_count, 2, "the message and the request's announcement");
+    assert_eq!(
+        c.decisions.iter().map(|d| d.text.as_str()).collect::<Vec<_>>(),
+        ["JWT for tokens"]
+    );
+    assert_eq!(c.requests.len(), 1);
+    h.refused("an empty instruction", 2, &["instruction"], || {
+        h.baton.instruction_context(&bob, " ", 5)
+    });
+    h.refused("too many decisions", 2, &["1 to 100"], || {
+        h.baton.instruction_context(&bob, "x", 0)
+    });
+
+    let review = ok(h.baton.recommend(&alice, "please review the login change"));
+    assert_eq!(
+        (review.role.as_str(), review.session_id.as_ref()),
+        ("reviewer", Some(&bob_sid))
+    );
+    assert!(review.reasons[0].contains("reviewer"), "{:?}", review.reasons);
+    let build = ok(h.baton.recommend(&bob, "use AuthContext in the login page"));
+    assert_eq!(build.session_id.as_ref(), Some(&alice_sid));
+    assert!(
+        build.reasons.iter().any(|r| r.contains("AuthContext")),
+        "{:?}",
+        build.reasons
+    );
+    assert_eq!(
+        ok(h.baton.recommend(&bob, "use AuthContext in the login page")),
+        build,
+        "the same answer every time"
+    );
+    let audit = ok(h.baton.recommend(&bob, "audit the upload handler for XSS"));
+    assert_eq!((audit.role.as_str(), audit.session_id), ("security", None));
+    assert!(
+        audit.reasons[0].contains("start a new session with role security"),
+        "{:?}",
+        audit.reasons
+    );
+}

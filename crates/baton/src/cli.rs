@@ -131,6 +131,15 @@ pub enum Command {
         after_help = "Example:\n  baton roles\n\nDefine more in .baton/config.toml:\n  [roles.docs-writer]\n  description = \"writes the user guide\"\n  allow = [\"edit:docs/**\"]"
     )]
     Roles,
+    /// Print an instruction with what the team knows that bears on it: interfaces, your unread messages,
+    /// recent decisions, open requests
+    #[command(
+        after_help = "Examples:\n  baton context \"wire the login page to AuthContext\"\n  baton context --decisions 10 \"add rate limiting\" --json\n\nReads only: nothing is marked read. Each part is bounded, and what was left out is said."
+    )]
+    Context(ContextArgs),
+    /// Say which open session should take an instruction, and why (else which role a new session needs)
+    #[command(after_help = "Example:\n  baton recommend \"review the auth PR #16\"")]
+    Recommend(InstructionArgs),
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,
@@ -408,6 +417,23 @@ pub struct NeedsArgs {
     /// Who makes it: a session id, an agent, session:ID or agent:NAME
     #[arg(long, value_name = "SESSION|AGENT")]
     pub from: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// How many of the project's newest decisions to show (1 to 100)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub decisions: usize,
+    /// The instruction
+    #[arg(value_name = "INSTRUCTION")]
+    pub instruction: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InstructionArgs {
+    /// The instruction
+    #[arg(value_name = "INSTRUCTION")]
+    pub instruction: String,
 }
 
 #[derive(Debug, Args)]

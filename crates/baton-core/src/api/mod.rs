@@ -11,6 +11,7 @@
 //! - `history`: pages of changes, and the digest;
 //! - `conversations`: a client's conversation bound to one session;
 //! - `messages`: messages between sessions, each recipient's inbox, and requests with their answers;
+//! - `instructions`: an instruction read against what the team knows, and who should take it;
 //! - `interfaces`: what sessions declare they produce, what others need of them, and telling them it is ready.
 //!
 //! What every concept uses has a module of its own: `op` (the context value), `resolve` (which session a call
@@ -21,6 +22,7 @@ mod claims;
 mod conversations;
 mod history;
 mod idempotency;
+mod instructions;
 mod interfaces;
 mod journal;
 mod messages;

@@ -614,3 +614,46 @@ pub struct Needed {
     pub dependency: Dependency,
     pub available: Option<Interface>,
 }
+
+/// An instruction with what the team knows that bears on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstructionContext {
+    pub instruction: String,
+    /// The caller's session, when it has one.
+    pub session_id: Option<SessionId>,
+    /// Other sessions' interfaces that share words with the instruction, most shared first.
+    pub interfaces: Vec<Interface>,
+    /// The caller's unread messages, oldest first (not marked read).
+    pub unread: Vec<Message>,
+    pub unread_count: u64,
+    /// The project's newest decisions.
+    pub decisions: Vec<JournalEntry>,
+    /// Pending requests addressed to the caller, and its own still open.
+    pub requests: Vec<Request>,
+    /// What was left out to stay short, per kind: `interfaces`, `unread`, `decisions`, `requests`.
+    pub left_out: Vec<(String, u64)>,
+}
+
+/// Which open session should take an instruction, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub instruction: String,
+    /// The role the instruction reads as.
+    pub role: String,
+    /// The session to take it, when one fits; else start a new one with `role`.
+    pub session_id: Option<SessionId>,
+    pub agent: Option<String>,
+    /// Why, in words, best reason first.
+    pub reasons: Vec<String>,
+    /// Every open session considered, best first, with its score.
+    pub considered: Vec<Candidate>,
+}
+
+/// An open session weighed for an instruction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub session_id: SessionId,
+    pub agent: String,
+    pub role: Option<String>,
+    pub score: u32,
+}

@@ -9,6 +9,7 @@ pub mod doc;
 pub mod doctor;
 pub mod heartbeat;
 pub mod hook;
+pub mod instructions;
 pub mod interfaces;
 pub mod mcp;
 pub mod messages;
@@ -46,6 +47,8 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
         Command::Roles => interfaces::roles(&ctx, json),
+        Command::Context(a) => instructions::context(&ctx, json, a),
+        Command::Recommend(a) => instructions::recommend(&ctx, json, a),
         Command::Send(a) => messages::send(&ctx, json, a),
         Command::Export(a) => interfaces::export(&ctx, json, a),
         Command::Interfaces => interfaces::list(&ctx, json, global.session.as_deref()),

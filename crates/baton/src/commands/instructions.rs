@@ -1,0 +1,99 @@
+//! `baton context INSTRUCTION`, `baton recommend INSTRUCTION`
+
+use baton_core::Result;
+use baton_core::render::{message_line, request_line};
+
+use crate::cli::{ContextArgs, InstructionArgs};
+use crate::output::{print_json, println_out, rel};
+use crate::settings::Context;
+
+pub fn context(ctx: &Context, json: bool, a: ContextArgs) -> Result<i32> {
+    let r = ctx
+        .baton
+        .instruction_context(&ctx.caller, &a.instruction, a.decisions)?;
+    if json {
+        print_json(&r)?;
+        return Ok(0);
+    }
+    let now = ctx.baton.now();
+    let mut out = vec![
+        r.instruction.clone(),
+        String::new(),
+        "What the team knows that bears on it:".to_string(),
+    ];
+    if !r.interfaces.is_empty() {
+        out.push("Interfaces from other sessions:".into());
+        for i in &r.interfaces {
+            out.push(format!(
+                "  {}{}{} — {} (session {})",
+                i.name,
+                i.file.as_deref().map(|f| format!(" in {f}")).unwrap_or_default(),
+                i.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(),
+                i.agent,
+                i.session_id
+            ));
+        }
+    }
+    if !r.unread.is_empty() {
+        out.push(format!("Unread messages for you ({}):", r.unread_count));
+        out.extend(r.unread.iter().map(|m| format!("  {}", message_line(m, now))));
+    }
+    if !r.decisions.is_empty() {
+        out.push("Recent decisions:".into());
+        for d in &r.decisions {
+            out.push(format!(
+                "  {} {}{} (session {})",
+                rel(d.created_at, now),
+                d.text,
+                d.rationale
+                    .as_deref()
+                    .map(|w| format!(" — because {w}"))
+                    .unwrap_or_default(),
+                d.session_id
+            ));
+        }
+    }
+    if !r.requests.is_empty() {
+        out.push("Open requests:".into());
+        out.extend(r.requests.iter().map(|q| format!("  {}", request_line(q, now))));
+    }
+    if r.interfaces.is_empty() && r.unread.is_empty() && r.decisions.is_empty() && r.requests.is_empty() {
+        out.push(
+            "  nothing yet: no interfaces that share its words, no unread messages, decisions or open requests".into(),
+        );
+    }
+    for (what, n) in &r.left_out {
+        let see = match what.as_str() {
+            "interfaces" => "baton interfaces",
+            "unread" => "baton inbox",
+            "decisions" => "--decisions N",
+            _ => "baton requests",
+        };
+        let n = if what == "decisions" {
+            "more".to_string()
+        } else {
+            format!("{n} more")
+        };
+        out.push(format!("Left out: {n} {what} ({see})."));
+    }
+    println_out(&out.join("\n"))?;
+    Ok(0)
+}
+
+pub fn recommend(ctx: &Context, json: bool, a: InstructionArgs) -> Result<i32> {
+    let r = ctx.baton.recommend(&ctx.caller, &a.instruction)?;
+    if json {
+        print_json(&r)?;
+        return Ok(0);
+    }
+    let text = match (&r.session_id, &r.agent) {
+        (Some(id), Some(agent)) => format!(
+            "Session {id} ({agent}) should take it: {}. (It reads as work for the {} role.)",
+            r.reasons.join("; "),
+            r.role
+        ),
+        _ => format!("No open session fits: {}.", r.reasons.join("; ")),
+    };
+    println_out(&text)?;
+    Ok(0)
+}
