@@ -50,6 +50,20 @@ impl CommitObserver for Follower {
                 ids.push(id);
             }
         }
+        // What `.baton/context.yaml` shows: interfaces, decisions and requests.
+        let shared = commit.events.iter().filter(|e| &e.project == project).any(|e| {
+            e.kind.starts_with("interface.") || e.kind.starts_with("request.") || e.kind == "journal.decision"
+        });
+        if shared {
+            let _one = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+            let c = baton.team_context(&self.reader)?;
+            crate::write_team_context(&self.root, &c).map_err(|e| {
+                Error::internal(format!(
+                    "the command succeeded, but {} was not written: {e}",
+                    crate::CONTEXT_FILE
+                ))
+            })?;
+        }
         if ids.is_empty() {
             return Ok(());
         }

@@ -134,7 +134,9 @@ pub enum Command {
     /// Print an instruction with what the team knows that bears on it: interfaces, your unread messages,
     /// recent decisions, open requests
     #[command(
-        after_help = "Examples:\n  baton context \"wire the login page to AuthContext\"\n  baton context --decisions 10 \"add rate limiting\" --json\n\nReads only: nothing is marked read. Each part is bounded, and what was left out is said."
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:\n  baton context \"wire the login page to AuthContext\"\n  baton context --decisions 10 \"add rate limiting\" --json\n  baton context render          (writes .baton/context.yaml)\n\nReads only: nothing is marked read. Each part is bounded, and what was left out is said."
     )]
     Context(ContextArgs),
     /// Say which open session should take an instruction, and why (else which role a new session needs)
@@ -421,12 +423,21 @@ pub struct NeedsArgs {
 
 #[derive(Debug, Args)]
 pub struct ContextArgs {
+    #[command(subcommand)]
+    pub action: Option<ContextAction>,
     /// How many of the project's newest decisions to show (1 to 100)
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub decisions: usize,
     /// The instruction
-    #[arg(value_name = "INSTRUCTION")]
-    pub instruction: String,
+    #[arg(value_name = "INSTRUCTION", required = true)]
+    pub instruction: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContextAction {
+    /// Write .baton/context.yaml: interfaces by area, decisions, open requests (kept current with [docs] auto)
+    #[command(after_help = "Example:\n  baton context render && git add .baton/context.yaml")]
+    Render,
 }
 
 #[derive(Debug, Args)]

@@ -263,3 +263,55 @@ fn interfaces_from_the_command_line() {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
     }
 }
+
+/// `.baton/context.yaml`: written by `context render`, the same bytes for the same state, and kept current with
+/// `[docs] auto` as interfaces, decisions and requests change.
+#[test]
+fn the_shared_context_file_is_rendered_and_follows_changes() {
+    let env = Env::new();
+    env.start("alice", "auth");
+    env.start("bob", "login");
+    let file = env.repo.join(".baton/context.yaml");
+    env.run_as("alice", &["export", "AuthContext", "--file", "src/auth/context.py"])
+        .ok();
+    env.run_as("alice", &["context", "render"]).ok().stdout_has("Wrote");
+    let first = std::fs::read_to_string(&file).expect("context.yaml");
+    assert!(
+        first.contains("auth:") && first.contains("name: AuthContext"),
+        "{first}"
+    );
+    env.run_as("alice", &["context", "render"]).ok().stdout_has("Unchanged");
+    assert_eq!(std::fs::read_to_string(&file).expect("context.yaml"), first);
+    // With [docs] auto, a decision and a request show without rendering by hand.
+    env.auto_docs();
+    env.run_as(
+        "alice",
+        &[
+            "session",
+            "log",
+            "--decision",
+            "JWT for tokens",
+            "--rationale",
+            "stateless",
+        ],
+    )
+    .ok();
+    env.run_as(
+        "alice",
+        &["request", "--to", "bob", "--type", "review", "review the token code"],
+    )
+    .ok();
+    let now = std::fs::read_to_string(&file).expect("context.yaml");
+    for needle in [
+        "decision: JWT for tokens",
+        "rationale: stateless",
+        "message: review the token code",
+        "status: pending",
+    ] {
+        assert!(now.contains(needle), "{needle} in:\n{now}");
+    }
+    let parsed: Value =
+        serde_json::to_value(env.run_as("alice", &["context", "render", "--json"]).json()["context"].clone())
+            .expect("json");
+    assert_eq!(parsed["todos"][0]["to"], "agent:bob");
+}

@@ -216,3 +216,108 @@ impl Op<'_> {
         Ok(told)
     }
 }
+
+/// The area of an interface's file: the directory under `src/` (or the first directory), else `general`.
+pub fn area_of(file: Option<&str>) -> String {
+    let Some(f) = file else {
+        return "general".to_string();
+    };
+    let parts: Vec<&str> = f.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let dirs = &parts[..parts.len().saturating_sub(1)];
+    match dirs {
+        [] => "general".to_string(),
+        ["src", area, ..] | ["lib", area, ..] => area.to_string(),
+        [first, ..] => first.to_string(),
+    }
+}
+
+impl Baton {
+    /// What the project's sessions share, as `.baton/context.yaml` holds it; the same store gives the same value.
+    pub fn team_context(&self, caller: &Caller) -> Result<super::TeamContext> {
+        use crate::model::{EntryKind, RequestStatus};
+        use crate::store::{EntryQuery, RequestQuery};
+        let project = caller.project.key.clone();
+        store::read(self.store(), |tx| {
+            let mut labels: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+            let mut label = |tx: &mut dyn crate::store::Tx, id: &str| -> Result<String> {
+                if let Some(l) = labels.get(id) {
+                    return Ok(l.clone());
+                }
+                let l = tx.session(id)?.and_then(|s| s.name).unwrap_or_else(|| id.to_string());
+                labels.insert(id.to_string(), l.clone());
+                Ok(l)
+            };
+            let mut interfaces: std::collections::BTreeMap<String, Vec<super::ContextInterface>> = Default::default();
+            for i in tx.interfaces(&InterfaceQuery {
+                project: Some(project.clone()),
+                limit: Some(MAX_LISTED),
+                ..Default::default()
+            })? {
+                let session = label(tx, &i.session_id)?;
+                interfaces
+                    .entry(area_of(i.file.as_deref()))
+                    .or_default()
+                    .push(super::ContextInterface {
+                        session,
+                        agent: i.agent,
+                        name: i.name,
+                        file: i.file,
+                        description: i.description,
+                    });
+            }
+            let mut entries = tx.entries(&EntryQuery {
+                project: Some(project.clone()),
+                kinds: vec![EntryKind::Decision],
+                limit: Some(MAX_LISTED),
+                ..Default::default()
+            })?;
+            entries.reverse();
+            let mut decisions = Vec::with_capacity(entries.len());
+            for e in entries {
+                let session = tx.session(&e.session_id)?;
+                decisions.push(super::ContextDecision {
+                    date: e.created_at.short().chars().take(10).collect(),
+                    session: label(tx, &e.session_id)?,
+                    agent: session.map(|s| s.agent).unwrap_or_default(),
+                    decision: e.text,
+                    rationale: e.rationale,
+                });
+            }
+            let todos = tx
+                .requests(&RequestQuery {
+                    project: Some(project.clone()),
+                    statuses: vec![RequestStatus::Pending, RequestStatus::Accepted],
+                    limit: Some(MAX_LISTED),
+                    ..Default::default()
+                })?
+                .into_iter()
+                .map(|r| super::ContextTodo {
+                    from: r.from_agent,
+                    to: r.to.to_string(),
+                    message: r.text,
+                    status: r.status.to_string(),
+                })
+                .collect();
+            Ok(super::TeamContext {
+                project: project.clone(),
+                interfaces,
+                decisions,
+                todos,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::area_of;
+
+    #[test]
+    fn an_interface_is_filed_under_the_directory_it_lives_in() {
+        assert_eq!(area_of(Some("src/auth/context.py")), "auth");
+        assert_eq!(area_of(Some("./lib/billing/client.rs")), "billing");
+        assert_eq!(area_of(Some("api/routes.ts")), "api");
+        assert_eq!(area_of(Some("README.md")), "general");
+        assert_eq!(area_of(None), "general");
+    }
+}

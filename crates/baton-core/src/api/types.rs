@@ -657,3 +657,46 @@ pub struct Candidate {
     pub role: Option<String>,
     pub score: u32,
 }
+
+/// What a team shares, as `.baton/context.yaml` holds it: interfaces by area, decisions, open requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamContext {
+    pub project: String,
+    /// By area: the directory under `src/` (or the first) an interface's file is in, else `general`.
+    pub interfaces: std::collections::BTreeMap<String, Vec<ContextInterface>>,
+    /// Oldest first.
+    pub decisions: Vec<ContextDecision>,
+    /// Requests still open, oldest first.
+    pub todos: Vec<ContextTodo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextInterface {
+    /// The session's name, else its id.
+    pub session: String,
+    pub agent: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextDecision {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub session: String,
+    pub agent: String,
+    pub decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextTodo {
+    pub from: String,
+    pub to: String,
+    pub message: String,
+    pub status: String,
+}

@@ -1,16 +1,18 @@
-//! `baton context INSTRUCTION`, `baton recommend INSTRUCTION`
+//! `baton context INSTRUCTION`, `baton context render`, `baton recommend INSTRUCTION`
 
 use baton_core::Result;
 use baton_core::render::{message_line, request_line};
 
-use crate::cli::{ContextArgs, InstructionArgs};
+use crate::cli::{ContextAction, ContextArgs, InstructionArgs};
 use crate::output::{print_json, println_out, rel};
 use crate::settings::Context;
 
 pub fn context(ctx: &Context, json: bool, a: ContextArgs) -> Result<i32> {
-    let r = ctx
-        .baton
-        .instruction_context(&ctx.caller, &a.instruction, a.decisions)?;
+    if let Some(ContextAction::Render) = a.action {
+        return render(ctx, json);
+    }
+    let instruction = a.instruction.unwrap_or_default();
+    let r = ctx.baton.instruction_context(&ctx.caller, &instruction, a.decisions)?;
     if json {
         print_json(&r)?;
         return Ok(0);
@@ -95,5 +97,27 @@ pub fn recommend(ctx: &Context, json: bool, a: InstructionArgs) -> Result<i32> {
         _ => format!("No open session fits: {}.", r.reasons.join("; ")),
     };
     println_out(&text)?;
+    Ok(0)
+}
+
+/// `baton context render`: `.baton/context.yaml` under the project's root.
+fn render(ctx: &Context, json: bool) -> Result<i32> {
+    let c = ctx.baton.team_context(&ctx.caller)?;
+    let root = ctx.docs_root()?;
+    let (path, written) = baton_docs::write_team_context(&root, &c)
+        .map_err(|e| baton_core::Error::internal(format!("cannot write {}: {e}", baton_docs::CONTEXT_FILE)))?;
+    if json {
+        print_json(&serde_json::json!({"path": path, "written": written, "context": c}))?;
+        return Ok(0);
+    }
+    let n: usize = c.interfaces.values().map(Vec::len).sum();
+    println_out(&format!(
+        "{} {}: {n} interfaces in {} areas, {} decisions, {} open requests.",
+        if written { "Wrote" } else { "Unchanged:" },
+        path.display(),
+        c.interfaces.len(),
+        c.decisions.len(),
+        c.todos.len()
+    ))?;
     Ok(0)
 }
