@@ -104,6 +104,8 @@ pub struct LogArgs {
     pub text: String,
     /// Why (with kind decision)
     pub rationale: Option<String>,
+    /// Id of the decision this one replaces
+    pub supersedes: Option<String>,
     /// Default: this connection's session
     pub session_id: Option<String>,
 }

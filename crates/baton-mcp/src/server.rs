@@ -268,6 +268,7 @@ impl BatonTools {
                         kind: Wire::text(a.kind),
                         text: a.text,
                         rationale: a.rationale,
+                        supersedes: a.supersedes,
                         idempotency_key: None,
                     },
                 )

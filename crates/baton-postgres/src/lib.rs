@@ -36,6 +36,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("../migrations/0004_idempotency_by_caller.sql")),
     (5, include_str!("../migrations/0005_forced_releases.sql")),
     (6, include_str!("../migrations/0006_session_documents.sql")),
+    // 7 is reserved for a migration written alongside this one.
+    (8, include_str!("../migrations/0008_decisions_and_search.sql")),
 ];
 
 /// How many times `write` runs a transaction that keeps losing races before giving up.

@@ -3,7 +3,9 @@
 
 use baton_core::model::{Claim, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
 use baton_core::store::prelude::*;
-use baton_core::store::{ClaimQuery, EntryQuery, EnumColumn, EventQuery, SessionQuery};
+use baton_core::store::{
+    ClaimQuery, DecisionQuery, DecisionRow, EntryQuery, EnumColumn, EventQuery, SearchHit, SearchQuery, SessionQuery,
+};
 use baton_core::{Error, Result, Timestamp};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
@@ -14,11 +16,13 @@ use crate::pg_error;
 use crate::sql::{PgRow, fnv1a, owned, params, refs};
 
 mod claims;
+mod decisions;
 mod documents;
 mod events;
 mod idempotency;
 mod integrity;
 mod journal;
+mod search;
 mod sessions;
 
 use claims::claim_sql;

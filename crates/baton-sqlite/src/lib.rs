@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use baton_core::store::{
-    ClaimQuery, ClaimTx, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx, IntegrityTx,
-    JournalTx, SessionQuery, SessionTx, Store, StoreOptions, Tx,
+    ClaimQuery, ClaimTx, DecisionQuery, DecisionRow, DecisionTx, DocumentTx, EntryQuery, EnumColumn, EventQuery,
+    EventTx, IdempotencyTx, IntegrityTx, JournalTx, SearchHit, SearchQuery, SearchTx, SessionQuery, SessionTx, Store,
+    StoreOptions, Tx,
 };
 use baton_core::{
     Claim, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session, SessionStatus, Timestamp,
@@ -20,11 +21,13 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
 mod claims;
+mod decisions;
 mod documents;
 mod events;
 mod idempotency;
 mod integrity;
 mod journal;
+mod search;
 mod sessions;
 mod tx;
 
@@ -36,6 +39,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_idempotency_by_caller.sql"),
     include_str!("../migrations/0004_forced_releases.sql"),
     include_str!("../migrations/0005_session_documents.sql"),
+    include_str!("../migrations/0006_reserved.sql"),
+    include_str!("../migrations/0007_decisions_and_search.sql"),
 ];
 
 /// WAL size past which a closing store checkpoints it back into the database (see `trim_wal`).
@@ -332,10 +337,10 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baton_core::EntryKind;
     use crate::claims::latest_claim_query;
     use crate::journal::entries_query;
     use crate::sessions::sessions_query;
+    use baton_core::EntryKind;
 
     /// The write lock's holder is read from `/proc/locks`: the POSIX write lock over byte 120 of the `-shm`
     /// file's inode, not a waiter's line, a read lock, or another file's lock.
@@ -430,6 +435,7 @@ mod tests {
                     text: "waiting on review".into(),
                     rationale: None,
                     created_at: at,
+                    supersedes: None,
                 })?;
             }
             Ok(())

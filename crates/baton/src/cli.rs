@@ -133,7 +133,7 @@ pub enum SessionCommand {
     Start(StartArgs),
     /// Add to the session's journal: progress, a decision, a discovery, a blocker, a next step...
     #[command(
-        after_help = "Examples:\n  baton session log --progress \"login endpoint done\"\n  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"\n  baton session log --blocker \"staging DB down\""
+        after_help = "Examples:\n  baton session log --progress \"login endpoint done\"\n  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"\n  baton session log --decision \"JWT with refresh tokens\" --supersedes 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\n  baton session log --blocker \"staging DB down\""
     )]
     Log(LogArgs),
     /// Record a checkpoint (and the current git branch and commit)
@@ -201,6 +201,10 @@ pub struct LogArgs {
     /// Why (with --decision)
     #[arg(long, value_name = "TEXT")]
     pub rationale: Option<String>,
+    /// The id of an older decision of this project that this decision replaces (with --decision); the older
+    /// one leaves `baton decisions`
+    #[arg(long, value_name = "ENTRY_ID")]
+    pub supersedes: Option<String>,
     /// Makes a retried log add the entry only once
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,

@@ -9,7 +9,9 @@
 //! - `claims`: claims as leases with fencing tokens, heartbeats, and the sweep that expires run-out leases and
 //!   pauses stale sessions;
 //! - `history`: pages of changes, and the digest;
-//! - `conversations`: a client's conversation bound to one session.
+//! - `conversations`: a client's conversation bound to one session;
+//! - `decisions`: the project's decisions, and decisions that supersede older ones;
+//! - `search`: full-text search over journal entries and handoffs.
 //!
 //! What every concept uses has a module of its own: `op` (the context value), `resolve` (which session a call
 //! means), `idempotency` (keys and replays), `observe` (what a commit is handed to) and `types` (requests and
@@ -17,12 +19,14 @@
 
 mod claims;
 mod conversations;
+mod decisions;
 mod history;
 mod idempotency;
 mod journal;
 mod observe;
 mod op;
 mod resolve;
+mod search;
 mod sessions;
 mod types;
 

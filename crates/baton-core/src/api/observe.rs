@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use super::{Baton, Caller};
 use crate::error::Result;
-use crate::model::{Claim, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
+use crate::model::{Claim, EntryId, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
 use crate::store::{
-    self, ClaimQuery, ClaimTx, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx, IntegrityTx,
-    JournalTx, SessionQuery, SessionTx, Tx,
+    self, ClaimQuery, ClaimTx, DecisionQuery, DecisionRow, DecisionTx, DocumentTx, EntryQuery, EnumColumn, EventQuery,
+    EventTx, IdempotencyTx, IntegrityTx, JournalTx, SearchHit, SearchQuery, SearchTx, SessionQuery, SessionTx, Tx,
 };
 use crate::time::Timestamp;
 
@@ -197,6 +197,24 @@ impl JournalTx for Recording<'_> {
     }
     fn entries(&mut self, query: &EntryQuery) -> Result<Vec<JournalEntry>> {
         self.tx.entries(query)
+    }
+}
+
+impl DecisionTx for Recording<'_> {
+    fn entry_with_project(&mut self, id: &str) -> Result<Option<(JournalEntry, String)>> {
+        self.tx.entry_with_project(id)
+    }
+    fn superseded_by(&mut self, id: &str) -> Result<Option<EntryId>> {
+        self.tx.superseded_by(id)
+    }
+    fn decisions(&mut self, query: &DecisionQuery) -> Result<Vec<DecisionRow>> {
+        self.tx.decisions(query)
+    }
+}
+
+impl SearchTx for Recording<'_> {
+    fn search(&mut self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        self.tx.search(query)
     }
 }
 

@@ -2,31 +2,37 @@
 //! every rule lives in [`crate::Baton`], which composes them.
 //!
 //! One small trait per concept, each in its own file ([`SessionTx`], [`ClaimTx`], [`JournalTx`],
-//! [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`]); [`Tx`] is all of them. A new concept
+//! [`DecisionTx`], [`SearchTx`], [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`]); [`Tx`] is all of them. A new concept
 //! adds its trait here, as a supertrait of `Tx`, and one file in each store implementing it. Call sites
 //! bring every concept's methods into scope with `use baton_core::store::prelude::*`.
 
 mod claims;
+mod decisions;
 mod documents;
 mod events;
 mod idempotency;
 mod integrity;
 mod journal;
+mod search;
 mod sessions;
 
 pub use claims::{ClaimQuery, ClaimTx};
+pub use decisions::{DecisionQuery, DecisionRow, DecisionTx};
 pub use documents::DocumentTx;
 pub use events::{EventQuery, EventTx};
 pub use idempotency::IdempotencyTx;
 pub use integrity::{EnumColumn, IntegrityTx};
 pub use journal::{EntryQuery, JournalTx};
+pub use search::{SearchHit, SearchQuery, SearchTx};
 pub use sessions::{SessionQuery, SessionTx};
 
 use crate::error::{Error, Result};
 
 /// Every concept's trait, for calling [`Tx`]'s methods.
 pub mod prelude {
-    pub use super::{ClaimTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, JournalTx, SessionTx, Tx};
+    pub use super::{
+        ClaimTx, DecisionTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, JournalTx, SearchTx, SessionTx, Tx,
+    };
 }
 
 /// How a store waits for what others hold.
@@ -56,9 +62,15 @@ impl Default for StoreOptions {
 /// A write a store refuses may fail the call itself or, at the latest, the transaction's commit (a store
 /// may send writes ahead in one batch); either way the transaction keeps nothing. The storage contract suite
 /// (`baton-conformance`, the `store_` cases) checks every primitive against this documentation.
-pub trait Tx: SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx {}
+pub trait Tx:
+    SessionTx + ClaimTx + JournalTx + DecisionTx + SearchTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx
+{
+}
 
-impl<T> Tx for T where T: SessionTx + ClaimTx + JournalTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx {}
+impl<T> Tx for T where
+    T: SessionTx + ClaimTx + JournalTx + DecisionTx + SearchTx + EventTx + IdempotencyTx + DocumentTx + IntegrityTx
+{
+}
 
 /// A backend: runs closures inside read-only or read-write transactions.
 ///

@@ -1,0 +1,1 @@
+-- Schema version 6 is reserved for a migration being written alongside this one; it changes nothing.
