@@ -104,7 +104,6 @@ pub struct LogArgs {
     pub text: String,
     /// Why (with kind decision)
     pub rationale: Option<String>,
-    /// Id of the decision this one replaces
     pub supersedes: Option<String>,
     /// Default: this connection's session
     pub session_id: Option<String>,
@@ -220,4 +219,12 @@ pub struct ChangesArgs {
     pub kind: Option<String>,
     /// 1 to 1000 (default 100)
     pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchArgs {
+    pub text: String,
+    #[schemars(extend("enum" = ["decision", "journal", "handoff"]))]
+    pub kind: Option<String>,
 }

@@ -160,3 +160,7 @@ pub fn digest() -> Arc<JsonObject> {
         &["project", "agent"],
     )
 }
+
+pub fn search_results() -> Arc<JsonObject> {
+    object(&[("project", "string"), ("hits", "array")], &["hits"])
+}

@@ -80,6 +80,16 @@ pub enum Command {
         after_help = "Examples:\n  baton changes --since 2h\n  baton changes --since 2026-11-22T09:00:00Z --kind claim\n  baton changes --since 1234 --limit 50     (1234 = a next_cursor)\n  baton changes --follow"
     )]
     Changes(ChangesArgs),
+    /// List this project's decisions, newest first; superseded ones only with --all
+    #[command(
+        after_help = "Examples:\n  baton decisions\n  baton decisions --since 7d --search jwt\n  baton decisions --all --json     (superseded ones too, each naming what replaced it)\n\nA decision replaces an older one with `baton session log --decision TEXT --supersedes ENTRY_ID`."
+    )]
+    Decisions(DecisionsArgs),
+    /// Search journal entries and handoffs of this project, best match first
+    #[command(
+        after_help = "Examples:\n  baton search retry\n  baton search \"refresh token\" --kind decision\n  baton search staging --kind journal --kind handoff --limit 5 --json\n\nEvery word must match, case aside; a word of three letters or more also finds the words it begins\n(token finds tokens). Kinds: journal (every entry), decision (decisions only), handoff (what sessions\nended with)."
+    )]
+    Search(SearchArgs),
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,
@@ -367,6 +377,35 @@ pub struct ChangesArgs {
     /// Keep printing new events until interrupted (with --json: one event per line)
     #[arg(long)]
     pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecisionsArgs {
+    /// Only decisions made since then: a duration back (90s, 30m, 2h, 1d) or an RFC 3339 time
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only decisions whose text or rationale holds every word of TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Superseded decisions too, each naming what replaced it
+    #[arg(long)]
+    pub all: bool,
+    /// At most this many (1 to 1000, default 100)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The words to find (all of them must match)
+    #[arg(value_name = "TEXT")]
+    pub text: String,
+    /// Only this kind: decision, journal or handoff (repeatable; default all)
+    #[arg(long, value_name = "KIND")]
+    pub kind: Vec<String>,
+    /// At most this many hits (1 to 1000, default 20)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -32,7 +32,6 @@ impl Baton {
         })?;
         Ok(SearchResults {
             project: caller.project.key.clone(),
-            words,
             hits,
         })
     }

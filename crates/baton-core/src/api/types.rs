@@ -454,8 +454,6 @@ pub struct SearchRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
     pub project: String,
-    /// The words searched for, as matched: lowercase letters and digits.
-    pub words: Vec<String>,
     /// Best first.
     pub hits: Vec<crate::store::SearchHit>,
 }

@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod claim;
 pub mod claims;
+pub mod decisions;
 pub mod digest;
 pub mod doc;
 pub mod doctor;
@@ -11,6 +12,7 @@ pub mod heartbeat;
 pub mod hook;
 pub mod mcp;
 pub mod release;
+pub mod search;
 pub mod session;
 pub mod setup;
 pub mod shell;
@@ -42,6 +44,8 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Claims(a) => claims::run(&ctx, json, a),
         Command::Changes(a) => changes::run(&ctx, json, global.agent.clone(), a),
         Command::Digest => digest::run(&ctx, json),
+        Command::Decisions(a) => decisions::run(&ctx, json, a),
+        Command::Search(a) => search::run(&ctx, json, a),
         Command::Doctor(a) => doctor::run(&ctx, json, a),
         Command::Doc(c) => doc::run(&ctx, json, c),
         Command::Mcp(a) => mcp::run(ctx, a),
