@@ -244,6 +244,7 @@ pub fn log_req(kind: EntryKind, text: &str) -> LogRequest {
         kind: kind.into(),
         text: text.into(),
         rationale: None,
+        supersedes: None,
         idempotency_key: None,
     }
 }

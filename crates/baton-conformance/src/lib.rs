@@ -25,6 +25,7 @@
 //! ```
 
 mod claims;
+mod decisions;
 mod digest;
 mod documents;
 mod events;
@@ -32,11 +33,13 @@ mod harness;
 mod keys;
 mod messages;
 mod observed;
+mod search;
 mod sessions;
 mod storage;
 mod told;
 
 pub use claims::*;
+pub use decisions::*;
 pub use digest::*;
 pub use documents::*;
 pub use events::*;
@@ -44,6 +47,7 @@ pub use harness::{Harness, MakeStore, Snapshot};
 pub use keys::*;
 pub use messages::*;
 pub use observed::*;
+pub use search::*;
 pub use sessions::*;
 pub use storage::*;
 pub use told::*;
@@ -140,6 +144,15 @@ macro_rules! conformance_suite {
             store_session_documents_are_replaced_and_read_by_key,
             store_a_failed_transaction_keeps_nothing,
             store_integrity_finds_a_live_grant_under_a_newer_token,
+            store_search_follows_the_rows_it_covers,
+            store_a_decision_is_superseded_once,
+            decisions_are_listed_newest_first_across_sessions,
+            a_superseding_decision_replaces_the_older_one,
+            superseding_is_refused_unless_the_older_one_is_a_current_decision_of_the_project,
+            decisions_reject_bad_input,
+            search_finds_entries_and_handoffs_best_first,
+            search_kinds_narrow_and_limit_bounds,
+            search_rejects_bad_input,
             observers_hear_each_commit_once_with_its_events,
             observers_hear_nothing_of_reads_and_refused_writes,
             a_write_run_twice_is_heard_once_with_what_committed,

@@ -211,6 +211,7 @@ pub fn session_log_every_kind(make: &MakeStore) {
             kind: (*kind).into(),
             text: format!("{kind} text"),
             rationale: rationale.clone(),
+            supersedes: None,
             idempotency_key: None,
         };
         let logged = ok(h.baton.log(&me, req));
@@ -269,6 +270,7 @@ pub fn session_log_rationale_only_with_decision(make: &MakeStore) {
             kind: (*kind).into(),
             text: "text".into(),
             rationale: Some("why".into()),
+            supersedes: None,
             idempotency_key: None,
         };
         h.refused(
@@ -293,6 +295,7 @@ pub fn wire_fields_are_parsed_by_the_core(make: &MakeStore) {
         kind: Wire::text(kind),
         text: "text".into(),
         rationale: None,
+        supersedes: None,
         idempotency_key: None,
     };
     let e = h.refused("unknown kind", 2, &["entry kind", "'finding'", "progress"], || {
@@ -355,6 +358,7 @@ pub fn session_log_rejects_empty_and_oversized_text(make: &MakeStore) {
         kind: EntryKind::Decision.into(),
         text: "fine".into(),
         rationale: Some(long.clone()),
+        supersedes: None,
         idempotency_key: None,
     };
     h.refused("rationale over 64 KiB", 2, &["rationale"], || h.baton.log(&me, req));
@@ -536,6 +540,7 @@ pub fn pause_and_resume_returns_context(make: &MakeStore) {
             kind: EntryKind::Decision.into(),
             text: "use WAL".into(),
             rationale: Some("many readers, one writer".into()),
+            supersedes: None,
             idempotency_key: None,
         },
     ));

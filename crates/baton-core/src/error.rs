@@ -66,6 +66,10 @@ pub enum Usage {
     ReasonWithoutForce,
     /// `since` was not a duration, a time or a cursor.
     InvalidSince { value: String },
+    /// `since` was not a duration or a time (where a cursor means nothing).
+    InvalidSinceTime { value: String },
+    /// `supersedes` was given with an entry of another kind than a decision.
+    SupersedesWithoutDecision { kind: EntryKind },
 }
 
 impl Usage {
@@ -78,12 +82,20 @@ impl Usage {
             Usage::ForceWithoutReason => "force needs a reason: say why the holder's claim is overridden".to_string(),
             Usage::ReasonWithoutForce => "reason goes with force".to_string(),
             Usage::InvalidSince { value } => format!("invalid since '{value}': {SINCE_ACCEPTS}"),
+            Usage::InvalidSinceTime { value } => format!("invalid since '{value}': {SINCE_TIME_ACCEPTS}"),
+            Usage::SupersedesWithoutDecision { kind } => format!(
+                "supersedes goes with kind \"decision\", not a {kind} entry: only a decision replaces a decision"
+            ),
         }
     }
 }
 
 /// What `since` accepts, in every front end's wording.
 pub const SINCE_ACCEPTS: &str = "expected a duration (90s, 30m, 2h, 1d), an RFC 3339 time (2026-11-22T10:00:00Z) or a cursor (a next_cursor number)";
+
+/// What `since` accepts where a cursor means nothing, in every front end's wording.
+pub const SINCE_TIME_ACCEPTS: &str =
+    "expected a duration (90s, 30m, 2h, 1d) or an RFC 3339 time (2026-11-22T10:00:00Z)";
 
 /// What the caller can do about an error. The core says what; each front end says how, in its own terms
 /// (a flag and an environment variable, a tool argument, an HTTP field).
@@ -140,7 +152,7 @@ impl Error {
     /// A bad input whose sentence names the request's arguments.
     pub fn usage(usage: Usage) -> Self {
         let value = match &usage {
-            Usage::InvalidSince { value } => Some(value.clone()),
+            Usage::InvalidSince { value } | Usage::InvalidSinceTime { value } => Some(value.clone()),
             _ => None,
         };
         Error::BadInput {

@@ -137,6 +137,7 @@ impl Baton {
                     text: e.text.clone(),
                     rationale: e.rationale.clone(),
                     created_at: e.created_at,
+                    supersedes: None,
                 })?;
             }
             if !doc.document.is_null() {

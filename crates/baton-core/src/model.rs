@@ -279,6 +279,16 @@ impl Journal {
 }
 
 string_enum!(
+    /// What a search looks through: `journal`, every journal entry; `decision`, decisions only; `handoff`,
+    /// the summaries and handoff notes sessions ended with.
+    SearchKind, "search kind", {
+        Decision => "decision",
+        Journal => "journal",
+        Handoff => "handoff",
+    }
+);
+
+string_enum!(
     /// How a claim ended when its holder let it go.
     ReleaseStatus, "release status", {
         Completed => "completed",
@@ -363,6 +373,9 @@ pub struct JournalEntry {
     pub text: String,
     pub rationale: Option<String>,
     pub created_at: Timestamp,
+    /// The older decision this decision replaces (decisions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<EntryId>,
 }
 
 /// The identity of a work item: `(project, type, repo, id)`.
@@ -493,6 +506,7 @@ event_kinds! {
     JournalNext => "journal.next",
     JournalDone => "journal.done",
     JournalNote => "journal.note",
+    DecisionSuperseded => "decision.superseded",
     ClaimGranted => "claim.granted",
     ClaimRenewed => "claim.renewed",
     ClaimReleased => "claim.released",
@@ -607,6 +621,7 @@ mod event_kind_tests {
             text: text.to_string(),
             rationale: None,
             created_at: Timestamp(0),
+            supersedes: None,
         };
         let all: Vec<JournalEntry> = EntryKind::ALL.iter().map(|k| entry(*k, k.as_str())).collect();
         let j = Journal::from_entries(all.iter().cloned().chain([entry(EntryKind::Decision, "second")]));

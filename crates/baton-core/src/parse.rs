@@ -229,6 +229,58 @@ pub fn check_session_id(value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a journal entry id: a UUID as `--json` prints it.
+pub fn check_entry_id(value: &str) -> Result<()> {
+    if uuid::Uuid::try_parse(value).is_err() {
+        let shown: String = value.chars().take(60).collect();
+        return Err(Error::bad_input(format!(
+            "invalid entry id '{}': expected a UUID such as 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b, the id `--json` prints for an entry",
+            shown.escape_debug()
+        ))
+        .with_value(shown, vec![]));
+    }
+    Ok(())
+}
+
+/// Most words one search takes.
+pub const MAX_SEARCH_WORDS: usize = 16;
+
+/// The words of a search text: runs of letters and digits, lowercased, each once, in order. Text without a
+/// word, or with more than [`MAX_SEARCH_WORDS`], is a bad input naming it.
+pub fn search_words(text: &str) -> Result<Vec<String>> {
+    check_text("search text", text)?;
+    let shown = || text.chars().take(60).collect::<String>();
+    if text.trim().is_empty() {
+        return Err(
+            Error::bad_input("search text is empty: expected one or more words (letters or digits)")
+                .with_value(text, vec![]),
+        );
+    }
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let w = w.to_lowercase();
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    }
+    if words.is_empty() {
+        return Err(Error::bad_input(format!(
+            "search text '{}' has no words: expected one or more words (letters or digits)",
+            shown().escape_debug()
+        ))
+        .with_value(shown(), vec![]));
+    }
+    if words.len() > MAX_SEARCH_WORDS {
+        return Err(Error::bad_input(format!(
+            "search text '{}…' has {} words: expected at most {MAX_SEARCH_WORDS}",
+            shown().escape_debug(),
+            words.len()
+        ))
+        .with_value(shown(), vec![]));
+    }
+    Ok(words)
+}
+
 /// Checks a page size: 1 to 1000.
 pub fn check_limit(limit: u32) -> Result<()> {
     if !(1..=1000).contains(&limit) {
@@ -298,6 +350,37 @@ mod tests {
         assert!(check_type("Issue").is_err());
         assert!(check_type("").is_err());
         assert!(check_session_id("not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn search_words_are_lowercase_runs_of_letters_and_digits() {
+        assert_eq!(search_words("JWT for tokens").unwrap(), ["jwt", "for", "tokens"]);
+        assert_eq!(
+            search_words("  \"login\"-flow, login! 401 ").unwrap(),
+            ["login", "flow", "401"]
+        );
+        assert_eq!(search_words("Ünïcode straße").unwrap(), ["ünïcode", "straße"]);
+        for bad in ["", "   ", "!!! ---", "\"*\""] {
+            let err = search_words(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
+        assert!(search_words("!!!").unwrap_err().to_string().contains("'!!!'"));
+        let many: Vec<String> = (0..17).map(|i| format!("w{i}")).collect();
+        assert!(
+            search_words(&many.join(" "))
+                .unwrap_err()
+                .to_string()
+                .contains("17 words")
+        );
+        assert_eq!(search_words(&many[..16].join(" ")).unwrap().len(), 16);
+    }
+
+    #[test]
+    fn entry_ids_are_uuids() {
+        assert!(check_entry_id("019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b").is_ok());
+        let err = check_entry_id("e1").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("'e1'"), "{err}");
     }
 
     #[test]

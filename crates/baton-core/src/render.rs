@@ -592,3 +592,59 @@ pub fn request_line(r: &crate::model::Request, now: Timestamp) -> String {
         crate::api::clip(&r.text.replace('\n', " "), 200)
     )
 }
+
+/// The project's decisions, newest first, each with who made it, when, why, and what it replaced or what
+/// replaced it.
+pub fn render_decisions(list: &crate::DecisionList) -> String {
+    if list.decisions.is_empty() {
+        return format!("No decisions in {}.", list.project);
+    }
+    let blocks: Vec<String> = list
+        .decisions
+        .iter()
+        .map(|d| {
+            let mut b = format!(
+                "{}  {}  decision {}  (session {})\n  {}",
+                d.entry.created_at, d.agent, d.entry.id, d.entry.session_id, d.entry.text
+            );
+            if let Some(r) = &d.entry.rationale {
+                let _ = write!(b, "\n  Why: {r}");
+            }
+            if let Some(old) = &d.entry.supersedes {
+                let _ = write!(b, "\n  Supersedes: {old}");
+            }
+            if let Some(by) = &d.superseded_by {
+                let _ = write!(b, "\n  Superseded by: {by}");
+            }
+            b
+        })
+        .collect();
+    blocks.join("\n\n")
+}
+
+/// Search hits for `text`, best first: kind, time, agent, session and what was found, then a snippet.
+pub fn render_search(r: &crate::SearchResults, text: &str) -> String {
+    if r.hits.is_empty() {
+        return format!("No matches for '{}' in {}.", crate::clip(text.trim(), 80), r.project);
+    }
+    let lines: Vec<String> = r
+        .hits
+        .iter()
+        .map(|h| {
+            let (kind, what) = match (h.kind, h.entry_kind) {
+                (crate::SearchKind::Handoff, _) => ("handoff".to_string(), String::new()),
+                (crate::SearchKind::Decision, _) => ("decision".to_string(), format!("  entry {}", h.id)),
+                (_, Some(k)) => (format!("journal/{k}"), format!("  entry {}", h.id)),
+                (k, None) => (k.to_string(), format!("  entry {}", h.id)),
+            };
+            format!(
+                "{kind:<18} {}  {}  session {}{what}\n  {}",
+                h.time,
+                h.agent,
+                h.session_id,
+                h.snippet.replace('\n', " ")
+            )
+        })
+        .collect();
+    lines.join("\n")
+}

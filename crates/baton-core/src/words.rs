@@ -72,6 +72,12 @@ impl Words for CommandLine {
             }
             Usage::ReasonWithoutForce => "--reason goes with --force".to_string(),
             Usage::InvalidSince { value } => format!("invalid --since '{value}': {}", crate::error::SINCE_ACCEPTS),
+            Usage::InvalidSinceTime { value } => {
+                format!("invalid --since '{value}': {}", crate::error::SINCE_TIME_ACCEPTS)
+            }
+            Usage::SupersedesWithoutDecision { kind } => format!(
+                "--supersedes goes with a decision, not a {kind} entry: use --decision TEXT --supersedes ENTRY_ID"
+            ),
         }
     }
 

@@ -18,6 +18,7 @@ fn entry(n: u32, kind: EntryKind, text: &str, rationale: Option<&str>, time: &st
         kind,
         text: text.to_string(),
         rationale: rationale.map(str::to_string),
+        supersedes: None,
         created_at: at(time),
     }
 }

@@ -24,6 +24,7 @@ fn as_stored(imp: ImportedSession) -> DocumentSource {
             kind: e.kind,
             text: e.text.clone(),
             rationale: e.rationale.clone(),
+            supersedes: None,
             created_at: e.created_at,
         })
         .collect();

@@ -79,6 +79,7 @@ fn log(kind: EntryKind, text: &str) -> LogRequest {
         kind: kind.into(),
         text: text.to_string(),
         rationale: None,
+        supersedes: None,
         idempotency_key: None,
     }
 }

@@ -73,6 +73,7 @@ impl World {
             kind: kind.into(),
             text: text.to_string(),
             rationale: None,
+            supersedes: None,
             idempotency_key: None,
         };
         self.baton.log(&self.session(n), req).expect("log");

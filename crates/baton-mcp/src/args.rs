@@ -108,6 +108,7 @@ pub struct LogArgs {
     pub text: String,
     /// Why (with kind decision)
     pub rationale: Option<String>,
+    pub supersedes: Option<String>,
     /// Default: this connection's session
     pub session_id: Option<String>,
 }
@@ -256,4 +257,12 @@ pub struct RequestArgs {
     pub which: Option<String>,
     pub status: Option<String>,
     pub session_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchArgs {
+    pub text: String,
+    #[schemars(extend("enum" = ["decision", "journal", "handoff"]))]
+    pub kind: Option<String>,
 }

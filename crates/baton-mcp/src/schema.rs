@@ -169,3 +169,7 @@ pub fn action_result() -> Arc<JsonObject> {
     schema.insert("type".into(), json!("object"));
     Arc::new(schema)
 }
+
+pub fn search_results() -> Arc<JsonObject> {
+    object(&[("project", "string"), ("hits", "array")], &["hits"])
+}

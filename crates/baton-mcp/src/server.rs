@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use baton_core::{
     Baton, Caller, ChangesRequest, ClaimRequest, ClaimsRequest, CloseAs, EndRequest, Error, LogRequest, Project,
-    ReleaseRequest, SessionListRequest, StartRequest, Wire,
+    ReleaseRequest, SearchRequest, SessionListRequest, StartRequest, Wire,
 };
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -268,6 +268,7 @@ impl BatonTools {
                         kind: Wire::text(a.kind),
                         text: a.text,
                         rationale: a.rationale,
+                        supersedes: a.supersedes,
                         idempotency_key: None,
                     },
                 )
@@ -465,6 +466,23 @@ impl BatonTools {
         };
         let r = self.run(self.caller(None), move |b, c| b.changes(c, &req)).await;
         reply(r, text::changes)
+    }
+
+    #[tool(
+        description = "Search journal entries and handoffs, best first.",
+        input_schema = input_schema::<SearchArgs>(),
+        output_schema = schema::search_results(),
+        annotations(read_only_hint = true)
+    )]
+    async fn search(&self, Parameters(a): Parameters<SearchArgs>) -> CallToolResult {
+        let text = a.text.clone();
+        let req = SearchRequest {
+            text: a.text,
+            kinds: a.kind.map(Wire::text).into_iter().collect(),
+            limit: None,
+        };
+        let r = self.run(self.caller(None), move |b, c| b.search(c, &req)).await;
+        reply(r, |r| text::search(r, &text))
     }
 
     #[tool(

@@ -164,3 +164,7 @@ pub fn changes(r: &ChangesPage) -> String {
     lines.push(format!("next_cursor: {}{more}", r.next_cursor));
     lines.join("\n")
 }
+
+pub fn search(r: &baton_core::SearchResults, text: &str) -> String {
+    baton_core::render::render_search(r, text)
+}

@@ -37,7 +37,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (5, include_str!("../migrations/0005_forced_releases.sql")),
     (6, include_str!("../migrations/0006_session_documents.sql")),
     (7, include_str!("../migrations/0007_messages.sql")),
-    (8, include_str!("../migrations/0009_interfaces.sql")),
+    (8, include_str!("../migrations/0008_decisions_and_search.sql")),
+    (9, include_str!("../migrations/0009_interfaces.sql")),
 ];
 
 /// How many times `write` runs a transaction that keeps losing races before giving up.

@@ -18,6 +18,7 @@ impl ToSql for Param {
             Value::Int(n) => n.to_sql_checked(ty, out),
             Value::Text(t) => t.to_sql_checked(ty, out),
             Value::Bool(b) => b.to_sql_checked(ty, out),
+            Value::Real(f) => f.to_sql_checked(ty, out),
         }
     }
 
@@ -56,6 +57,10 @@ impl Columns for PgRow<'_> {
             Some(Type::INT8) => self.0.try_get::<_, Option<i64>>(idx).map(Value::from),
             Some(Type::INT4) => self.0.try_get::<_, Option<i32>>(idx).map(|n| n.map(i64::from).into()),
             Some(Type::BOOL) => self.0.try_get::<_, Option<bool>>(idx).map(Value::from),
+            Some(Type::FLOAT8) => self
+                .0
+                .try_get::<_, Option<f64>>(idx)
+                .map(|f| f.map_or(Value::Null, Value::Real)),
             _ => self.0.try_get::<_, Option<String>>(idx).map(Value::from),
         };
         read.map_err(|e| pg_error(&format!("read column {}", self.name(idx)), &e))

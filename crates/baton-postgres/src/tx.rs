@@ -3,7 +3,9 @@
 
 use baton_core::model::{Claim, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Session};
 use baton_core::store::prelude::*;
-use baton_core::store::{ClaimQuery, EntryQuery, EnumColumn, EventQuery, SessionQuery};
+use baton_core::store::{
+    ClaimQuery, DecisionQuery, DecisionRow, EntryQuery, EnumColumn, EventQuery, SearchHit, SearchQuery, SessionQuery,
+};
 use baton_core::{Error, Result, Timestamp};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
@@ -14,6 +16,7 @@ use crate::pg_error;
 use crate::sql::{PgRow, fnv1a, owned, params, refs};
 
 mod claims;
+mod decisions;
 mod documents;
 mod events;
 mod idempotency;
@@ -21,6 +24,7 @@ mod integrity;
 mod interfaces;
 mod journal;
 mod messages;
+mod search;
 mod sessions;
 
 use claims::claim_sql;

@@ -332,6 +332,7 @@ fn journal_entries_newest_first_with_session_filters() {
         kind,
         text: format!("{kind} {id}"),
         rationale: (kind == EntryKind::Decision).then(|| "because".to_string()),
+        supersedes: None,
         created_at: Timestamp(at),
     };
     let entries = [

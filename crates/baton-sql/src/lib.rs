@@ -13,8 +13,8 @@ pub use filter::{Filter, Placeholder, insert_sql, update_sql, update_values};
 pub use interfaces::*;
 pub use messages::*;
 pub use row::{
-    Columns, Value, claim, claim_values, entry, entry_values, event, idempotency, idempotency_values, new_event_values,
-    session, session_values,
+    Columns, Value, claim, claim_values, decision, entry, entry_values, event, idempotency, idempotency_values,
+    new_event_values, search_hit, session, session_values,
 };
 
 use baton_core::store::EnumColumn;
@@ -28,7 +28,10 @@ pub const SESSION_COLS: &str = "id, project, agent, name, role, context, task_id
 pub const CLAIM_COLS: &str = "id, project, item_type, repo, item_id, token, session_id, agent, state, ttl_secs, \
      granted_at, renewed_at, expires_at, ended_at, release_status, notes, loss_reported, forced_by";
 /// The columns of `journal_entries`, in the order the stores read and insert them.
-pub const ENTRY_COLS: &str = "id, session_id, kind, text, rationale, created_at";
+pub const ENTRY_COLS: &str = "id, session_id, kind, text, rationale, created_at, supersedes";
+/// What a search query selects, in this order: the hit's kind (`decision`, `journal`, `handoff`), its id, its
+/// entry kind (NULL for a handoff), session id, agent, time, snippet and rank (higher is better).
+pub const SEARCH_HIT_COLS: &str = "kind, id, entry_kind, session_id, agent, time, snippet, rank";
 /// The columns of `events`, in the order the stores read them.
 pub const EVENT_COLS: &str = "seq, time, project, agent, session_id, kind, target, data";
 /// The columns of `events` an insert names (the store numbers `seq`).
@@ -87,6 +90,36 @@ pub fn enum_column(column: EnumColumn) -> (&'static str, &'static str) {
     }
 }
 
+/// The words of a full-text search as a query of the store's own syntax: each word between `quote`s, joined by
+/// `and`, a word of three characters or more marked with `prefix` so that it also matches the words it begins
+/// (`token` finds `tokens`). SQLite's FTS5 reads `"jwt" "token"*`, PostgreSQL's `to_tsquery` reads
+/// `'jwt' & 'token':*`. The words are letters and digits only ([`baton_core::parse::search_words`]), so none
+/// of them is an operator or can close its quotes.
+pub fn match_words(words: &[String], quote: char, and: &str, prefix: &str) -> String {
+    words
+        .iter()
+        .map(|w| {
+            debug_assert!(w.chars().all(char::is_alphanumeric), "{w:?}");
+            let mark = if w.chars().count() >= 3 { prefix } else { "" };
+            format!("{quote}{w}{quote}{mark}")
+        })
+        .collect::<Vec<_>>()
+        .join(and)
+}
+
+/// Hits of several kinds, each list ranked by its own query, merged as the storage contract orders them: best
+/// first (highest rank), ties newest first, then by id, highest first; at most `limit`.
+pub fn best_first(mut hits: Vec<baton_core::store::SearchHit>, limit: u32) -> Vec<baton_core::store::SearchHit> {
+    hits.sort_by(|a, b| {
+        b.rank
+            .total_cmp(&a.rank)
+            .then(b.time.cmp(&a.time))
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    hits.truncate(limit as usize);
+    hits
+}
+
 /// `ClaimQuery::loss_unreported`: a grant its holder lost, to a takeover or to someone else's release, and
 /// was not told of yet.
 pub const LOSS_UNREPORTED: &str = "(state = 'taken_over' OR forced_by IS NOT NULL) AND NOT loss_reported";
@@ -130,6 +163,25 @@ pub fn refused_claim(claim: &Claim, duplicate_token: bool) -> Error {
     Error::conflict(message, json!({"item": claim.key(), "token": claim.token}))
 }
 
+/// An entry the database refused: one with an id already used (`duplicate_id`), or a second decision
+/// superseding the same one.
+pub fn refused_entry(entry: &baton_core::JournalEntry, duplicate_id: bool) -> Error {
+    if duplicate_id {
+        return Error::conflict(
+            format!(
+                "journal entry '{}' already exists: the database refused a duplicate",
+                entry.id
+            ),
+            json!({"entry": entry.id}),
+        );
+    }
+    let old = entry.supersedes.as_deref().unwrap_or_default();
+    Error::conflict(
+        format!("decision '{old}' was already superseded by another decision: the database refused a second"),
+        json!({"entry": old}),
+    )
+}
+
 /// A second idempotency record for one caller and key.
 pub fn refused_idempotency_key(key: &str) -> Error {
     Error::conflict(
@@ -170,11 +222,18 @@ mod tests {
     }
 
     #[test]
+    fn search_words_become_each_dialects_query() {
+        let words: Vec<String> = ["jwt", "tokens", "ab"].map(String::from).into();
+        assert_eq!(match_words(&words, '"', " ", "*"), "\"jwt\"* \"tokens\"* \"ab\"");
+        assert_eq!(match_words(&words, '\'', " & ", ":*"), "'jwt':* & 'tokens':* & 'ab'");
+    }
+
+    #[test]
     fn columns_are_qualified_one_by_one() {
         assert_eq!(qualified("e", "id, kind"), "e.id, e.kind");
         assert_eq!(
             qualified("e", ENTRY_COLS),
-            "e.id, e.session_id, e.kind, e.text, e.rationale, e.created_at"
+            "e.id, e.session_id, e.kind, e.text, e.rationale, e.created_at, e.supersedes"
         );
     }
 }

@@ -4,16 +4,18 @@
 //! column holds which field, how enums and JSON are stored and what a malformed row says live here.
 
 use baton_core::model::{Claim, Event, Handoff, IdempotencyRecord, JournalEntry, NewEvent, Session};
+use baton_core::store::{DecisionRow, SearchHit};
 use baton_core::{Error, Result, Timestamp};
 
 /// A cell of baton's schemas: every column is a 64-bit integer, text or (PostgreSQL's `loss_reported`) a
-/// boolean, any of them nullable.
+/// boolean, any of them nullable; a search's rank is a floating-point number.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Int(i64),
     Text(String),
     Bool(bool),
+    Real(f64),
 }
 
 impl From<i64> for Value {
@@ -88,6 +90,14 @@ impl Cells<'_> {
     pub(crate) fn int(&self, idx: usize) -> Result<i64> {
         self.opt_int(idx)?
             .ok_or_else(|| unreadable(self.0, idx, "expected an integer, found NULL"))
+    }
+    /// A floating-point number (an integer reads as one too).
+    pub(crate) fn real(&self, idx: usize) -> Result<f64> {
+        match self.0.value(idx)? {
+            Value::Real(f) => Ok(f),
+            Value::Int(n) => Ok(n as f64),
+            other => Err(unreadable(self.0, idx, &format!("expected a number, found {other:?}"))),
+        }
     }
     pub(crate) fn time(&self, idx: usize) -> Result<Timestamp> {
         self.int(idx).map(Timestamp)
@@ -242,6 +252,7 @@ pub fn entry(row: &dyn Columns) -> Result<JournalEntry> {
         text: c.text(3)?,
         rationale: c.opt_text(4)?,
         created_at: c.time(5)?,
+        supersedes: c.opt_text(6)?.map(Into::into),
     })
 }
 
@@ -254,7 +265,35 @@ pub fn entry_values(e: &JournalEntry) -> Vec<Value> {
         e.text.as_str().into(),
         e.rationale.clone().into(),
         e.created_at.into(),
+        e.supersedes.as_deref().into(),
     ]
+}
+
+/// A decision from a row of [`crate::ENTRY_COLS`] followed by its session's agent and the id of the entry
+/// that superseded it (or NULL).
+pub fn decision(row: &dyn Columns) -> Result<DecisionRow> {
+    let n = crate::ENTRY_COLS.split(", ").count();
+    let c = Cells(row);
+    Ok(DecisionRow {
+        entry: entry(row)?,
+        agent: c.text(n)?,
+        superseded_by: c.opt_text(n + 1)?.map(Into::into),
+    })
+}
+
+/// A search hit from a row of [`crate::SEARCH_HIT_COLS`].
+pub fn search_hit(row: &dyn Columns) -> Result<SearchHit> {
+    let c = Cells(row);
+    Ok(SearchHit {
+        kind: c.parse(0)?,
+        id: c.text(1)?,
+        entry_kind: c.opt_parse(2)?,
+        session_id: c.text(3)?.into(),
+        agent: c.text(4)?,
+        time: c.time(5)?,
+        snippet: c.opt_text(6)?.unwrap_or_default(),
+        rank: c.real(7)?,
+    })
 }
 
 /// An event from a row of [`crate::EVENT_COLS`].
@@ -400,10 +439,57 @@ mod tests {
             text: "t".into(),
             rationale: Some("why".into()),
             created_at: Timestamp(9),
+            supersedes: Some("e0".into()),
         };
         let values = entry_values(&e);
         assert_eq!(values.len(), crate::ENTRY_COLS.split(", ").count());
         assert_eq!(entry(&Cells(values, crate::ENTRY_COLS)).unwrap(), e);
+    }
+
+    #[test]
+    fn a_decision_and_a_search_hit_read_from_their_cells() {
+        let e = JournalEntry {
+            id: "e2".into(),
+            session_id: "s1".into(),
+            kind: EntryKind::Decision,
+            text: "t".into(),
+            rationale: None,
+            created_at: Timestamp(9),
+            supersedes: None,
+        };
+        let mut values = entry_values(&e);
+        values.extend([Value::Text("alice".into()), Value::Text("e3".into())]);
+        let d = decision(&Cells(
+            values,
+            "id, session_id, kind, text, rationale, created_at, supersedes, agent, by",
+        ))
+        .unwrap();
+        assert_eq!(
+            (d.entry, d.agent.as_str(), d.superseded_by),
+            (e, "alice", Some("e3".into()))
+        );
+
+        let cells = vec![
+            Value::Text("decision".into()),
+            Value::Text("e2".into()),
+            Value::Text("decision".into()),
+            Value::Text("s1".into()),
+            Value::Text("alice".into()),
+            Value::Int(9),
+            Value::Text("use [jwt]".into()),
+            Value::Real(1.5),
+        ];
+        let hit = search_hit(&Cells(cells.clone(), crate::SEARCH_HIT_COLS)).unwrap();
+        assert_eq!(
+            (hit.kind.as_str(), hit.entry_kind, hit.rank),
+            ("decision", Some(EntryKind::Decision), 1.5)
+        );
+        let mut handoff = cells;
+        handoff[0] = Value::Text("handoff".into());
+        handoff[2] = Value::Null;
+        handoff[7] = Value::Text("high".into());
+        let err = search_hit(&Cells(handoff, crate::SEARCH_HIT_COLS)).unwrap_err();
+        assert!(err.to_string().contains("stored rank is unreadable"), "{err}");
     }
 
     #[test]

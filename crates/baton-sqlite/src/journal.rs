@@ -38,7 +38,8 @@ pub(crate) fn entries_query(q: &EntryQuery) -> (String, Vec<Value>) {
 
 impl JournalTx for SqliteTx<'_> {
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
-        self.exec(
+        self.exec_or(
+            |primary| baton_sql::refused_entry(e, primary),
             &insert_sql(Placeholder::Question, "journal_entries", ENTRY_COLS),
             bind(&baton_sql::entry_values(e)),
         )?;

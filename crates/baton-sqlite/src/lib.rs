@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use baton_core::store::{
-    ClaimQuery, ClaimTx, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx, IntegrityTx,
-    JournalTx, SessionQuery, SessionTx, Store, StoreOptions, Tx,
+    ClaimQuery, ClaimTx, DecisionQuery, DecisionRow, DecisionTx, DocumentTx, EntryQuery, EnumColumn, EventQuery,
+    EventTx, IdempotencyTx, IntegrityTx, JournalTx, SearchHit, SearchQuery, SearchTx, SessionQuery, SessionTx, Store,
+    StoreOptions, Tx,
 };
 use baton_core::{
     Claim, Error, Event, IdempotencyRecord, ItemKey, JournalEntry, NewEvent, Result, Session, SessionStatus, Timestamp,
@@ -20,6 +21,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
 mod claims;
+mod decisions;
 mod documents;
 mod events;
 mod idempotency;
@@ -27,6 +29,7 @@ mod integrity;
 mod interfaces;
 mod journal;
 mod messages;
+mod search;
 mod sessions;
 mod tx;
 
@@ -39,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_forced_releases.sql"),
     include_str!("../migrations/0005_session_documents.sql"),
     include_str!("../migrations/0006_messages.sql"),
+    include_str!("../migrations/0007_decisions_and_search.sql"),
     include_str!("../migrations/0008_interfaces.sql"),
 ];
 
@@ -434,6 +438,7 @@ mod tests {
                     text: "waiting on review".into(),
                     rationale: None,
                     created_at: at,
+                    supersedes: None,
                 })?;
             }
             Ok(())

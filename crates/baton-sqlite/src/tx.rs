@@ -22,6 +22,7 @@ impl rusqlite::ToSql for Bound<'_> {
             Value::Int(n) => ValueRef::Integer(*n),
             Value::Text(t) => ValueRef::Text(t.as_bytes()),
             Value::Bool(b) => ValueRef::Integer(i64::from(*b)),
+            Value::Real(f) => ValueRef::Real(*f),
         }))
     }
 }
@@ -46,6 +47,7 @@ impl Columns for SqliteRow<'_, '_> {
         match cell {
             ValueRef::Null => Ok(Value::Null),
             ValueRef::Integer(n) => Ok(Value::Int(n)),
+            ValueRef::Real(f) => Ok(Value::Real(f)),
             ValueRef::Text(t) => String::from_utf8(t.to_vec())
                 .map(Value::Text)
                 .map_err(|_| Error::internal(format!("stored {} is not UTF-8 text", self.name(idx)))),

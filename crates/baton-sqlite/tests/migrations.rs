@@ -124,7 +124,7 @@ fn a_version_one_database_keeps_its_claims_and_takes_new_ones() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     let second_holder = conn.execute(
         "INSERT INTO claims (project, item_type, repo, item_id, token, id, session_id, agent, state, ttl_secs,
                              granted_at, renewed_at, expires_at)
@@ -243,5 +243,61 @@ fn a_version_four_database_keeps_the_fields_of_its_imported_documents() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
+}
+
+/// A version-5 database (before decisions could be superseded and before search) gets the `supersedes`
+/// column, and its existing entries and handoffs are found by search.
+#[test]
+fn a_version_five_database_finds_its_old_entries_and_handoffs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("baton.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch("PRAGMA journal_mode = WAL;").expect("wal");
+        for sql in UP_TO_V4 {
+            conn.execute_batch(sql).expect("an older schema");
+        }
+        conn.execute_batch(include_str!("../migrations/0005_session_documents.sql"))
+            .expect("schema version 5");
+        conn.execute_batch(
+            "PRAGMA user_version = 5;
+             INSERT INTO sessions (id, project, agent, task_ids, status, created_at, updated_at, last_seen, ended_at,
+                                   summary, handoff)
+             VALUES ('019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b', 'acme/app', 'alice', '[]', 'completed', 1, 2, 2, 2,
+                     'billing done', '{\"notes\":\"invoices next\",\"done\":[],\"next\":[\"refunds\"],\"blockers\":[]}');
+             INSERT INTO journal_entries (id, session_id, kind, text, rationale, created_at)
+             VALUES ('019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a01', '019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b', 'decision',
+                     'JWT for tokens', 'stateless', 1);",
+        )
+        .expect("rows of an older baton");
+    }
+    let store = SqliteStore::open(&path).expect("open and migrate");
+    assert_eq!(
+        baton_core::integrity::problems(&store).expect("check"),
+        Vec::<String>::new()
+    );
+    let search = |words: &[&str]| {
+        store::read(&store, |tx| {
+            tx.search(&baton_core::store::SearchQuery {
+                project: "acme/app".into(),
+                words: words.iter().map(|w| w.to_string()).collect(),
+                kinds: vec![],
+                limit: 10,
+            })
+        })
+        .expect("search")
+        .into_iter()
+        .map(|h| h.kind.as_str())
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(search(&["stateless"]), ["decision"]);
+    assert_eq!(search(&["refunds"]), ["handoff"]);
+    assert_eq!(search(&["invoices", "billing"]), ["handoff"]);
+    let entry = store::read(&store, |tx| {
+        tx.entry_with_project("019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a01")
+    })
+    .expect("read")
+    .expect("the old entry");
+    assert_eq!((entry.0.supersedes, entry.1.as_str()), (None, "acme/app"));
 }

@@ -142,6 +142,16 @@ pub enum Command {
     /// Say which open session should take an instruction, and why (else which role a new session needs)
     #[command(after_help = "Example:\n  baton recommend \"review the auth PR #16\"")]
     Recommend(InstructionArgs),
+    /// List this project's decisions, newest first; superseded ones only with --all
+    #[command(
+        after_help = "Examples:\n  baton decisions\n  baton decisions --since 7d --search jwt\n  baton decisions --all --json     (superseded ones too, each naming what replaced it)\n\nA decision replaces an older one with `baton session log --decision TEXT --supersedes ENTRY_ID`."
+    )]
+    Decisions(DecisionsArgs),
+    /// Search journal entries and handoffs of this project, best match first
+    #[command(
+        after_help = "Examples:\n  baton search retry\n  baton search \"refresh token\" --kind decision\n  baton search staging --kind journal --kind handoff --limit 5 --json\n\nEvery word must match, case aside; a word of three letters or more also finds the words it begins\n(token finds tokens). Kinds: journal (every entry), decision (decisions only), handoff (what sessions\nended with)."
+    )]
+    Search(SearchArgs),
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes
     #[command(after_help = "Example:\n  baton digest --json")]
     Digest,
@@ -195,7 +205,7 @@ pub enum SessionCommand {
     Start(StartArgs),
     /// Add to the session's journal: progress, a decision, a discovery, a blocker, a next step...
     #[command(
-        after_help = "Examples:\n  baton session log --progress \"login endpoint done\"\n  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"\n  baton session log --blocker \"staging DB down\""
+        after_help = "Examples:\n  baton session log --progress \"login endpoint done\"\n  baton session log --decision \"JWT for tokens\" --rationale \"stateless\"\n  baton session log --decision \"JWT with refresh tokens\" --supersedes 019a6f3e-8c1d-7b2a-9f00-4c5d6e7f8a9b\n  baton session log --blocker \"staging DB down\""
     )]
     Log(LogArgs),
     /// Record a checkpoint (and the current git branch and commit)
@@ -263,6 +273,10 @@ pub struct LogArgs {
     /// Why (with --decision)
     #[arg(long, value_name = "TEXT")]
     pub rationale: Option<String>,
+    /// The id of an older decision of this project that this decision replaces (with --decision); the older
+    /// one leaves `baton decisions`
+    #[arg(long, value_name = "ENTRY_ID")]
+    pub supersedes: Option<String>,
     /// Makes a retried log add the entry only once
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
@@ -590,6 +604,35 @@ pub struct ChangesArgs {
     /// Keep printing new events until interrupted (with --json: one event per line)
     #[arg(long)]
     pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecisionsArgs {
+    /// Only decisions made since then: a duration back (90s, 30m, 2h, 1d) or an RFC 3339 time
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only decisions whose text or rationale holds every word of TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Superseded decisions too, each naming what replaced it
+    #[arg(long)]
+    pub all: bool,
+    /// At most this many (1 to 1000, default 100)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The words to find (all of them must match)
+    #[arg(value_name = "TEXT")]
+    pub text: String,
+    /// Only this kind: decision, journal or handoff (repeatable; default all)
+    #[arg(long, value_name = "KIND")]
+    pub kind: Vec<String>,
+    /// At most this many hits (1 to 1000, default 20)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod test_claims;
 mod test_claude_cli;
 mod test_codex_cli;
 mod test_crash;
+mod test_decisions;
 mod test_docs;
 mod test_doctor;
 mod test_errors;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Backend, Env, baton_bin};
 
-const TOOLS: [&str; 17] = [
+const TOOLS: [&str; 18] = [
     "session_start",
     "session_end",
     "session_log",
@@ -30,6 +30,7 @@ const TOOLS: [&str; 17] = [
     "digest",
     "message",
     "request",
+    "search",
 ];
 
 /// The most `tools/list` may take: agents pay for every byte of it in their context.
@@ -923,4 +924,58 @@ fn tools_keep_session_documents_up_to_date_when_auto_is_on() {
         json!({"work_type": "issue", "work_id": "7", "status": "completed"}),
     );
     assert!(doc().contains("current_task: null"), "{}", doc());
+}
+
+/// `session_log` takes `supersedes`, and `search` finds entries and handoffs, narrowed by `kind`; a bad kind
+/// or an empty text is a tool error naming the value.
+#[test]
+fn decisions_supersede_and_search_over_stdio() {
+    let env = Env::new();
+    let mut s = Stdio_::start(&env, &["--agent", "alice"]);
+    s.ok("session_start", json!({"context": "auth"}));
+    let old = s.ok(
+        "session_log",
+        json!({"kind": "decision", "text": "sessions in cookies", "rationale": "simple"}),
+    );
+    let old_id = old["entry"]["id"].as_str().expect("entry id").to_string();
+    let new = s.ok(
+        "session_log",
+        json!({"kind": "decision", "text": "JWT for tokens", "rationale": "stateless", "supersedes": old_id}),
+    );
+    assert_eq!(new["entry"]["supersedes"], old_id.as_str());
+    let again = s.call(
+        "session_log",
+        json!({"kind": "decision", "text": "other", "supersedes": old_id}),
+    );
+    assert!(again.is_error());
+    assert!(again.text().starts_with("conflict: decision"), "{}", again.text());
+    s.ok(
+        "session_log",
+        json!({"kind": "progress", "text": "tokens issued at login"}),
+    );
+
+    let all = s.ok("search", json!({"text": "tokens"}));
+    let kinds: Vec<&str> = all["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{all}");
+    assert!(kinds.contains(&"decision") && kinds.contains(&"journal"), "{all}");
+    let decisions = s.call("search", json!({"text": "tokens", "kind": "decision"}));
+    assert_eq!(decisions.data()["hits"].as_array().map(Vec::len), Some(1));
+    assert!(decisions.text().contains("[tokens]"), "{}", decisions.text());
+    let bad = s.call("search", json!({"text": "tokens", "kind": "decisions"}));
+    assert!(bad.is_error());
+    assert_eq!(
+        bad.text(),
+        "bad_input: unknown search kind 'decisions': expected one of decision, journal, handoff"
+    );
+    let empty = s.call("search", json!({"text": " "}));
+    assert!(
+        empty.text().starts_with("bad_input: search text is empty"),
+        "{}",
+        empty.text()
+    );
 }

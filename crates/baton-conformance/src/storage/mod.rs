@@ -9,12 +9,14 @@ mod claims;
 mod events;
 mod integrity;
 mod records;
+mod search;
 mod sessions;
 
 pub use claims::*;
 pub use events::*;
 pub use integrity::*;
 pub use records::*;
+pub use search::*;
 pub use sessions::*;
 
 use std::fmt::Debug;

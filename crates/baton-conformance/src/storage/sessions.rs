@@ -220,6 +220,7 @@ pub fn store_entries_filter_and_order(make: &MakeStore) {
         kind,
         text: format!("{id}: naïve \"text\"\nsecond line"),
         rationale: (kind == EntryKind::Decision).then(|| "because".to_string()),
+        supersedes: None,
         created_at: at(secs),
     };
     let entries = [

@@ -22,8 +22,23 @@ impl Baton {
         if req.rationale.is_some() && kind != EntryKind::Decision {
             return Err(Error::usage(Usage::RationaleWithoutDecision { kind }));
         }
+        let supersedes: Option<EntryId> = match &req.supersedes {
+            Some(id) if kind != EntryKind::Decision => {
+                parse::check_entry_id(id)?;
+                return Err(Error::usage(Usage::SupersedesWithoutDecision { kind }));
+            }
+            Some(id) => {
+                parse::check_entry_id(id)?;
+                Some(id.into())
+            }
+            None => None,
+        };
         check_key(req.idempotency_key.as_ref())?;
-        let fingerprint = json!({"kind": kind, "text": req.text, "rationale": req.rationale});
+        let mut fingerprint = json!({"kind": kind, "text": req.text, "rationale": req.rationale});
+        if let Some(id) = &supersedes {
+            // Only when given, so keys recorded before decisions could be superseded still match their retries.
+            fingerprint["supersedes"] = json!(id);
+        }
         self.write(Some(caller), |tx| {
             let mut s = resolve::session_for_write(tx, caller, "log to")?;
             let mut op = Op::new(self, tx, caller);
@@ -35,7 +50,10 @@ impl Baton {
                 &fingerprint,
             );
             op.once(keyed.as_ref(), |op| {
-                let entry = op.add_entry(&mut s, kind, &req.text, req.rationale.clone())?;
+                let entry = match &supersedes {
+                    Some(old) => op.supersede(&mut s, old, &req.text, req.rationale.clone())?,
+                    None => op.add_entry(&mut s, kind, &req.text, req.rationale.clone(), None)?,
+                };
                 op.tx.update_session(&s)?;
                 Ok(Logged {
                     session_id: s.id.clone(),
@@ -55,7 +73,7 @@ impl Baton {
             let mut s = resolve::session_for_write(tx, caller, "checkpoint")?;
             let mut op = Op::new(self, tx, caller);
             let text = note.clone().unwrap_or_else(|| "checkpoint".to_string());
-            let entry = op.add_entry(&mut s, EntryKind::Checkpoint, &text, None)?;
+            let entry = op.add_entry(&mut s, EntryKind::Checkpoint, &text, None, None)?;
             op.tx.update_session(&s)?;
             Ok(Logged {
                 session_id: s.id.clone(),
@@ -71,7 +89,7 @@ impl Baton {
             let mut s = resolve::session_for_write(tx, caller, "checkpoint")?;
             let mut op = Op::new(self, tx, caller);
             s.compaction_count += 1;
-            op.add_entry(&mut s, EntryKind::Checkpoint, "context compacted", None)?;
+            op.add_entry(&mut s, EntryKind::Checkpoint, "context compacted", None, None)?;
             op.tx.update_session(&s)?;
             Ok(s)
         })
@@ -101,6 +119,7 @@ impl Op<'_> {
         kind: EntryKind,
         text: &str,
         rationale: Option<String>,
+        supersedes: Option<EntryId>,
     ) -> Result<JournalEntry> {
         let entry = JournalEntry {
             id: EntryId::generate(),
@@ -109,21 +128,23 @@ impl Op<'_> {
             text: text.to_string(),
             rationale,
             created_at: self.now,
+            supersedes,
         };
         self.tx.insert_entry(&entry)?;
         s.updated_at = self.now;
         s.last_seen = self.now;
         self.refresh_git(s);
         let kind_name = kind.event();
-        self.event(
-            s,
-            kind_name,
-            s.id.to_string(),
-            json!({
+        self.event(s, kind_name, s.id.to_string(), {
+            let mut data = json!({
                 "text": clip(text, 500), "rationale": entry.rationale.as_deref().map(|r| clip(r, 500)),
                 "git_branch": s.git_branch, "git_commit": s.git_commit,
-            }),
-        )?;
+            });
+            if let Some(old) = &entry.supersedes {
+                data["supersedes"] = json!(old);
+            }
+            data
+        })?;
         Ok(entry)
     }
 

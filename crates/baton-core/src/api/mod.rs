@@ -13,6 +13,8 @@
 //! - `messages`: messages between sessions, each recipient's inbox, and requests with their answers;
 //! - `instructions`: an instruction read against what the team knows, and who should take it;
 //! - `interfaces`: what sessions declare they produce, what others need of them, and telling them it is ready.
+//! - `decisions`: the project's decisions, and decisions that supersede older ones;
+//! - `search`: full-text search over journal entries and handoffs.
 //!
 //! What every concept uses has a module of its own: `op` (the context value), `resolve` (which session a call
 //! means), `idempotency` (keys and replays), `observe` (what a commit is handed to) and `types` (requests and
@@ -20,6 +22,7 @@
 
 mod claims;
 mod conversations;
+mod decisions;
 mod history;
 mod idempotency;
 mod instructions;
@@ -29,6 +32,7 @@ mod messages;
 mod observe;
 mod op;
 mod resolve;
+mod search;
 mod sessions;
 mod types;
 

@@ -8,12 +8,13 @@ use serde_json::Value;
 use super::{Baton, Caller};
 use crate::error::Result;
 use crate::model::{
-    Address, Claim, Delivery, Dependency, IdempotencyRecord, Interface, ItemKey, JournalEntry, Message, NewEvent,
-    Request, Session,
+    Address, Claim, Delivery, Dependency, EntryId, IdempotencyRecord, Interface, ItemKey, JournalEntry, Message,
+    NewEvent, Request, Session,
 };
 use crate::store::{
-    self, ClaimQuery, ClaimTx, DeliveryQuery, DocumentTx, EntryQuery, EnumColumn, EventQuery, EventTx, IdempotencyTx,
-    IntegrityTx, JournalTx, MessageQuery, MessageTx, RequestQuery, RequestTx, SessionQuery, SessionTx, Tx,
+    self, ClaimQuery, ClaimTx, DecisionQuery, DecisionRow, DecisionTx, DeliveryQuery, DocumentTx, EntryQuery,
+    EnumColumn, EventQuery, EventTx, IdempotencyTx, IntegrityTx, JournalTx, MessageQuery, MessageTx, RequestQuery,
+    RequestTx, SearchHit, SearchQuery, SearchTx, SessionQuery, SessionTx, Tx,
 };
 use crate::store::{DependencyQuery, InterfaceQuery, InterfaceTx};
 use crate::time::Timestamp;
@@ -201,6 +202,24 @@ impl JournalTx for Recording<'_> {
     }
     fn entries(&mut self, query: &EntryQuery) -> Result<Vec<JournalEntry>> {
         self.tx.entries(query)
+    }
+}
+
+impl DecisionTx for Recording<'_> {
+    fn entry_with_project(&mut self, id: &str) -> Result<Option<(JournalEntry, String)>> {
+        self.tx.entry_with_project(id)
+    }
+    fn superseded_by(&mut self, id: &str) -> Result<Option<EntryId>> {
+        self.tx.superseded_by(id)
+    }
+    fn decisions(&mut self, query: &DecisionQuery) -> Result<Vec<DecisionRow>> {
+        self.tx.decisions(query)
+    }
+}
+
+impl SearchTx for Recording<'_> {
+    fn search(&mut self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        self.tx.search(query)
     }
 }
 

@@ -138,7 +138,7 @@ impl Baton {
             transition(&s, SessionStatus::Paused, &[SessionStatus::Active])?;
             op.refresh_git(&mut s);
             if let Some(n) = &note {
-                op.add_entry(&mut s, EntryKind::Note, n, None)?;
+                op.add_entry(&mut s, EntryKind::Note, n, None, None)?;
             }
             s.status = SessionStatus::Paused;
             s.updated_at = op.now;

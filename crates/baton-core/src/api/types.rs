@@ -74,6 +74,8 @@ pub struct LogRequest {
     pub kind: Wire<EntryKind>,
     pub text: String,
     pub rationale: Option<String>,
+    /// The id of an older decision of the project that this decision replaces (with kind decision only).
+    pub supersedes: Option<String>,
     pub idempotency_key: Option<String>,
 }
 
@@ -699,4 +701,52 @@ pub struct ContextTodo {
     pub to: String,
     pub message: String,
     pub status: String,
+}
+
+/// Which of the project's decisions to list. Results are newest first.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionsRequest {
+    /// Only decisions made since then: a duration back (2h, 1d) or an RFC 3339 time.
+    pub since: Option<String>,
+    /// Only decisions whose text or rationale holds every word of this text.
+    pub search: Option<String>,
+    /// Superseded decisions too.
+    pub all: bool,
+    /// At most this many (1 to 1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// One of the project's decisions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    #[serde(flatten)]
+    pub entry: JournalEntry,
+    /// The agent of the session that made it.
+    pub agent: String,
+    /// The decision that replaced it, if one did.
+    pub superseded_by: Option<EntryId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionList {
+    pub project: String,
+    pub decisions: Vec<Decision>,
+}
+
+/// A search of what the project's sessions wrote.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// Every word of it must match.
+    pub text: String,
+    /// What to look through (`decision`, `journal`, `handoff`); empty means all of it.
+    pub kinds: Vec<Wire<SearchKind>>,
+    /// At most this many hits (1 to 1000, default 20).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub project: String,
+    /// Best first.
+    pub hits: Vec<crate::store::SearchHit>,
 }

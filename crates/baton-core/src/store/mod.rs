@@ -2,12 +2,13 @@
 //! every rule lives in [`crate::Baton`], which composes them.
 //!
 //! One small trait per concept, each in its own file ([`SessionTx`], [`ClaimTx`], [`JournalTx`],
-//! [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`], [`MessageTx`], [`RequestTx`], [`InterfaceTx`]); [`Tx`] is
-//! all of them. A new concept
+//! [`DecisionTx`], [`SearchTx`], [`EventTx`], [`IdempotencyTx`], [`DocumentTx`], [`IntegrityTx`], [`MessageTx`],
+//! [`RequestTx`], [`InterfaceTx`]); [`Tx`] is all of them. A new concept
 //! adds its trait here, as a supertrait of `Tx`, and one file in each store implementing it. Call sites
 //! bring every concept's methods into scope with `use baton_core::store::prelude::*`.
 
 mod claims;
+mod decisions;
 mod documents;
 mod events;
 mod idempotency;
@@ -15,9 +16,11 @@ mod integrity;
 mod interfaces;
 mod journal;
 mod messages;
+mod search;
 mod sessions;
 
 pub use claims::{ClaimQuery, ClaimTx};
+pub use decisions::{DecisionQuery, DecisionRow, DecisionTx};
 pub use documents::DocumentTx;
 pub use events::{EventQuery, EventTx};
 pub use idempotency::IdempotencyTx;
@@ -25,6 +28,7 @@ pub use integrity::{EnumColumn, IntegrityTx};
 pub use interfaces::{DependencyQuery, InterfaceQuery, InterfaceTx};
 pub use journal::{EntryQuery, JournalTx};
 pub use messages::{DeliveryQuery, MessageQuery, MessageTx, RequestQuery, RequestTx};
+pub use search::{SearchHit, SearchQuery, SearchTx};
 pub use sessions::{SessionQuery, SessionTx};
 
 use crate::error::{Error, Result};
@@ -32,8 +36,8 @@ use crate::error::{Error, Result};
 /// Every concept's trait, for calling [`Tx`]'s methods.
 pub mod prelude {
     pub use super::{
-        ClaimTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, InterfaceTx, JournalTx, MessageTx, RequestTx,
-        SessionTx, Tx,
+        ClaimTx, DecisionTx, DocumentTx, EventTx, IdempotencyTx, IntegrityTx, InterfaceTx, JournalTx, MessageTx,
+        RequestTx, SearchTx, SessionTx, Tx,
     };
 }
 
@@ -68,6 +72,8 @@ pub trait Tx:
     SessionTx
     + ClaimTx
     + JournalTx
+    + DecisionTx
+    + SearchTx
     + EventTx
     + IdempotencyTx
     + DocumentTx
@@ -82,6 +88,8 @@ impl<T> Tx for T where
     T: SessionTx
         + ClaimTx
         + JournalTx
+        + DecisionTx
+        + SearchTx
         + EventTx
         + IdempotencyTx
         + DocumentTx

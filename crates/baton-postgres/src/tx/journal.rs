@@ -36,11 +36,18 @@ pub(super) fn entries_sql(q: &EntryQuery) -> (String, Filter) {
 impl JournalTx for PgTx<'_> {
     fn insert_entry(&mut self, e: &JournalEntry) -> Result<()> {
         let values = params(&baton_sql::entry_values(e));
-        self.execute(
-            "record a journal entry",
-            &insert_sql(Placeholder::Dollar, "journal_entries", ENTRY_COLS),
-            &refs(&values),
-        )?;
+        let sql = format!(
+            "{} ON CONFLICT DO NOTHING",
+            insert_sql(Placeholder::Dollar, "journal_entries", ENTRY_COLS)
+        );
+        if self.execute("record a journal entry", &sql, &refs(&values))? == 0 {
+            if e.supersedes.is_some() {
+                // Most likely a concurrent decision superseded the same one and committed first: running the
+                // transaction again reads it, and refuses with its id.
+                self.retry = Some(Cause::LostRace);
+            }
+            return Err(baton_sql::refused_entry(e, e.supersedes.is_none()));
+        }
         Ok(())
     }
 

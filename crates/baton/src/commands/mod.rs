@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod claim;
 pub mod claims;
+pub mod decisions;
 pub mod digest;
 pub mod doc;
 pub mod doctor;
@@ -15,6 +16,7 @@ pub mod mcp;
 pub mod messages;
 pub mod release;
 pub mod requests;
+pub mod search;
 pub mod session;
 pub mod setup;
 pub mod shell;
@@ -59,6 +61,8 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<i32> {
         Command::Sent(a) => messages::sent(&ctx, json, a),
         Command::Request(a) => requests::request(&ctx, json, a),
         Command::Requests(a) => requests::list(&ctx, json, a),
+        Command::Decisions(a) => decisions::run(&ctx, json, a),
+        Command::Search(a) => search::run(&ctx, json, a),
         Command::Doctor(a) => doctor::run(&ctx, json, a),
         Command::Doc(c) => doc::run(&ctx, json, c),
         Command::Mcp(a) => mcp::run(ctx, a),

@@ -65,13 +65,20 @@ pub fn run(ctx: &Context, json: bool, agent_flag: Option<String>, cmd: SessionCo
                     kind: kind.into(),
                     text,
                     rationale: a.rationale,
+                    supersedes: a.supersedes,
                     idempotency_key: a.idempotency_key,
                 },
             )?;
             if json {
                 print_json(&r)?;
             } else {
-                println_out(&format!("Logged {} to session {}.", r.entry.kind, r.session_id))?;
+                match &r.entry.supersedes {
+                    Some(old) => println_out(&format!(
+                        "Logged decision {} to session {}; it supersedes decision {old}.",
+                        r.entry.id, r.session_id
+                    ))?,
+                    None => println_out(&format!("Logged {} to session {}.", r.entry.kind, r.session_id))?,
+                }
                 if r.paused {
                     eprintln!(
                         "note: session {} is paused; resume it with `baton session resume {}`",
