@@ -23,7 +23,7 @@ pub use events::{EventQuery, EventTx};
 pub use idempotency::IdempotencyTx;
 pub use integrity::{EnumColumn, IntegrityTx};
 pub use journal::{EntryQuery, JournalTx};
-pub use search::{SearchHit, SearchQuery, SearchTx};
+pub use search::{SEARCH_WINDOW, SearchHit, SearchQuery, SearchTx};
 pub use sessions::{SessionQuery, SessionTx};
 
 use crate::error::{Error, Result};
