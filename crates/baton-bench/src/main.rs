@@ -58,7 +58,7 @@ fn main() {
             "--baton" => opts.baton = it.next().map(PathBuf::from).unwrap_or(opts.baton),
             "-h" | "--help" => {
                 println!(
-                    "baton-bench [all|inproc|cli|scale|docs|race|postgres|rss|mcp|messages]... [--quick] [--json PATH] [--baton PATH]\n\
+                    "baton-bench [all|inproc|cli|scale|docs|search|race|postgres|rss|mcp|messages]... [--quick] [--json PATH] [--baton PATH]\n\
                      PostgreSQL rows run when BATON_BENCH_DATABASE_URL (or BATON_TEST_DATABASE_URL) is set."
                 );
                 return;
@@ -68,7 +68,7 @@ fn main() {
     }
     if which.is_empty() || which.iter().any(|w| w == "all") {
         which = [
-            "inproc", "cli", "scale", "docs", "race", "postgres", "rss", "mcp", "messages",
+            "inproc", "cli", "scale", "docs", "search", "race", "postgres", "rss", "mcp", "messages",
         ]
         .map(String::from)
         .to_vec();
@@ -93,6 +93,7 @@ fn main() {
             "cli" => cli(&opts),
             "scale" => scale(&opts),
             "docs" => docs(&opts),
+            "search" => search(&opts),
             "race" => race(&opts),
             "postgres" => postgres(&opts),
             "rss" => rss(&opts),
@@ -100,7 +101,7 @@ fn main() {
             "messages" => messages::messages(&opts),
             other => {
                 eprintln!(
-                    "unknown scenario '{other}': expected all, inproc, cli, scale, docs, race, postgres, rss, mcp or messages"
+                    "unknown scenario '{other}': expected all, inproc, cli, scale, docs, search, race, postgres, rss, mcp or messages"
                 );
                 std::process::exit(2);
             }
@@ -550,6 +551,192 @@ fn scale(opts: &Opts) -> Vec<Row> {
             data: Value::Null,
         },
     ]
+}
+
+/// Made-up words of two or three syllables: 20³ + 20² of them, so a text of a dozen reads like prose to an index.
+fn vocabulary() -> Vec<String> {
+    const SYLLABLES: [&str; 20] = [
+        "ba", "ton", "ret", "ry", "lo", "gin", "cas", "che", "sto", "re", "tok", "en", "pa", "ger", "mi", "gra", "te",
+        "qu", "ex", "pol",
+    ];
+    let mut words = Vec::new();
+    for a in SYLLABLES {
+        for b in SYLLABLES {
+            words.push(format!("{a}{b}"));
+            for c in SYLLABLES {
+                words.push(format!("{a}{b}{c}"));
+            }
+        }
+    }
+    words
+}
+
+/// A deterministic stream of numbers (xorshift64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// A word index skewed toward the front, as word use is: some words are common, most are rare.
+    fn skewed(&mut self, n: usize) -> usize {
+        let u = (self.next() % 1_000_000) as f64 / 1_000_000.0;
+        ((u * u * u) * n as f64) as usize
+    }
+}
+
+/// `baton search` as a fresh process over a store of 1,000,000 journal entries (100,000 with `--quick`) in
+/// 10,000 sessions that ended with handoffs: every entry a dozen words of a 8,400-word vocabulary, common
+/// words far more common than rare ones. The queries mix a common word, rarer ones, two words and a prefix.
+fn search(opts: &Opts) -> Vec<Row> {
+    let entries: usize = if opts.quick { 100_000 } else { 1_000_000 };
+    let sessions: usize = 10_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let db = home.join("baton.db");
+    let words = vocabulary();
+    let t = Instant::now();
+    drop(must(baton_sqlite::SqliteStore::open(&db), "open"));
+    {
+        // Straight through SQL, in one transaction: the triggers of the schema fill the search index as baton's
+        // own inserts do.
+        let mut conn = rusqlite::Connection::open(&db).expect("open for seeding");
+        let tx = conn.transaction().expect("begin");
+        let base = Timestamp::now().0 - (entries as i64 + 10) * 1_000_000;
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let text = |rng: &mut Rng, n: usize| {
+            (0..n)
+                .map(|_| words[rng.skewed(words.len())].as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        {
+            let mut st = tx
+                .prepare(
+                    "INSERT INTO sessions (id, project, agent, task_ids, status, created_at, updated_at, last_seen, ended_at,
+                                           compaction_count, summary, handoff)
+                     VALUES (?1, ?2, ?3, '[]', 'completed', ?4, ?4, ?4, ?4, 0, ?5, ?6)",
+                )
+                .expect("prepare");
+            for i in 0..sessions {
+                let handoff =
+                    json!({"notes": text(&mut rng, 12), "done": [], "next": [text(&mut rng, 5)], "blockers": []});
+                st.execute(rusqlite::params![
+                    format!("00000000-0000-7000-8000-{i:012}"),
+                    PROJECT,
+                    format!("agent-{}", i % 50),
+                    base + (i * entries / sessions) as i64 * 1_000_000,
+                    text(&mut rng, 8),
+                    handoff.to_string()
+                ])
+                .expect("insert session");
+            }
+            let mut st = tx
+                .prepare(
+                    "INSERT INTO journal_entries (id, session_id, kind, text, rationale, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .expect("prepare");
+            const KINDS: [&str; 5] = ["progress", "decision", "discovery", "note", "blocker"];
+            for i in 0..entries {
+                let kind = KINDS[i % KINDS.len()];
+                let n = 8 + (rng.next() % 7) as usize;
+                let rationale = (kind == "decision").then(|| text(&mut rng, 6));
+                st.execute(rusqlite::params![
+                    format!("00000000-0000-7000-9000-{i:012}"),
+                    format!("00000000-0000-7000-8000-{:012}", i % sessions),
+                    kind,
+                    text(&mut rng, n),
+                    rationale,
+                    base + i as i64 * 1_000_000
+                ])
+                .expect("insert entry");
+            }
+        }
+        tx.commit().expect("commit");
+        conn.execute_batch(
+            "INSERT INTO journal_search (journal_search) VALUES ('optimize');
+             INSERT INTO handoff_search (handoff_search) VALUES ('optimize');
+             PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;",
+        )
+        .expect("optimize");
+    }
+    let seeded = t.elapsed().as_secs_f64();
+    eprintln!("seeded {sessions} sessions and {entries} journal entries, indexed, in {seeded:.1}s");
+
+    // Words by how common they are: rank 10 is in about one entry in 15, rank 3,000 in about one in 2,000.
+    let rank = |r: usize| {
+        let mut counts: HashMap<usize, usize> = HashMap::new();
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for _ in 0..200_000 {
+            *counts.entry(rng.skewed(words.len())).or_default() += 1;
+        }
+        let mut by_use: Vec<(usize, usize)> = counts.into_iter().collect();
+        by_use.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        words[by_use[r.min(by_use.len() - 1)].0].clone()
+    };
+    let (common, middling, rare, rarer) = (rank(10), rank(300), rank(3000), rank(6000));
+    let prefix: String = middling.chars().take(4).collect();
+    let queries: Vec<Vec<String>> = vec![
+        vec![common.clone()],
+        vec![middling.clone()],
+        vec![rare.clone()],
+        vec![rarer],
+        vec![common, middling.clone()],
+        vec![middling, rare],
+        vec![prefix],
+    ];
+    let n = if opts.quick { 70 } else { 210 };
+    let mut per_query: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
+    let mut hits = vec![0usize; queries.len()];
+    let mut all = Vec::with_capacity(n);
+    for i in 0..n {
+        let q = i % queries.len();
+        let text = queries[q].join(" ");
+        let t = Instant::now();
+        let out = baton_cmd(opts, home, &["search", "--limit", "20", "--json", &text])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("spawn baton");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        assert!(
+            out.status.success(),
+            "baton search failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if i < queries.len() {
+            let v: Value = serde_json::from_slice(&out.stdout).expect("search --json");
+            hits[q] = v["hits"].as_array().map(Vec::len).unwrap_or(0);
+        }
+        per_query[q].push(ms);
+        all.push(ms);
+    }
+    let (p50, p99) = stats(all);
+    let per: Vec<Value> = queries
+        .iter()
+        .zip(per_query)
+        .zip(&hits)
+        .map(|((q, ms), h)| {
+            let (p50, p99) = stats(ms);
+            json!({"words": q, "hits": h, "p50_ms": p50, "p99_ms": p99})
+        })
+        .collect();
+    let worst = per.iter().filter_map(|q| q["p50_ms"].as_f64()).fold(0.0, f64::max);
+    vec![Row {
+        what: format!("`baton search` as a fresh process, {entries} journal entries and {sessions} handoffs"),
+        target: "p50 ≤ 20 ms wall".into(),
+        measured: format!(
+            "p50 {p50:.2} ms, p99 {p99:.2} ms over {} queries (slowest query's p50 {worst:.2} ms; store built in {seeded:.0} s)",
+            queries.len()
+        ),
+        ok: Some(p50 <= 20.0),
+        data: json!({"entries": entries, "sessions": sessions, "runs": n, "p50_ms": p50, "p99_ms": p99,
+                     "seed_secs": seeded, "queries": per}),
+    }]
 }
 
 /// A command that changes a session (`baton session log`) with session documents kept up to date (`[docs] auto`),

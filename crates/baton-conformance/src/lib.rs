@@ -145,6 +145,7 @@ macro_rules! conformance_suite {
             store_a_failed_transaction_keeps_nothing,
             store_integrity_finds_a_live_grant_under_a_newer_token,
             store_search_follows_the_rows_it_covers,
+            store_search_ranks_the_newest_matches_only,
             store_a_decision_is_superseded_once,
             decisions_are_listed_newest_first_across_sessions,
             a_superseding_decision_replaces_the_older_one,

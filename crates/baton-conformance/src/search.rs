@@ -23,7 +23,7 @@ fn kinds_and_ids(hits: &[SearchHit]) -> Vec<(&str, &str)> {
 
 /// A search finds journal entries of every kind and the handoffs sessions ended with, in this project only,
 /// best first: an entry that says the word three times in a few words ranks above one that says it once in
-/// many. Every word must match; a word of three characters or more finds the words it begins; case does not
+/// many. Every word must match; a word of four characters or more finds the words it begins; case does not
 /// count. Each hit names its kind, session, agent and time, and a snippet marks what matched.
 pub fn search_finds_entries_and_handoffs_best_first(make: &MakeStore) {
     let h = Harness::open(make);

@@ -91,7 +91,7 @@ pub fn enum_column(column: EnumColumn) -> (&'static str, &'static str) {
 }
 
 /// The words of a full-text search as a query of the store's own syntax: each word between `quote`s, joined by
-/// `and`, a word of three characters or more marked with `prefix` so that it also matches the words it begins
+/// `and`, a word of four characters or more marked with `prefix` so that it also matches the words it begins
 /// (`token` finds `tokens`). SQLite's FTS5 reads `"jwt" "token"*`, PostgreSQL's `to_tsquery` reads
 /// `'jwt' & 'token':*`. The words are letters and digits only ([`baton_core::parse::search_words`]), so none
 /// of them is an operator or can close its quotes.
@@ -100,7 +100,7 @@ pub fn match_words(words: &[String], quote: char, and: &str, prefix: &str) -> St
         .iter()
         .map(|w| {
             debug_assert!(w.chars().all(char::is_alphanumeric), "{w:?}");
-            let mark = if w.chars().count() >= 3 { prefix } else { "" };
+            let mark = if w.chars().count() >= 4 { prefix } else { "" };
             format!("{quote}{w}{quote}{mark}")
         })
         .collect::<Vec<_>>()
@@ -223,9 +223,9 @@ mod tests {
 
     #[test]
     fn search_words_become_each_dialects_query() {
-        let words: Vec<String> = ["jwt", "tokens", "ab"].map(String::from).into();
-        assert_eq!(match_words(&words, '"', " ", "*"), "\"jwt\"* \"tokens\"* \"ab\"");
-        assert_eq!(match_words(&words, '\'', " & ", ":*"), "'jwt':* & 'tokens':* & 'ab'");
+        let words: Vec<String> = ["jwts", "tokens", "jwt"].map(String::from).into();
+        assert_eq!(match_words(&words, '"', " ", "*"), "\"jwts\"* \"tokens\"* \"jwt\"");
+        assert_eq!(match_words(&words, '\'', " & ", ":*"), "'jwts':* & 'tokens':* & 'jwt'");
     }
 
     #[test]

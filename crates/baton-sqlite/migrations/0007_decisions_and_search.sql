@@ -6,22 +6,27 @@
 -- Search uses FTS5. Each index keeps its own copy of the text, filled by triggers in the transaction that
 -- writes the row, so it is never out of step with it. They copy rather than point at rowids: the tables
 -- have text keys, and VACUUM may renumber the rowids of such tables. `journal_search` holds each journal
--- entry's text and rationale; `handoff_search` each session's summary and the strings of its handoff
--- (notes, done, next, blockers). Tokens are runs of letters and digits, case folded, diacritics kept: the
--- same words PostgreSQL's `simple` configuration makes, so both stores find the same things.
+-- entry's text and rationale, with its project and kind to filter on without a join; `handoff_search` each
+-- session's summary and the strings of its handoff (notes, done, next, blockers). Tokens are runs of letters
+-- and digits, case folded, diacritics kept: the same words PostgreSQL's `simple` configuration makes, so both
+-- stores find the same things. Four-letter prefixes are indexed too (`prefix = 4`), so that a searched word
+-- of four letters finds the words it begins without merging the lists of every word that starts with it.
 
 ALTER TABLE journal_entries ADD COLUMN supersedes TEXT;
 CREATE UNIQUE INDEX entries_superseded ON journal_entries (supersedes) WHERE supersedes IS NOT NULL;
 
 CREATE VIRTUAL TABLE journal_search USING fts5(
-    text, rationale, entry_id UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 0'
+    text, rationale, entry_id UNINDEXED, project UNINDEXED, kind UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 0', prefix = 4
 );
-INSERT INTO journal_search (text, rationale, entry_id)
-SELECT text, rationale, id FROM journal_entries;
+INSERT INTO journal_search (text, rationale, entry_id, project, kind)
+SELECT e.text, e.rationale, e.id, s.project, e.kind
+FROM journal_entries e LEFT JOIN sessions s ON s.id = e.session_id
+ORDER BY e.created_at, e.id;
 
 CREATE TRIGGER journal_search_insert AFTER INSERT ON journal_entries BEGIN
-    INSERT INTO journal_search (text, rationale, entry_id) VALUES (new.text, new.rationale, new.id);
+    INSERT INTO journal_search (text, rationale, entry_id, project, kind)
+    VALUES (new.text, new.rationale, new.id, (SELECT project FROM sessions WHERE id = new.session_id), new.kind);
 END;
 -- baton never changes or deletes an entry; if anything else does, the index follows.
 CREATE TRIGGER journal_search_update AFTER UPDATE OF text, rationale ON journal_entries BEGIN
@@ -33,7 +38,7 @@ END;
 
 CREATE VIRTUAL TABLE handoff_search USING fts5(
     summary, handoff, session_id UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 0'
+    tokenize = 'unicode61 remove_diacritics 0', prefix = 4
 );
 INSERT INTO handoff_search (summary, handoff, session_id)
 SELECT summary,

@@ -149,7 +149,7 @@ pub enum Command {
     Decisions(DecisionsArgs),
     /// Search journal entries and handoffs of this project, best match first
     #[command(
-        after_help = "Examples:\n  baton search retry\n  baton search \"refresh token\" --kind decision\n  baton search staging --kind journal --kind handoff --limit 5 --json\n\nEvery word must match, case aside; a word of three letters or more also finds the words it begins\n(token finds tokens). Kinds: journal (every entry), decision (decisions only), handoff (what sessions\nended with)."
+        after_help = "Examples:\n  baton search retry\n  baton search \"refresh token\" --kind decision\n  baton search staging --kind journal --kind handoff --limit 5 --json\n\nEvery word must match, case aside; when that finds fewer hits than --limit, a word of four letters\nor more also finds the words it begins (token finds tokens). Kinds: journal (every entry), decision (decisions only), handoff (what sessions\nended with)."
     )]
     Search(SearchArgs),
     /// Show the digest: last handoff, who is active on what, claims, blockers, recent changes

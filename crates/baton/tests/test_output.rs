@@ -298,7 +298,7 @@ exit 2
 stderr:
 error: unrecognized subcommand 'sesion'
 
-  tip: a similar subcommand exists: 'session'
+  tip: some similar subcommands exist: 'decisions', 'session'
 
 Usage: baton [OPTIONS] <COMMAND>
 

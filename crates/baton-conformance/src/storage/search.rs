@@ -1,7 +1,7 @@
 //! Search and decisions at the storage level: the full-text index follows the rows it covers, and the
 //! database refuses a second decision superseding one.
 
-use baton_core::store::{DecisionQuery, SearchHit, SearchQuery};
+use baton_core::store::{DecisionQuery, SEARCH_WINDOW, SearchHit, SearchQuery};
 use baton_core::{EntryKind, JournalEntry, SearchKind};
 
 use super::*;
@@ -140,4 +140,45 @@ pub fn store_a_decision_is_superseded_once(make: &MakeStore) {
             ("d1".to_string(), "alice".to_string(), Some("d2".to_string()))
         ]
     );
+}
+
+/// Of a word found in more entries than [`SEARCH_WINDOW`], only the newest matches are ranked: an older entry
+/// that matches best is left out, and the answer is the best of the newest.
+pub fn store_search_ranks_the_newest_matches_only(make: &MakeStore) {
+    let store = open(make);
+    let entry = |i: u32, text: &str| JournalEntry {
+        id: format!("e{i:05}").into(),
+        session_id: "s1".into(),
+        kind: EntryKind::Note,
+        text: text.into(),
+        rationale: None,
+        created_at: at(i64::from(i)),
+        supersedes: None,
+    };
+    write(&*store, |tx| {
+        tx.insert_session(&session("s1", PROJECT, "alice", 0))?;
+        tx.insert_entry(&entry(0, "alpha alpha alpha alpha"))?;
+        for i in 1..=SEARCH_WINDOW {
+            let text = if i == SEARCH_WINDOW / 2 {
+                "alpha alpha beta"
+            } else {
+                "alpha beta gamma delta epsilon"
+            };
+            tx.insert_entry(&entry(i, text))?;
+        }
+        Ok(())
+    });
+    let hits = read(&*store, |tx| {
+        tx.search(&SearchQuery {
+            project: PROJECT.into(),
+            words: vec!["alpha".into()],
+            kinds: vec![],
+            limit: 3,
+        })
+    });
+    let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    let middle = format!("e{:05}", SEARCH_WINDOW / 2);
+    let newest = format!("e{SEARCH_WINDOW:05}");
+    let next = format!("e{:05}", SEARCH_WINDOW - 1);
+    assert_eq!(ids, [middle.as_str(), newest.as_str(), next.as_str()], "{hits:#?}");
 }

@@ -28,7 +28,7 @@ pub use integrity::{EnumColumn, IntegrityTx};
 pub use interfaces::{DependencyQuery, InterfaceQuery, InterfaceTx};
 pub use journal::{EntryQuery, JournalTx};
 pub use messages::{DeliveryQuery, MessageQuery, MessageTx, RequestQuery, RequestTx};
-pub use search::{SearchHit, SearchQuery, SearchTx};
+pub use search::{SEARCH_WINDOW, SearchHit, SearchQuery, SearchTx};
 pub use sessions::{SessionQuery, SessionTx};
 
 use crate::error::{Error, Result};

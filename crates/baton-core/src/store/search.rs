@@ -5,13 +5,19 @@ use crate::error::Result;
 use crate::model::{SearchKind, SessionId};
 use crate::time::Timestamp;
 
-/// What to search for. Results are best first (highest `rank`), ties newest first, then by id, highest first.
+/// How many of the newest matches of each kind a search ranks. A word found in more entries than this (a
+/// common one) ranks only the newest of them: the cost of a search stays bounded, whatever the history.
+pub const SEARCH_WINDOW: u32 = 2_000;
+
+/// What to search for. Results are best first (highest `rank`), ties newest first, then by id, highest first;
+/// of each kind, only the [`SEARCH_WINDOW`] newest matches are ranked.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
     /// Only what sessions of this project wrote.
     pub project: String,
     /// Every word must match: lowercase letters and digits only, as [`crate::parse::search_words`] makes them.
-    /// A word of three characters or more also matches the words it begins (`token` finds `tokens`).
+    /// A word of four characters or more also matches the words it begins (`token` finds `tokens`) when the
+    /// words as they are match fewer rows of a kind than `limit`.
     pub words: Vec<String>,
     /// What to look through; empty means every kind the store knows. `journal` includes decisions.
     pub kinds: Vec<SearchKind>,
