@@ -106,6 +106,8 @@ fn documents_follow_each_commit_of_their_project() {
         .log(&w.caller, log(EntryKind::Decision, "render on commit"))
         .unwrap();
     w.assert_current(Layout::Sessions, &id);
+    let shared = std::fs::read_to_string(w.root.join(".baton/context.yaml")).expect("a decision renders context.yaml");
+    assert!(shared.contains("decision: render on commit"), "{shared}");
     w.baton.end_session(&w.caller, Default::default()).unwrap();
     w.assert_current(Layout::Sessions, &id);
     assert!(
@@ -119,6 +121,7 @@ fn documents_follow_each_commit_of_their_project() {
     let elsewhere = caller_in(&w.root, "github.com/org/other");
     w.baton.start_session(&elsewhere, Default::default()).unwrap();
     std::fs::remove_dir_all(w.root.join(".sessions")).unwrap();
+    std::fs::remove_dir_all(w.root.join(".baton")).unwrap();
     w.baton.view(&w.caller, Some(&id)).unwrap();
     w.baton.list_sessions(&w.caller, None, false, None).unwrap();
     assert_eq!(files(&w.root), Vec::<PathBuf>::new(), "before: {before:?}");

@@ -23,7 +23,7 @@ REPO = os.getcwd()
 TOOLS = {
     "session_start", "session_end", "session_log", "session_checkpoint", "session_pause",
     "session_resume", "session_close", "session_view", "session_list", "claim_work",
-    "release_work", "heartbeat", "list_claims", "what_changed", "digest", "message", "request",
+    "release_work", "heartbeat", "list_claims", "what_changed", "digest", "message", "request", "search",
 }
 
 
