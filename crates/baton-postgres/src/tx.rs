@@ -346,6 +346,24 @@ fn json_col<T>(row: &Row, idx: usize, decode: impl Fn(&str) -> serde_json::Resul
     .transpose()
 }
 
+/// The check of a deferred insert whose only refusal is a duplicate id.
+pub(super) fn refused_as_duplicate(what: &'static str, id: String) -> Check {
+    Box::new(move |outcome| match outcome {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(baton_sql::refused_duplicate(what, &id)),
+        Err(e) => Err(pg_error(&format!("record a {what}"), &e)),
+    })
+}
+
+/// The check of a deferred update that must find its row.
+pub(super) fn found(what: &'static str, id: String) -> Check {
+    Box::new(move |outcome| match outcome {
+        Ok(0) => Err(baton_sql::nothing_to_update(what, &id)),
+        Ok(_) => Ok(()),
+        Err(e) => Err(pg_error(&format!("update a {what}"), &e)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::journal::entries_sql;

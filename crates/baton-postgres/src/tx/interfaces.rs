@@ -10,32 +10,20 @@ const D: Placeholder = Placeholder::Dollar;
 
 impl InterfaceTx for PgTx<'_> {
     fn insert_interface(&mut self, i: &Interface) -> Result<()> {
-        let name = i.name.clone();
         self.defer(
             "record an interface",
             &insert_sql(D, "interfaces", INTERFACE_COLS),
             owned(baton_sql::interface_values(i)),
-            Box::new(move |outcome| match outcome {
-                Ok(_) => Ok(()),
-                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                    Err(baton_sql::refused_duplicate("declaration of interface", &name))
-                }
-                Err(e) => Err(pg_error("record an interface", &e)),
-            }),
+            refused_as_duplicate("declaration of interface", i.name.clone()),
         )
     }
 
     fn update_interface(&mut self, i: &Interface) -> Result<()> {
-        let id = i.id.to_string();
         self.defer(
             "update an interface",
             &baton_sql::update_interface_sql(D),
             owned(baton_sql::update_interface_values(i)),
-            Box::new(move |outcome| match outcome {
-                Ok(0) => Err(baton_sql::nothing_to_update("interface", &id)),
-                Ok(_) => Ok(()),
-                Err(e) => Err(pg_error("update an interface", &e)),
-            }),
+            found("interface", i.id.to_string()),
         )
     }
 
@@ -49,18 +37,11 @@ impl InterfaceTx for PgTx<'_> {
     }
 
     fn insert_dependency(&mut self, d: &Dependency) -> Result<()> {
-        let name = d.name.clone();
         self.defer(
             "record a dependency",
             &insert_sql(D, "dependencies", DEPENDENCY_COLS),
             owned(baton_sql::dependency_values(d)),
-            Box::new(move |outcome| match outcome {
-                Ok(_) => Ok(()),
-                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                    Err(baton_sql::refused_duplicate("dependency on", &name))
-                }
-                Err(e) => Err(pg_error("record a dependency", &e)),
-            }),
+            refused_as_duplicate("dependency on", d.name.clone()),
         )
     }
 

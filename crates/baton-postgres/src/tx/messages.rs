@@ -9,24 +9,6 @@ use baton_sql::{MESSAGE_COLS, Placeholder, REQUEST_COLS, insert_sql};
 
 const D: Placeholder = Placeholder::Dollar;
 
-/// The check of a deferred insert whose only refusal is a duplicate id.
-fn refused_as_duplicate(what: &'static str, id: String) -> Check {
-    Box::new(move |outcome| match outcome {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(baton_sql::refused_duplicate(what, &id)),
-        Err(e) => Err(pg_error(&format!("record a {what}"), &e)),
-    })
-}
-
-/// The check of a deferred update that must find its row.
-fn found(what: &'static str, id: String) -> Check {
-    Box::new(move |outcome| match outcome {
-        Ok(0) => Err(baton_sql::nothing_to_update(what, &id)),
-        Ok(_) => Ok(()),
-        Err(e) => Err(pg_error(&format!("update a {what}"), &e)),
-    })
-}
-
 impl MessageTx for PgTx<'_> {
     fn insert_message(&mut self, m: &Message) -> Result<()> {
         self.defer(
