@@ -174,6 +174,7 @@ macro_rules! conformance_suite {
             interfaces_refuse_bad_input_and_change_nothing,
             roles_are_built_in_or_configured,
             instructions_get_their_context_and_a_session,
+            a_team_context_is_imported_once,
         );
     };
     ($(#[$attr:meta])+ $make:path) => {

@@ -757,3 +757,45 @@ pub fn instructions_get_their_context_and_a_session(make: &MakeStore) {
         audit.reasons
     );
 }
+
+/// A context file's sessions and interfaces come into the store once: a second import changes nothing, and a
+/// file of another project is refused.
+pub fn a_team_context_is_imported_once(make: &MakeStore) {
+    let h = Harness::open(make);
+    let (alice, alice_sid) = start_as(&h, "alice", None);
+    let mut c = ok(h.baton.team_context(&alice));
+    c.interfaces.insert(
+        "auth".into(),
+        vec![baton_core::ContextInterface {
+            session: alice_sid.to_string(),
+            agent: "alice".into(),
+            name: "AuthContext".into(),
+            file: Some("src/auth/context.py".into()),
+            description: None,
+        }],
+    );
+    c.decisions.push(baton_core::ContextDecision {
+        date: "2026-11-20".into(),
+        session: "billing-work".into(),
+        agent: "codex".into(),
+        decision: "invoices in cents".into(),
+        rationale: None,
+    });
+    let first = ok(h.baton.import_team_context(&alice, &c, "context.yaml"));
+    assert_eq!((first.interfaces, first.decisions, first.sessions.len()), (1, 1, 1));
+    let before = h.snapshot();
+    let again = ok(h.baton.import_team_context(&alice, &c, "context.yaml"));
+    assert_eq!((again.interfaces, again.decisions), (0, 0));
+    h.assert_unchanged(&before, "a second import");
+    let shared = ok(h.baton.team_context(&alice));
+    assert_eq!(
+        shared.decisions.iter().map(|d| d.session.as_str()).collect::<Vec<_>>(),
+        ["billing-work"]
+    );
+    assert_eq!(shared.interfaces["auth"][0].name, "AuthContext");
+    let mut elsewhere = c.clone();
+    elsewhere.project = "github.com/org/other".into();
+    h.refused("another project's file", 2, &["github.com/org/other"], || {
+        h.baton.import_team_context(&alice, &elsewhere, "context.yaml")
+    });
+}

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 pub use follow::Follower;
 pub use lint::{lint_file, lint_text};
-pub use team::{CONTEXT_FILE, render_team_context, write_team_context};
+pub use team::{CONTEXT_FILE, parse_team_context, render_team_context, write_team_context};
 pub use write::{Written, write_rendered, write_sources};
 
 /// How session documents are laid out on disk (the core's list, so configuration and documents agree).

@@ -32,6 +32,129 @@ pub fn write_team_context(root: &Path, c: &TeamContext) -> std::io::Result<(Path
     Ok((path, true))
 }
 
+/// The shapes a hand-written file may take beside the one `render_team_context` writes: interfaces as a list
+/// (each with an `area`) or by area, a decision's text as `decision` or `text`, a todo's as `message` or `text`,
+/// and `session` or `agent` left out.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileShape {
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    interfaces: Option<Interfaces>,
+    #[serde(default)]
+    decisions: Vec<DecisionShape>,
+    #[serde(default)]
+    todos: Vec<TodoShape>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Interfaces {
+    ByArea(std::collections::BTreeMap<String, Vec<InterfaceShape>>),
+    List(Vec<InterfaceShape>),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InterfaceShape {
+    #[serde(default)]
+    area: Option<String>,
+    #[serde(default)]
+    session: Option<String>,
+    #[serde(default)]
+    agent: Option<String>,
+    name: String,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionShape {
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    session: Option<String>,
+    #[serde(default)]
+    agent: Option<String>,
+    #[serde(alias = "text")]
+    decision: String,
+    #[serde(default)]
+    rationale: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TodoShape {
+    from: String,
+    to: String,
+    #[serde(alias = "text")]
+    message: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// Reads a context file, in the shape baton writes or a hand-written one; `file` names it in errors. What
+/// names no session is the agent's, else `context`.
+pub fn parse_team_context(file: &str, text: &str, project: &str) -> baton_core::Result<TeamContext> {
+    let shape: FileShape = serde_saphyr::from_str(text)
+        .map_err(|e| baton_core::Error::bad_input(format!("{file}: not a context file: {e}")))?;
+    let label = |session: Option<String>, agent: &Option<String>| {
+        session
+            .or_else(|| agent.clone())
+            .unwrap_or_else(|| "context".to_string())
+    };
+    let mut interfaces: std::collections::BTreeMap<String, Vec<baton_core::ContextInterface>> = Default::default();
+    let listed: Vec<(Option<String>, InterfaceShape)> = match shape.interfaces {
+        None => Vec::new(),
+        Some(Interfaces::List(l)) => l.into_iter().map(|i| (None, i)).collect(),
+        Some(Interfaces::ByArea(m)) => m
+            .into_iter()
+            .flat_map(|(area, l)| l.into_iter().map(move |i| (Some(area.clone()), i)))
+            .collect(),
+    };
+    for (area, i) in listed {
+        let area = area
+            .or(i.area.clone())
+            .unwrap_or_else(|| baton_core::interface_area(i.file.as_deref()));
+        interfaces.entry(area).or_default().push(baton_core::ContextInterface {
+            session: label(i.session, &i.agent),
+            agent: i.agent.unwrap_or_default(),
+            name: i.name,
+            file: i.file,
+            description: i.description,
+        });
+    }
+    Ok(TeamContext {
+        project: shape.project.unwrap_or_else(|| project.to_string()),
+        interfaces,
+        decisions: shape
+            .decisions
+            .into_iter()
+            .map(|d| baton_core::ContextDecision {
+                date: d.date.unwrap_or_default(),
+                session: label(d.session, &d.agent),
+                agent: d.agent.unwrap_or_default(),
+                decision: d.decision,
+                rationale: d.rationale,
+            })
+            .collect(),
+        todos: shape
+            .todos
+            .into_iter()
+            .map(|t| baton_core::ContextTodo {
+                from: t.from,
+                to: t.to,
+                message: t.message,
+                status: t.status.unwrap_or_else(|| "pending".to_string()),
+            })
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -452,6 +452,18 @@ pub enum ContextAction {
     /// Write .baton/context.yaml: interfaces by area, decisions, open requests (kept current with [docs] auto)
     #[command(after_help = "Example:\n  baton context render && git add .baton/context.yaml")]
     Render,
+    /// Read a context file (baton's or a hand-written one) into the store: sessions, decisions, interfaces
+    #[command(
+        after_help = "Examples:\n  baton context import                        (.baton/context.yaml)\n  baton context import docs/team-context.yaml\n\nEach session the file names is found by id or name, else imported as a completed session with its\ndecisions; each interface is declared for its session. Importing the same file again changes nothing.\nTodos are not imported: a request is made by a session."
+    )]
+    Import(ImportContextArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportContextArgs {
+    /// The file (default: .baton/context.yaml under the project's root)
+    #[arg(value_name = "PATH")]
+    pub path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -315,3 +315,58 @@ fn the_shared_context_file_is_rendered_and_follows_changes() {
             .expect("json");
     assert_eq!(parsed["todos"][0]["to"], "agent:bob");
 }
+
+/// A hand-written context file comes into the store: its sessions (found, or imported with their decisions)
+/// and interfaces; importing it again changes nothing, and what baton writes reads back.
+#[test]
+fn a_context_file_is_imported_once() {
+    let env = Env::new();
+    let alice = env.start("alice", "auth");
+    std::fs::create_dir_all(env.repo.join("docs")).expect("dir");
+    let hand = env.repo.join("docs/team.yaml");
+    std::fs::write(
+        &hand,
+        format!(
+            "interfaces:\n  - name: AuthContext\n    file: src/auth/context.py\n    description: who is calling\n    session: {alice}\n  - name: BillingClient\n    file: src/billing/client.py\n    session: billing-work\n    agent: codex\ndecisions:\n  - date: 2026-11-20\n    session: billing-work\n    agent: codex\n    text: invoices in cents\n    rationale: no rounding\ntodos:\n  - from: codex\n    to: alice\n    message: review the billing API\n"
+        ),
+    )
+    .expect("write");
+    let first = env.run_as("alice", &["context", "import", hand.to_str().unwrap(), "--json"]);
+    first.ok();
+    let j = first.json();
+    assert_eq!(
+        (j["interfaces"].as_u64(), j["decisions"].as_u64()),
+        (Some(2), Some(1)),
+        "{j}"
+    );
+    assert!(j["skipped"][0].as_str().unwrap_or_default().contains("1 todos"), "{j}");
+    let before = env.all_events().len();
+    let again = env.run_as("alice", &["context", "import", hand.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        (again.json()["interfaces"].as_u64(), again.json()["decisions"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(env.all_events().len(), before, "a second import writes nothing");
+    env.run_as("alice", &["interfaces"])
+        .ok()
+        .stdout_has("AuthContext in src/auth/context.py")
+        .stdout_has("BillingClient in src/billing/client.py — codex");
+    let listed = env.run(&["session", "list", "--json"]);
+    let names: Vec<String> = listed.json()["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(names, ["billing-work"]);
+    // What baton renders reads back, and imports as nothing new.
+    env.run_as("alice", &["context", "render"]).ok();
+    let round = env.run_as("alice", &["context", "import", "--json"]);
+    round.ok();
+    assert_eq!(round.json()["interfaces"].as_u64(), Some(0), "{}", round.stdout);
+    env.run_as("alice", &["context", "import", "docs/none.yaml"]).code(4);
+    std::fs::write(&hand, "interfaces: 7\n").expect("write");
+    env.run_as("alice", &["context", "import", hand.to_str().unwrap()])
+        .code(2)
+        .stderr_has("docs/team.yaml");
+}

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::{Address, Dependency, DependencyId, EventKind, Interface, InterfaceId, Session, SessionStatus};
 use crate::parse;
 use crate::store::{self, DependencyQuery, InterfaceQuery};
+use crate::time::Timestamp;
 
 /// The most interfaces or dependencies one call reads.
 const MAX_LISTED: u32 = 1000;
@@ -217,6 +218,19 @@ impl Op<'_> {
     }
 }
 
+/// What `import_team_context` did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ContextImported {
+    /// The sessions the file's labels name, found in the store or imported (completed, with their decisions).
+    pub sessions: Vec<crate::import::ImportOutcome>,
+    /// Interfaces declared or updated.
+    pub interfaces: usize,
+    /// Decisions written (with the sessions imported).
+    pub decisions: usize,
+    /// What was left as it is, and why.
+    pub skipped: Vec<String>,
+}
+
 /// The area of an interface's file: the directory under `src/` (or the first directory), else `general`.
 pub fn area_of(file: Option<&str>) -> String {
     let Some(f) = file else {
@@ -319,5 +333,178 @@ mod tests {
         assert_eq!(area_of(Some("api/routes.ts")), "api");
         assert_eq!(area_of(Some("README.md")), "general");
         assert_eq!(area_of(None), "general");
+    }
+}
+
+impl Baton {
+    /// Brings a context file into the store: each session it names is found (by id or name) or imported as a
+    /// completed session with its decisions; each interface is declared for its session (updated when it
+    /// differs). Importing the same file again changes nothing. Todos are not imported: a request is made by a
+    /// session, with `baton request`.
+    pub fn import_team_context(
+        &self,
+        caller: &Caller,
+        c: &super::TeamContext,
+        source: &str,
+    ) -> Result<ContextImported> {
+        use crate::import::{ImportedEntry, ImportedSession};
+        use crate::model::{EntryKind, SessionStatus};
+        let project = caller.project.key.clone();
+        if c.project != project {
+            return Err(Error::bad_input(format!(
+                "{source} is the context of project '{}', not of '{project}': import it from that project",
+                c.project
+            )));
+        }
+        let mut labels: Vec<&str> = c.interfaces.values().flatten().map(|i| i.session.as_str()).collect();
+        labels.extend(c.decisions.iter().map(|d| d.session.as_str()));
+        labels.sort();
+        labels.dedup();
+        let now = self.now();
+        let mut out = ContextImported {
+            sessions: Vec::new(),
+            interfaces: 0,
+            decisions: 0,
+            skipped: Vec::new(),
+        };
+        let mut ids = std::collections::HashMap::new();
+        for label in labels {
+            let found = store::read(self.store(), |tx| {
+                Ok(tx
+                    .sessions(&crate::store::SessionQuery {
+                        project: Some(project.clone()),
+                        limit: Some(MAX_LISTED),
+                        ..Default::default()
+                    })?
+                    .into_iter()
+                    .find(|s| s.id == label || s.name.as_deref() == Some(label)))
+            })?;
+            let decisions: Vec<&super::ContextDecision> = c.decisions.iter().filter(|d| d.session == label).collect();
+            if let Some(s) = found {
+                if !decisions.is_empty() {
+                    out.skipped.push(format!(
+                        "{} decisions of session {label}: it is in the store, with the decisions it logged",
+                        decisions.len()
+                    ));
+                }
+                ids.insert(label.to_string(), s.id);
+                continue;
+            }
+            let day = |d: &str| -> Timestamp {
+                Timestamp::parse_rfc3339(d)
+                    .or_else(|_| Timestamp::parse_rfc3339(&format!("{d}T00:00:00Z")))
+                    .unwrap_or(now)
+            };
+            let entries: Vec<ImportedEntry> = decisions
+                .iter()
+                .map(|d| ImportedEntry {
+                    id: None,
+                    kind: EntryKind::Decision,
+                    text: d.decision.clone(),
+                    rationale: d.rationale.clone(),
+                    created_at: day(&d.date),
+                })
+                .collect();
+            let agent = c
+                .interfaces
+                .values()
+                .flatten()
+                .filter(|i| i.session == label)
+                .map(|i| i.agent.clone())
+                .chain(decisions.iter().map(|d| d.agent.clone()))
+                .find(|a| !a.is_empty());
+            let created = entries.iter().map(|e| e.created_at).min().unwrap_or(now);
+            let outcome = self.import_session(
+                caller,
+                ImportedSession {
+                    id: uuid::Uuid::try_parse(label).ok().map(|_| label.to_string()),
+                    key: format!("context:{project}:{label}"),
+                    agent,
+                    name: parse::check_id("session name", label).ok().map(|_| label.to_string()),
+                    role: None,
+                    context: None,
+                    task_ids: Vec::new(),
+                    status: SessionStatus::Completed,
+                    git_branch: None,
+                    git_commit: None,
+                    created_at: created,
+                    updated_at: created,
+                    ended_at: Some(created),
+                    compaction_count: 0,
+                    summary: None,
+                    handoff: None,
+                    entries,
+                    layout: "context".to_string(),
+                    source: source.to_string(),
+                    document: serde_json::Value::Null,
+                },
+            )?;
+            if outcome.imported {
+                out.decisions += outcome.entries;
+            }
+            ids.insert(label.to_string(), outcome.session_id.clone());
+            out.sessions.push(outcome);
+        }
+        for i in c.interfaces.values().flatten() {
+            let sid = ids[&i.session].clone();
+            let changed = self.write(Some(caller), |tx| {
+                let Some(s) = tx.session(&sid)? else {
+                    return Ok(false);
+                };
+                let mut op = Op::new(self, tx, caller);
+                let existing = op
+                    .tx
+                    .interfaces(&InterfaceQuery {
+                        project: Some(project.clone()),
+                        session_id: Some(sid.clone()),
+                        name: Some(i.name.clone()),
+                        limit: Some(1),
+                    })?
+                    .into_iter()
+                    .next();
+                let (interface, kind) = match existing {
+                    Some(e) if e.file == i.file && e.description == i.description => return Ok(false),
+                    Some(mut e) => {
+                        e.file = i.file.clone();
+                        e.description = i.description.clone();
+                        e.updated_at = op.now;
+                        op.tx.update_interface(&e)?;
+                        (e, EventKind::InterfaceUpdated)
+                    }
+                    None => {
+                        let e = Interface {
+                            id: InterfaceId::generate(),
+                            project: project.clone(),
+                            session_id: sid.clone(),
+                            agent: s.agent.clone(),
+                            name: i.name.clone(),
+                            file: i.file.clone(),
+                            description: i.description.clone(),
+                            created_at: op.now,
+                            updated_at: op.now,
+                        };
+                        op.tx.insert_interface(&e)?;
+                        (e, EventKind::InterfaceDeclared)
+                    }
+                };
+                op.event(
+                    &s,
+                    kind,
+                    interface.name.clone(),
+                    json!({"file": interface.file, "description": interface.description, "source": source}),
+                )?;
+                Ok(true)
+            })?;
+            if changed {
+                out.interfaces += 1;
+            }
+        }
+        if !c.todos.is_empty() {
+            out.skipped.push(format!(
+                "{} todos: a request is made by a session (baton request --to ... --type ... TEXT)",
+                c.todos.len()
+            ));
+        }
+        Ok(out)
     }
 }

@@ -47,6 +47,7 @@ use crate::store::Store;
 use crate::time::Timestamp;
 
 pub use conversations::{Bound, CONTINUE_IDLE_SECS, Conversation, ConversationEnded};
+pub use interfaces::{ContextImported, area_of as interface_area};
 pub use observe::{Commit, CommitObserver, Warn};
 pub use types::*;
 

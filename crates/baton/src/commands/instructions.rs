@@ -8,8 +8,10 @@ use crate::output::{print_json, println_out, rel};
 use crate::settings::Context;
 
 pub fn context(ctx: &Context, json: bool, a: ContextArgs) -> Result<i32> {
-    if let Some(ContextAction::Render) = a.action {
-        return render(ctx, json);
+    match a.action {
+        Some(ContextAction::Render) => return render(ctx, json),
+        Some(ContextAction::Import(i)) => return import(ctx, json, i.path),
+        None => {}
     }
     let instruction = a.instruction.unwrap_or_default();
     let r = ctx.baton.instruction_context(&ctx.caller, &instruction, a.decisions)?;
@@ -119,5 +121,32 @@ fn render(ctx: &Context, json: bool) -> Result<i32> {
         c.decisions.len(),
         c.todos.len()
     ))?;
+    Ok(0)
+}
+
+/// `baton context import [PATH]`.
+fn import(ctx: &Context, json: bool, path: Option<std::path::PathBuf>) -> Result<i32> {
+    let path = match path {
+        Some(p) => p,
+        None => ctx.docs_root()?.join(baton_docs::CONTEXT_FILE),
+    };
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => baton_core::Error::not_found(format!("no such context file: {file}")),
+        _ => baton_core::Error::internal(format!("cannot read {file}: {e}")),
+    })?;
+    let c = baton_docs::parse_team_context(&file, &text, &ctx.caller.project.key)?;
+    let r = ctx.baton.import_team_context(&ctx.caller, &c, &file)?;
+    if json {
+        print_json(&r)?;
+        return Ok(0);
+    }
+    let new = r.sessions.iter().filter(|s| s.imported).count();
+    let mut lines = vec![format!(
+        "Imported {file}: {new} sessions, {} decisions, {} interfaces declared or updated.",
+        r.decisions, r.interfaces
+    )];
+    lines.extend(r.skipped.iter().map(|s| format!("Left as it is: {s}.")));
+    println_out(&lines.join("\n"))?;
     Ok(0)
 }
