@@ -322,20 +322,6 @@ impl Baton {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::area_of;
-
-    #[test]
-    fn an_interface_is_filed_under_the_directory_it_lives_in() {
-        assert_eq!(area_of(Some("src/auth/context.py")), "auth");
-        assert_eq!(area_of(Some("./lib/billing/client.rs")), "billing");
-        assert_eq!(area_of(Some("api/routes.ts")), "api");
-        assert_eq!(area_of(Some("README.md")), "general");
-        assert_eq!(area_of(None), "general");
-    }
-}
-
 impl Baton {
     /// Brings a context file into the store: each session it names is found (by id or name) or imported as a
     /// completed session with its decisions; each interface is declared for its session (updated when it
@@ -506,5 +492,19 @@ impl Baton {
             ));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::area_of;
+
+    #[test]
+    fn an_interface_is_filed_under_the_directory_it_lives_in() {
+        assert_eq!(area_of(Some("src/auth/context.py")), "auth");
+        assert_eq!(area_of(Some("./lib/billing/client.rs")), "billing");
+        assert_eq!(area_of(Some("api/routes.ts")), "api");
+        assert_eq!(area_of(Some("README.md")), "general");
+        assert_eq!(area_of(None), "general");
     }
 }
