@@ -266,3 +266,15 @@ pub struct SearchArgs {
     #[schemars(extend("enum" = ["decision", "journal", "handoff"]))]
     pub kind: Option<String>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamArgs {
+    pub action: String,
+    pub name: Option<String>,
+    pub file: Option<String>,
+    pub description: Option<String>,
+    pub from: Option<String>,
+    pub text: Option<String>,
+    pub session_id: Option<String>,
+}

@@ -1,14 +1,15 @@
-//! The `message` and `request` tools: one tool per concept, its operation named by `action`, so
+//! The `message`, `request` and `team` tools: one tool per concept, its operation named by `action`, so
 //! `tools/list` stays short. Each result is the CLI's `--json` object and its short text.
 
 use baton_core::render::{inbox_line, message_line, request_line};
 use baton_core::{
-    AnswerRequest, Baton, Caller, Error, InboxRequest, MakeRequest, RequestsQuery, Result, SendRequest, Timestamp, Wire,
+    AnswerRequest, Baton, Caller, Error, ExportRequest, InboxRequest, MakeRequest, NeedRequest, RequestsQuery, Result,
+    SendRequest, Timestamp, Wire,
 };
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::args::{MessageArgs, RequestArgs};
+use crate::args::{MessageArgs, RequestArgs, TeamArgs};
 
 /// A tool's result: the structured object and its text form.
 pub struct Reply {
@@ -166,4 +167,89 @@ pub fn request(b: &Baton, c: &Caller, a: RequestArgs, now: Timestamp) -> Result<
     )?;
     let text = format!("Request {} is {}.", r.id, r.status);
     reply(&r, text)
+}
+
+/// Runs one `team` action: interfaces, and an instruction read against what the team knows.
+pub fn team(b: &Baton, c: &Caller, a: TeamArgs, now: Timestamp) -> Result<Reply> {
+    let _ = now;
+    match a.action.as_str() {
+        "export" => {
+            let r = b.export(
+                c,
+                ExportRequest {
+                    name: needed(a.name, "name", "export")?,
+                    file: a.file,
+                    description: a.description,
+                },
+            )?;
+            let text = format!(
+                "{} {}; told {} that need it.",
+                if r.updated { "Updated" } else { "Declared" },
+                r.interface.name,
+                r.told.len()
+            );
+            reply(&r, text)
+        }
+        "needs" => {
+            let r = b.need(
+                c,
+                NeedRequest {
+                    name: needed(a.name, "name", "needs")?,
+                    from: needed(a.from, "from", "needs")?,
+                },
+            )?;
+            let text = match &r.available {
+                Some(i) => format!(
+                    "Needs {} from {}; it is there: {}.",
+                    r.dependency.name, r.dependency.from, i.name
+                ),
+                None => format!(
+                    "Needs {} from {}; you get interface_ready when it is declared.",
+                    r.dependency.name, r.dependency.from
+                ),
+            };
+            reply(&r, text)
+        }
+        "interfaces" => {
+            let r = b.interfaces(c, c.session.as_deref())?;
+            let shown = r
+                .interfaces
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}{} — {} (session {})",
+                        i.name,
+                        i.file.as_deref().map(|f| format!(" in {f}")).unwrap_or_default(),
+                        i.agent,
+                        i.session_id
+                    )
+                })
+                .collect();
+            let text = lines(shown, "No interfaces declared.");
+            reply(&r, text)
+        }
+        "context" => {
+            let r = b.instruction_context(c, &needed(a.text, "text", "context")?, 5)?;
+            let text = format!(
+                "{} interfaces, {} unread messages, {} decisions, {} open requests bear on it.",
+                r.interfaces.len(),
+                r.unread_count,
+                r.decisions.len(),
+                r.requests.len()
+            );
+            reply(&r, text)
+        }
+        "recommend" => {
+            let r = b.recommend(c, &needed(a.text, "text", "recommend")?)?;
+            let text = match &r.session_id {
+                Some(id) => format!("Session {id} should take it: {}.", r.reasons.join("; ")),
+                None => format!("No open session fits: {}.", r.reasons.join("; ")),
+            };
+            reply(&r, text)
+        }
+        other => Err(unknown_action(
+            other,
+            &["export", "needs", "interfaces", "context", "recommend"],
+        )),
+    }
 }

@@ -185,7 +185,7 @@ fn failure(e: &Error) -> CallToolResult {
 #[tool_router]
 impl BatonTools {
     #[tool(
-        description = "Start your work session, unless your context names one (the client's hooks start one per conversation; tools use it by default, and this then continues it). Returns session_id, the last handoff and a digest of what others did. Pass session_id to later calls.",
+        description = "Start your work session unless your context names one (the client's hooks start one per conversation). Returns session_id, the last handoff and a digest.",
         input_schema = input_schema::<StartArgs>(),
         output_schema = schema::session_started()
     )]
@@ -304,7 +304,7 @@ impl BatonTools {
     }
 
     #[tool(
-        description = "Resume a paused session: returns its goal, progress, decisions, next steps and a digest. It becomes this connection's session.",
+        description = "Resume a paused session: returns its goal, journal and a digest; it becomes this connection's session.",
         input_schema = input_schema::<ResumeArgs>(),
         output_schema = schema::resumed()
     )]
@@ -343,7 +343,7 @@ impl BatonTools {
     }
 
     #[tool(
-        description = "Show a session with its journal: progress, decisions, discoveries, blockers, next steps, claims.",
+        description = "Show a session with its journal and claims.",
         input_schema = input_schema::<SessionArgs>(),
         output_schema = schema::session_context(),
         annotations(read_only_hint = true)
@@ -379,7 +379,7 @@ impl BatonTools {
     }
 
     #[tool(
-        description = "Claim a work item before working on it so no other session takes it. claimed=false with claimed_by {agent, session, expires_at} means another session holds it: pick other work. Leases last 30m unless renewed by heartbeat.",
+        description = "Claim a work item before working on it. claimed=false with claimed_by means another session holds it: pick other work. Leases last 30m unless renewed by heartbeat.",
         input_schema = input_schema::<ClaimArgs>(),
         output_schema = schema::claim_outcome()
     )]
@@ -425,7 +425,7 @@ impl BatonTools {
     }
 
     #[tool(
-        description = "Renew your session and all its claims; call it every 10 to 15 minutes while working. Lists leases you lost.",
+        description = "Renew your session and its claims every 10 to 15 minutes while working; lists leases you lost.",
         input_schema = input_schema::<SessionArgs>(),
         output_schema = schema::heartbeat()
     )]
@@ -452,7 +452,7 @@ impl BatonTools {
     }
 
     #[tool(
-        description = "Events (every state change) in this project, oldest first. Pass the returned next_cursor as since to continue.",
+        description = "Events (every state change) here, oldest first; pass next_cursor as since to continue.",
         input_schema = input_schema::<ChangesArgs>(),
         output_schema = schema::changes_page(),
         annotations(read_only_hint = true)
@@ -498,7 +498,7 @@ impl BatonTools {
     }
 
     #[tool(
-        description = "Talk with other sessions. action: send (to: session id, agent, role:ROLE or all; text; type: fyi, interface_ready, need_input or your word; id: message answered; expires: for role/all), inbox (unacked; new=true once; unread, all, after, limit), ack (id), thread (id), sent.",
+        description = "Talk with other sessions. action: send (to: session id, agent, role:ROLE or all; text; type; id: message answered; expires), inbox (unacked; new=true once; unread, all, after, limit), ack (id), thread (id), sent.",
         input_schema = input_schema::<MessageArgs>(),
         output_schema = schema::action_result()
     )]
@@ -513,7 +513,7 @@ impl BatonTools {
     }
 
     #[tool(
-        description = "Ask other sessions for work. action: make (to, as for message; type: review, help or implement; text), accept, decline or complete (id, response; only the addressee may), list (which: mine or for_me; status).",
+        description = "Ask other sessions for work. action: make (to; type: review, help or implement; text), accept, decline or complete (id, response; addressee only), list (which: mine or for_me; status).",
         input_schema = input_schema::<RequestArgs>(),
         output_schema = schema::action_result()
     )]
@@ -522,6 +522,21 @@ impl BatonTools {
         let r = self
             .run(self.caller(a.session_id.clone()), move |b, c| {
                 crate::messages::request(b, c, a, now)
+            })
+            .await;
+        reply_json(r, |r| Ok(r.json.clone()), |r| r.text.clone())
+    }
+
+    #[tool(
+        description = "What sessions make and know. action: export (name, file, description), needs (name, from), interfaces, context (text), recommend (text: who should take it).",
+        input_schema = input_schema::<TeamArgs>(),
+        output_schema = schema::action_result()
+    )]
+    async fn team(&self, Parameters(a): Parameters<TeamArgs>) -> CallToolResult {
+        let now = self.now();
+        let r = self
+            .run(self.caller(a.session_id.clone()), move |b, c| {
+                crate::messages::team(b, c, a, now)
             })
             .await;
         reply_json(r, |r| Ok(r.json.clone()), |r| r.text.clone())

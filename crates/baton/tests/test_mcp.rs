@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Backend, Env, baton_bin};
 
-const TOOLS: [&str; 18] = [
+const TOOLS: [&str; 19] = [
     "session_start",
     "session_end",
     "session_log",
@@ -31,6 +31,7 @@ const TOOLS: [&str; 18] = [
     "message",
     "request",
     "search",
+    "team",
 ];
 
 /// The most `tools/list` may take: agents pay for every byte of it in their context.

@@ -23,7 +23,7 @@ REPO = os.getcwd()
 TOOLS = {
     "session_start", "session_end", "session_log", "session_checkpoint", "session_pause",
     "session_resume", "session_close", "session_view", "session_list", "claim_work",
-    "release_work", "heartbeat", "list_claims", "what_changed", "digest", "message", "request", "search",
+    "release_work", "heartbeat", "list_claims", "what_changed", "digest", "message", "request", "search", "team",
 }
 
 
@@ -101,6 +101,15 @@ async def scenario(label, connect, explicit_sessions, item):
         check(answers == ["accepted: on it", "completed: LGTM"], f"{label}: B was told {answers}")
         mine = await call(b, "request", {"action": "list", "which": "mine", "status": "completed", **sb})
         check([r["response"] for r in mine["requests"] if r["id"] == rid] == ["LGTM"], f"{label}: requests gave {mine}")
+
+        # B needs A's interface; A declares it and B is told; B asks who should take a piece of work.
+        await call(b, "team", {"action": "needs", "name": f"Api{item}", "from": sid_a, **sb})
+        exported = await call(a, "team", {"action": "export", "name": f"Api{item}", "file": "src/api/mod.rs", **sa})
+        check(exported["told"] == [f"session:{sid_b}"], f"{label}: export told {exported}")
+        ready = await call(b, "message", {"action": "inbox", "unread": True, **sb})
+        check(any(m["type"] == "interface_ready" for m in ready["messages"]), f"{label}: no interface_ready: {ready}")
+        rec = await call(b, "team", {"action": "recommend", "text": f"use Api{item} in the router", **sb})
+        check(rec["session_id"] == sid_a, f"{label}: recommend gave {rec}")
 
         logged = await call(a, "session_log", {"kind": "decision", "text": "JWT", "rationale": "stateless", **sa})
         check(logged["session_id"] == sid_a, f"{label}: logged to the wrong session")
