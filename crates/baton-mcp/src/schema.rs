@@ -1,21 +1,25 @@
 //! Output schemas: the top-level shape of each result, the same JSON object as the CLI's `--json`.
 //!
 //! They are written out rather than derived because derived schemas of the nested domain types
-//! would be several times the 12 KB that the whole `tools/list` may take. Nested objects are only
-//! typed as objects; the tool descriptions name the fields agents act on.
+//! would be several times the 12 KB that the whole `tools/list` may take. Each names only the
+//! fields every result of its tool has (all required); the others, present when they apply, are
+//! documented with the CLI's `--json`. Nested objects are only typed as objects; the tool
+//! descriptions name the fields agents act on.
 
 use std::sync::Arc;
 
 use rmcp::model::JsonObject;
 use serde_json::{Map, Value, json};
 
-/// One property: a name and a type: `string`, `integer`, `boolean`, `object`, `array`, or any of
+/// One required property: a name and a type: `string`, `integer`, `boolean`, `object`, `array`, or any of
 /// them with a trailing `?` when the value may be null.
 type Prop<'a> = (&'a str, &'a str);
 
-fn object(props: &[Prop], required: &[&str]) -> Arc<JsonObject> {
+fn object(props: &[Prop]) -> Arc<JsonObject> {
     let mut properties = Map::new();
+    let mut required = Vec::new();
     for (name, ty) in props {
+        required.push(*name);
         let ty = match ty.strip_suffix('?') {
             Some(t) => json!([t, "null"]),
             None => json!(ty),
@@ -30,136 +34,55 @@ fn object(props: &[Prop], required: &[&str]) -> Arc<JsonObject> {
 }
 
 pub fn session_started() -> Arc<JsonObject> {
-    object(
-        &[
-            ("session_id", "string"),
-            ("session", "object"),
-            ("handoff_notes", "string?"),
-            ("last_summary", "string?"),
-            ("last_handoff", "object?"),
-            ("digest", "object"),
-            ("warnings", "array"),
-        ],
-        &["session_id", "session", "digest"],
-    )
+    object(&[("session_id", "string"), ("session", "object"), ("digest", "object")])
 }
 
 pub fn session_ended() -> Arc<JsonObject> {
-    object(
-        &[("session", "object"), ("released", "array")],
-        &["session", "released"],
-    )
+    object(&[("session", "object"), ("released", "array")])
 }
 
 pub fn logged() -> Arc<JsonObject> {
-    object(
-        &[("session_id", "string"), ("entry", "object"), ("paused", "boolean")],
-        &["session_id", "entry"],
-    )
+    object(&[("session_id", "string"), ("entry", "object")])
 }
 
 pub fn paused() -> Arc<JsonObject> {
-    object(&[("session", "object")], &["session"])
+    object(&[("session", "object")])
 }
 
 pub fn resumed() -> Arc<JsonObject> {
-    object(
-        &[("session_id", "string"), ("context", "object"), ("digest", "object")],
-        &["session_id", "context", "digest"],
-    )
+    object(&[("session_id", "string"), ("context", "object"), ("digest", "object")])
 }
 
 pub fn session_context() -> Arc<JsonObject> {
-    object(
-        &[
-            ("session", "object"),
-            ("tldr", "string"),
-            ("progress", "array"),
-            ("decisions", "array"),
-            ("discoveries", "array"),
-            ("blockers", "array"),
-            ("next_steps", "array"),
-            ("done", "array"),
-            ("notes", "array"),
-            ("checkpoints", "array"),
-            ("claims", "array"),
-        ],
-        &["session", "tldr"],
-    )
+    object(&[("session", "object"), ("tldr", "string")])
 }
 
 pub fn session_list() -> Arc<JsonObject> {
-    object(&[("sessions", "array")], &["sessions"])
+    object(&[("sessions", "array")])
 }
 
 pub fn claim_outcome() -> Arc<JsonObject> {
-    object(
-        &[
-            ("claimed", "boolean"),
-            ("item", "object"),
-            ("claim", "object"),
-            ("claimed_by", "object"),
-            ("taken_over_from", "object"),
-            ("renewed", "boolean"),
-        ],
-        &["claimed", "item"],
-    )
+    object(&[("claimed", "boolean"), ("item", "object")])
 }
 
 pub fn released() -> Arc<JsonObject> {
-    object(
-        &[("released", "boolean"), ("claim", "object"), ("forced", "boolean")],
-        &["released", "claim"],
-    )
+    object(&[("released", "boolean"), ("claim", "object")])
 }
 
 pub fn heartbeat() -> Arc<JsonObject> {
-    object(
-        &[
-            ("session_id", "string"),
-            ("last_seen", "string"),
-            ("resumed", "boolean"),
-            ("renewed", "array"),
-            ("lost", "array"),
-        ],
-        &["session_id", "renewed", "lost"],
-    )
+    object(&[("session_id", "string"), ("renewed", "array"), ("lost", "array")])
 }
 
 pub fn claim_list() -> Arc<JsonObject> {
-    object(&[("project", "string"), ("claims", "array")], &["claims"])
+    object(&[("claims", "array")])
 }
 
 pub fn changes_page() -> Arc<JsonObject> {
-    object(
-        &[
-            ("project", "string"),
-            ("events", "array"),
-            ("next_cursor", "integer"),
-            ("more", "boolean"),
-        ],
-        &["events", "next_cursor", "more"],
-    )
+    object(&[("events", "array"), ("next_cursor", "integer"), ("more", "boolean")])
 }
 
 pub fn digest() -> Arc<JsonObject> {
-    object(
-        &[
-            ("project", "string"),
-            ("agent", "string"),
-            ("generated_at", "string"),
-            ("first_session", "boolean"),
-            ("last_handoff", "object?"),
-            ("active_sessions", "array"),
-            ("my_claims", "array"),
-            ("other_claims", "array"),
-            ("blockers", "array"),
-            ("changes", "object"),
-            ("messages", "object"),
-            ("omitted", "array"),
-        ],
-        &["project", "agent"],
-    )
+    object(&[("project", "string"), ("agent", "string")])
 }
 
 /// `message` and `request`: each action returns its command's object (`baton send --json`,
@@ -171,5 +94,5 @@ pub fn action_result() -> Arc<JsonObject> {
 }
 
 pub fn search_results() -> Arc<JsonObject> {
-    object(&[("project", "string"), ("hits", "array")], &["hits"])
+    object(&[("hits", "array")])
 }
