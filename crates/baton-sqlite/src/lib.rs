@@ -146,6 +146,21 @@ fn lock_holder(locks: &str, inode: u64, byte: u64) -> Option<u32> {
     })
 }
 
+/// Process-wide SQLite settings, made once before the first connection opens (SQLite accepts them only then).
+/// Memory statistics are off: baton never reads them, and keeping them takes a mutex on every allocation, which
+/// is most of the cost of reading the schema, paid by every short-lived process that opens the store.
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` takes an int for this option. It is called before any connection is opened
+        // (the `Once` runs first in every open); if SQLite was initialised already it returns SQLITE_MISUSE and
+        // changes nothing, which leaves the default.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore> {
@@ -154,6 +169,7 @@ impl SqliteStore {
 
     /// Like [`SqliteStore::open`], waiting at most `options.lock_timeout` for the write lock.
     pub fn open_with(path: &Path, options: &StoreOptions) -> Result<SqliteStore> {
+        configure_sqlite();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::internal(format!(

@@ -62,13 +62,22 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
             let ctx = settings::load_in(&global, &cwd, Some(input.client.default_agent()), Some(max_wait))?;
             let state_dir: PathBuf = baton_home(std::env::var("BATON_HOME").ok().as_deref())?.join("hooks");
             let answer = handle(&ctx.baton, &ctx.caller, &input, &state_dir)?;
-            // The MCP server this client started follows the session of its conversation.
-            if let Some(id) = &answer.session_id {
+            // The MCP server this client started follows the session of its conversation, which only a
+            // conversation's start or a prompt can change (a prompt may continue another session).
+            if let Some(id) = &answer.session_id
+                && matches!(
+                    input.event,
+                    HookEvent::SessionStart { .. } | HookEvent::PromptSubmit { .. }
+                )
+            {
                 if matches!(input.event, HookEvent::SessionStart { .. }) {
                     baton_hooks::link::prune(&state_dir);
                 }
                 baton_hooks::link::record(&state_dir, &ctx.caller.agent, id);
             }
+            // The process ends with this answer: what the hook wrote is committed, and closing the store
+            // would only tear down what the exit releases anyway, on a path that runs on every tool call.
+            std::mem::forget(ctx);
             Ok(answer.stdout)
         });
         let _ = tx.send(result.unwrap_or_else(|_| Err(Error::internal("internal error while answering the hook"))));
