@@ -1177,9 +1177,30 @@ fn keeps(old: &Value, new: &Value) -> bool {
 fn assert_baton_hooks(doc: &Value, client: &str, timeout: u64) {
     let command = format!("baton hook {client}");
     let all_events: &[&str] = match client {
-        "claude" => &["SessionStart", "UserPromptSubmit", "PreCompact", "Stop", "SessionEnd"],
-        "codex" => &["SessionStart", "UserPromptSubmit", "PreCompact", "PostCompact", "Stop"],
-        _ => &["SessionStart", "BeforeAgent", "PreCompress", "AfterAgent", "SessionEnd"],
+        "claude" => &[
+            "SessionStart",
+            "UserPromptSubmit",
+            "PostToolUse",
+            "PreCompact",
+            "Stop",
+            "SessionEnd",
+        ],
+        "codex" => &[
+            "SessionStart",
+            "UserPromptSubmit",
+            "PostToolUse",
+            "PreCompact",
+            "PostCompact",
+            "Stop",
+        ],
+        _ => &[
+            "SessionStart",
+            "BeforeAgent",
+            "AfterTool",
+            "PreCompress",
+            "AfterAgent",
+            "SessionEnd",
+        ],
     };
     for event in all_events {
         let ours: Vec<&Value> = doc["hooks"][event]
