@@ -56,6 +56,10 @@ pub struct Pending {
     /// minute; a prompt is always told.
     #[serde(default)]
     pub told_at: Option<i64>,
+    /// The reason of the stop a hook held last: Gemini CLI sends it back as the next prompt, which is then
+    /// baton's own words, not the person's.
+    #[serde(default)]
+    pub held: Option<String>,
 }
 
 impl Pending {
@@ -79,7 +83,7 @@ impl Pending {
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.compacted && self.stop.is_none() && self.told_at.is_none()
+        !self.compacted && self.stop.is_none() && self.told_at.is_none() && self.held.is_none()
     }
 
     /// Writes it whole (to a temporary file renamed into place); losing it only loses a reminder.

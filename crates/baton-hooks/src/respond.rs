@@ -87,9 +87,14 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             answer.session_id = Some(s.id.clone());
             answer.started = started_text.is_some();
             let pending = Pending::take(state_dir, &s.id);
+            // The reason of a stop baton held, come back as the prompt (Gemini CLI): neither a goal nor a request
+            // to continue, whatever the request it names says.
+            let held = pending.held.as_deref().is_some_and(|r| r.trim() == prompt.trim());
+            let asks = !held && asks_to_continue(prompt);
             // A conversation's first real prompt is its session's goal, unless one was given.
             if s.context.is_none()
-                && !asks_to_continue(prompt)
+                && !held
+                && !asks
                 && let Some(goal) = goal_of(prompt)
             {
                 baton.set_goal_if_none(&with_session(caller, &s), &goal)?;
@@ -97,9 +102,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             // The text, and whether it holds the session's whole context.
             let (text, whole) = match started_text {
                 Some(t) => (Some(t), true),
-                None if asks_to_continue(prompt)
-                    && let Some(to) = named_session(prompt).filter(|to| *to != s.id) =>
-                {
+                None if asks && let Some(to) = named_session(prompt).filter(|to| *to != s.id) => {
                     let conv = baton.switch_conversation(caller, &base, &to)?;
                     answer.session_id = Some(conv.session.id.clone());
                     let me = with_session(caller, &conv.session);
@@ -114,9 +117,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     );
                     (Some(t), true)
                 }
-                None if asks_to_continue(prompt)
-                    && let Some(conv) = baton.continue_elsewhere(caller, &base)? =>
-                {
+                None if asks && let Some(conv) = baton.continue_elsewhere(caller, &base)? => {
                     // This conversation had recorded nothing: the work to continue is the agent's latest session.
                     answer.session_id = Some(conv.session.id.clone());
                     let was = match conv.how {
@@ -125,7 +126,7 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
                     };
                     (Some(continued(baton, caller, &conv, was)?), true)
                 }
-                None if asks_to_continue(prompt) => {
+                None if asks => {
                     let me = with_session(caller, &s);
                     let ctx = baton.view(&me, Some(&s.id))?;
                     let t = format!(
@@ -218,7 +219,12 @@ pub fn handle(baton: &Baton, caller: &Caller, input: &HookInput, state_dir: &Pat
             Some(s) => {
                 answer.session_id = Some(s.id.clone());
                 match waiting_request(baton, caller, &s, state_dir)? {
-                    Some(text) => Reply::Block(text),
+                    Some(text) => {
+                        let mut pending = Pending::load(state_dir, &s.id);
+                        pending.held = Some(text.clone());
+                        pending.save(state_dir, &s.id);
+                        Reply::Block(text)
+                    }
                     None => match stop_reminder(baton, caller, &s, state_dir)? {
                         Some(line) => Reply::Message(line),
                         None => Reply::Nothing,

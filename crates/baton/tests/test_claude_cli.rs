@@ -14,6 +14,9 @@
 //!   `{"role":"system"}` entry of `messages` whose text begins "SessionStart hook additional
 //!   context: " (after the prompt); after a compaction it is appended to the system text instead.
 //!   `systemMessage` (Stop, PreCompact) is shown to the user only.
+//! - Stop `{"decision":"block","reason":...}` makes it take another turn: the next request carries the reason
+//!   as "Stop hook feedback:" in a user message, and again in a system entry ("Stop hook blocking error from
+//!   command: ...").
 //! - `CLAUDE_ENV_FILE` is set for SessionStart only; what SessionStart appends to it is sourced
 //!   before every Bash command of that conversation.
 //! - Every `claude -p` run ends with SessionEnd, reason "other".
@@ -688,4 +691,66 @@ fn a_message_sent_while_the_model_works_reaches_it_once() {
         "told once: the next tool's hook added nothing more\n{}",
         served.dump(&Messages)
     );
+}
+
+/// A request addressed to the session that is pending when the model ends its turn keeps Claude Code going once:
+/// the Stop hook's `{"decision":"block"}` sends the model another request with the reason, and the second stop
+/// goes through.
+#[test]
+#[cfg_attr(
+    not(baton_test_claude),
+    ignore = "needs Claude Code: set BATON_TEST_CLAUDE=/path/to/claude (install: see README)"
+)]
+fn a_pending_request_holds_the_stop_once() {
+    const ASK: &str = "review the auth PR #16";
+    let claude = claude_client();
+    let env = std::sync::Arc::new(Env::new());
+    setup_claude(&env);
+    let bob = env.start("bob", "auth API");
+    let asker = env.clone();
+    let stand_in = StandIn::start(
+        Messages,
+        vec![
+            // While the model writes its last answer, another agent asks this session for a review.
+            in_session(hook_session_id, texts, move |id| {
+                asker
+                    .run_as(
+                        "bob",
+                        &["request", "--session", &bob, "--to", id, "--type", "review", ASK],
+                    )
+                    .ok();
+                Reply::Text("The login page is wired.".into())
+            }),
+            fixed(Reply::Text("Accepted the review request.".into())),
+        ],
+    );
+    let run = run_claude(&env, &claude, &stand_in, &["Wire the login page to the auth API"]);
+    let served = stand_in.finish();
+    let result = claude_result(&run);
+    assert_eq!(result["result"], "Accepted the review request.", "{result}");
+    let turns = served.turns(&Messages);
+    assert_eq!(
+        turns.len(),
+        2,
+        "the first stop was held, the second went through\n{}",
+        served.dump(&Messages)
+    );
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Messages));
+    // The client passes the reason as "Stop hook feedback:" in a user message (and repeats it in a system
+    // entry of the same request, "Stop hook blocking error from command: ...").
+    let held = |req: &Value| {
+        conversation_texts(req)
+            .into_iter()
+            .filter(|t| t.contains("Stop hook feedback:") && t.contains("before you stop") && t.contains(ASK))
+            .collect::<Vec<_>>()
+    };
+    assert!(held(turns[0]).is_empty(), "{}", served.dump(&Messages));
+    let reasons = held(turns[1]);
+    assert_eq!(
+        reasons.len(),
+        1,
+        "the Stop hook's reason reached the model once\n{}",
+        served.dump(&Messages)
+    );
+    assert!(reasons[0].contains("baton request accept"), "{}", reasons[0]);
 }

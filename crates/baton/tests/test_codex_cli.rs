@@ -12,8 +12,15 @@
 //!   trust_level = "trusted"`, or `codex exec --trust`) and only once the hooks themselves are trusted:
 //!   hooks nobody reviewed are skipped without a word in `codex exec`. These tests pass
 //!   `--dangerously-bypass-hook-trust`, meant for automation that vets its hooks.
-//! - Events seen: SessionStart (source "startup"), UserPromptSubmit (with `turn_id`), Stop (with
-//!   `last_assistant_message`). There is no SessionEnd: a conversation's session stays active after it.
+//! - Events seen: SessionStart (source "startup"), UserPromptSubmit (with `turn_id`), PostToolUse (shell
+//!   commands as `tool_name` "Bash", `tool_input` `{"command": "..."}`, `tool_response` the output as a
+//!   string), Stop (with `last_assistant_message`). There is no SessionEnd: a conversation's session stays
+//!   active after it.
+//! - PostToolUse `hookSpecificOutput.additionalContext` reaches the model with the next request, as a developer
+//!   message between the `function_call` and its `function_call_output`.
+//! - Stop `{"decision":"block","reason":...}` makes Codex take another turn: the reason arrives as a user
+//!   message `<hook_prompt hook_run_id="stop:...">REASON</hook_prompt>` (no UserPromptSubmit for it), and the
+//!   next Stop says `stop_hook_active: true`.
 //! - SessionStart and UserPromptSubmit `hookSpecificOutput.additionalContext` reach the model as a
 //!   `{"role":"developer"}` message of `input`: SessionStart's before the prompt, UserPromptSubmit's after it.
 //!   Stop's `systemMessage` is shown to the user only (the `--json` events do not carry it either).
@@ -36,7 +43,7 @@ use serde_json::{Value, json};
 
 use crate::common::stand_in::{
     Answer, Api, ClientRun, Recorded, ShellReply, StandIn, Step, assert_told, baton_session_in, client_path, clip,
-    in_session, path_with_baton, run_bounded, text, texts,
+    fixed, in_session, path_with_baton, run_bounded, text, texts,
 };
 use crate::common::{Env, assert_has, assert_held, assert_only_session, entries, sessions, view};
 
@@ -395,4 +402,140 @@ fn conversation_one_then_two(gap: Option<i64>) {
     assert_eq!(open.len(), 1, "no second session: {open:?}");
     assert_eq!(open[0]["id"], id.as_str(), "{open:?}");
     assert_eq!(open[0]["status"], "active", "{open:?}");
+}
+
+/// What another agent tells this session while its tool runs.
+const NEWS: &str = "AuthContext is merged in src/auth/context.py";
+/// What another agent asks of this session before it stops.
+const ASK: &str = "review the auth PR #16";
+
+/// How many developer messages of a request carry `needle`: hook context, not tool output.
+fn told_count(req: &Value, needle: &str) -> usize {
+    developer_texts(req).iter().filter(|t| t.contains(needle)).count()
+}
+
+/// A message that arrives while a tool runs reaches the model with the next request, through the PostToolUse
+/// hook's `additionalContext`, once: the request after the next tool does not carry it again.
+#[test]
+#[cfg_attr(
+    not(baton_test_codex),
+    ignore = "needs Codex CLI: set BATON_TEST_CODEX=/path/to/codex (install: see README)"
+)]
+fn a_message_sent_while_a_tool_runs_reaches_the_model_once() {
+    let codex = codex_client();
+    let env = Env::new();
+    let bob = env.start("bob", "auth API");
+    let stand_in = StandIn::start(
+        Responses,
+        vec![
+            // Another agent's message to this session arrives while this tool runs.
+            shell_in_session(move |id| {
+                format!("BATON_AGENT=bob baton send --session {bob} --to {id} --type interface_ready \"{NEWS}\"")
+            }),
+            fixed(ShellReply::Shell("echo working".into())),
+            text("Using the merged AuthContext."),
+        ],
+    );
+    setup_codex(&env, &stand_in.base_url());
+    let run = run_codex(&env, &codex, "Wire the login page to the auth API");
+    let served = stand_in.finish();
+    run.ok("codex exec");
+    let turns = served.turns(&Responses);
+    assert_eq!(turns.len(), 3, "three turns\n{}", served.dump(&Responses));
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Responses));
+    let sent = tool_outputs(turns[1]);
+    assert!(
+        sent.last().is_some_and(|o| o.contains("exited with code 0")),
+        "the send ran: {sent:?}"
+    );
+    assert_eq!(
+        told_count(turns[0], NEWS),
+        0,
+        "not before it was sent\n{}",
+        served.dump(&Responses)
+    );
+    let told: Vec<String> = developer_texts(turns[1])
+        .into_iter()
+        .filter(|t| t.contains(NEWS))
+        .collect();
+    assert_eq!(
+        told.len(),
+        1,
+        "the PostToolUse hook's answer reached the model with the next request, once\n{}",
+        served.dump(&Responses)
+    );
+    assert!(
+        told[0].contains("from bob") && told[0].contains("[interface_ready]"),
+        "{}",
+        told[0]
+    );
+    assert_eq!(
+        told_count(turns[2], NEWS),
+        1,
+        "told once: the next tool's hook added nothing more\n{}",
+        served.dump(&Responses)
+    );
+}
+
+/// A request addressed to the session that is pending when the model ends its turn keeps Codex going once:
+/// the Stop hook's `{"decision":"block"}` sends the model another request with the reason, and the second
+/// stop goes through.
+#[test]
+#[cfg_attr(
+    not(baton_test_codex),
+    ignore = "needs Codex CLI: set BATON_TEST_CODEX=/path/to/codex (install: see README)"
+)]
+fn a_pending_request_holds_the_stop_once() {
+    let codex = codex_client();
+    let env = std::sync::Arc::new(Env::new());
+    let bob = env.start("bob", "auth API");
+    let asker = env.clone();
+    let stand_in = StandIn::start(
+        Responses,
+        vec![
+            // While the model writes its last answer, another agent asks this session for a review.
+            in_session(hook_session_id, developer_texts, move |id| {
+                asker
+                    .run_as(
+                        "bob",
+                        &["request", "--session", &bob, "--to", id, "--type", "review", ASK],
+                    )
+                    .ok();
+                ShellReply::Text("The login page is wired.".into())
+            }),
+            text("Accepted the review request."),
+        ],
+    );
+    setup_codex(&env, &stand_in.base_url());
+    let run = run_codex(&env, &codex, "Wire the login page to the auth API");
+    let served = stand_in.finish();
+    run.ok("codex exec");
+    assert!(
+        run.stdout.contains("Accepted the review request."),
+        "the run ends with the second answer: {}",
+        run.stdout
+    );
+    let turns = served.turns(&Responses);
+    assert_eq!(
+        turns.len(),
+        2,
+        "the first stop was held, the second went through\n{}",
+        served.dump(&Responses)
+    );
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Responses));
+    let held = |req: &Value| {
+        texts(&req["input"])
+            .into_iter()
+            .filter(|t| t.contains("before you stop") && t.contains(ASK))
+            .collect::<Vec<_>>()
+    };
+    assert!(held(turns[0]).is_empty(), "{}", served.dump(&Responses));
+    let reasons = held(turns[1]);
+    assert_eq!(
+        reasons.len(),
+        1,
+        "the Stop hook's reason reached the model once\n{}",
+        served.dump(&Responses)
+    );
+    assert!(reasons[0].contains("baton request accept"), "{}", reasons[0]);
 }

@@ -14,7 +14,8 @@
 //!   `GEMINI_CLI_TRUST_WORKSPACE=true` (or `--skip-trust`). Hooks need no flag.
 //! - Every turn is preceded by a routing request (`generateContent` with no tools, asking for a
 //!   complexity score as JSON); the stand-in answers it, not from the script.
-//! - Events seen: SessionStart (source "startup"), BeforeAgent, PreCompress, AfterAgent, SessionEnd
+//! - Events seen: SessionStart (source "startup"), BeforeAgent, PreCompress, AfterTool (shell commands as
+//!   `tool_name` "run_shell_command", `tool_response` `{llmContent, returnDisplay}`), AfterAgent, SessionEnd
 //!   (reason "exit"). The hook env has `GEMINI_SESSION_ID`, `GEMINI_PROJECT_DIR`, `GEMINI_CWD` and also
 //!   `CLAUDE_PROJECT_DIR`.
 //! - SessionStart's `additionalContext` is put before the first prompt, as `<hook_context>…</hook_context>`
@@ -22,6 +23,12 @@
 //!   those blocks, so the goal is the person's words). BeforeAgent's `additionalContext` reaches the model
 //!   as a further `<hook_context>` text part of that user turn. `systemMessage` (PreCompress, AfterAgent)
 //!   is printed to the user ("Hook system message: ...") only.
+//! - AfterTool's `additionalContext` is appended to the tool's result (the `functionResponse` of the next
+//!   request) as `<hook_context>…</hook_context>`; the client escapes `<` and `>` inside it.
+//! - AfterAgent `{"decision":"deny","reason":...}` (the client takes "block" the same way) makes it send the
+//!   reason as a new user turn, which passes BeforeAgent as its `prompt`; the AfterAgent after it says
+//!   `stop_hook_active: true`. The `--output-format json` result lists "Agent execution blocked: REASON" under
+//!   `warnings`, and its `response` joins both answers.
 //! - PreCompress (trigger "auto") fires before every model request of a turn, ahead of the client's own
 //!   check whether compression is due, so most PreCompress events are not followed by a compression.
 //!   baton counts each as a compaction (`compaction_count` grows by one per request).
@@ -34,7 +41,7 @@ use serde_json::{Value, json};
 
 use crate::common::stand_in::{
     Answer, Api, ClientRun, Recorded, ShellReply, StandIn, Step, assert_told, baton_session_in, client_path, clip,
-    in_session, path_with_baton, run_bounded, text, texts,
+    fixed, in_session, path_with_baton, run_bounded, text, texts,
 };
 use crate::common::{Env, assert_has, assert_held, assert_only_session, entries, sessions, view};
 
@@ -281,4 +288,160 @@ fn a_new_conversation_continues_where_the_last_one_left_off() {
     let listed = sessions(&env);
     assert_eq!(listed.len(), 1, "no second session: {listed:?}");
     assert_eq!(listed[0]["status"], "paused", "{listed:?}");
+}
+
+/// What another agent tells this session while its tool runs.
+const NEWS: &str = "AuthContext is merged in src/auth/context.py";
+/// What another agent asks of this session before it stops.
+const ASK: &str = "review the auth PR #16";
+
+/// The `<hook_context>…</hook_context>` blocks of a request's conversation, each whole.
+fn hook_blocks(req: &Value) -> Vec<String> {
+    const OPEN: &str = "<hook_context>";
+    const CLOSE: &str = "</hook_context>";
+    let mut out = Vec::new();
+    for t in texts(&req["contents"]) {
+        let mut rest = t.as_str();
+        while let Some(at) = rest.find(OPEN) {
+            let after = &rest[at + OPEN.len()..];
+            let end = after.find(CLOSE).unwrap_or(after.len());
+            out.push(after[..end].to_string());
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+/// A message that arrives while a tool runs reaches the model with the next request, through the AfterTool
+/// hook's `additionalContext` (the client appends it to the tool's result), once: the request after the next
+/// tool does not carry it again.
+#[test]
+#[cfg_attr(
+    not(baton_test_gemini),
+    ignore = "needs Gemini CLI: set BATON_TEST_GEMINI=/path/to/gemini (install: see README)"
+)]
+fn a_message_sent_while_a_tool_runs_reaches_the_model_once() {
+    let gemini = gemini_client();
+    let env = Env::new();
+    setup_gemini(&env);
+    let bob = env.start("bob", "auth API");
+    let stand_in = StandIn::start(
+        Gemini,
+        vec![
+            // Another agent's message to this session arrives while this tool runs.
+            shell_in_session(move |id| {
+                format!("BATON_AGENT=bob baton send --session {bob} --to {id} --type interface_ready \"{NEWS}\"")
+            }),
+            fixed(ShellReply::Shell("echo working".into())),
+            text("Using the merged AuthContext."),
+        ],
+    );
+    let run = run_gemini(&env, &gemini, &stand_in, "Wire the login page to the auth API");
+    let served = stand_in.finish();
+    let out = run.json("gemini -p");
+    assert_eq!(out["response"], "Using the merged AuthContext.", "{out}");
+    let turns = served.turns(&Gemini);
+    assert_eq!(turns.len(), 3, "three turns\n{}", served.dump(&Gemini));
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Gemini));
+    let told = |i: usize| -> Vec<String> { hook_blocks(turns[i]).into_iter().filter(|b| b.contains(NEWS)).collect() };
+    assert!(told(0).is_empty(), "not before it was sent\n{}", served.dump(&Gemini));
+    let once = told(1);
+    assert_eq!(
+        once.len(),
+        1,
+        "the AfterTool hook's answer reached the model with the next request, once\n{}",
+        served.dump(&Gemini)
+    );
+    assert!(
+        once[0].contains("from bob") && once[0].contains("[interface_ready]"),
+        "{}",
+        once[0]
+    );
+    // It came with the result of the tool that ran when it arrived.
+    assert!(
+        tool_outputs(turns[1])
+            .iter()
+            .any(|o| o.contains(NEWS) && o.contains("<hook_context>")),
+        "{}",
+        served.dump(&Gemini)
+    );
+    assert_eq!(
+        told(2).len(),
+        1,
+        "told once: the next tool's hook added nothing more\n{}",
+        served.dump(&Gemini)
+    );
+}
+
+/// A request addressed to the session that is pending when the model ends its turn keeps Gemini CLI going
+/// once: the AfterAgent hook's `{"decision":"deny"}` sends the model the reason as a new prompt, and the
+/// second stop goes through. That prompt passes BeforeAgent too, and is not taken for the person's.
+#[test]
+#[cfg_attr(
+    not(baton_test_gemini),
+    ignore = "needs Gemini CLI: set BATON_TEST_GEMINI=/path/to/gemini (install: see README)"
+)]
+fn a_pending_request_holds_the_stop_once() {
+    let gemini = gemini_client();
+    let env = std::sync::Arc::new(Env::new());
+    setup_gemini(&env);
+    let bob = env.start("bob", "auth API");
+    let asker = env.clone();
+    let stand_in = StandIn::start(
+        Gemini,
+        vec![
+            // While the model writes its last answer, another agent asks this session for a review.
+            in_session(
+                hook_session_id,
+                |req| texts(&req["contents"]),
+                move |id| {
+                    asker
+                        .run_as(
+                            "bob",
+                            &["request", "--session", &bob, "--to", id, "--type", "review", ASK],
+                        )
+                        .ok();
+                    ShellReply::Text("The login page is wired.".into())
+                },
+            ),
+            text("Accepted the review request."),
+        ],
+    );
+    // A prompt that sets no goal, so that the reason coming back as the next prompt would show as one.
+    let run = run_gemini(&env, &gemini, &stand_in, "continue");
+    let served = stand_in.finish();
+    let out = run.json("gemini -p");
+    assert!(
+        out["response"]
+            .as_str()
+            .is_some_and(|r| r.contains("Accepted the review request.")),
+        "the run ends with the second answer: {out}"
+    );
+    let turns = served.turns(&Gemini);
+    assert_eq!(
+        turns.len(),
+        2,
+        "the first stop was held, the second went through\n{}",
+        served.dump(&Gemini)
+    );
+    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Gemini));
+    let held = |req: &Value| {
+        texts(&req["contents"])
+            .into_iter()
+            .filter(|t| t.contains("before you stop") && t.contains(ASK))
+            .collect::<Vec<_>>()
+    };
+    assert!(held(turns[0]).is_empty(), "{}", served.dump(&Gemini));
+    let reasons = held(turns[1]);
+    assert_eq!(
+        reasons.len(),
+        1,
+        "the AfterAgent hook's reason reached the model once\n{}",
+        served.dump(&Gemini)
+    );
+    assert!(reasons[0].contains("baton request accept"), "{}", reasons[0]);
+    // The client sent the reason back through BeforeAgent as the prompt: baton's words, not the person's.
+    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Gemini)));
+    let v = view(&env, &id);
+    assert!(v["session"]["context"].is_null(), "the reason is not the goal: {v}");
 }

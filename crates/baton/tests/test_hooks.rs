@@ -757,6 +757,51 @@ fn stop_reminders_reach_the_model_with_the_next_prompt() {
     }
 }
 
+/// Gemini CLI sends the reason of a held AfterAgent back through BeforeAgent as the next prompt (seen in
+/// `test_gemini_cli`): baton does not take its own words for the person's, so they neither become the goal nor
+/// ask to continue, whatever the request says.
+#[test]
+fn a_held_stops_reason_coming_back_as_the_prompt_is_not_the_persons() {
+    let env = Env::new();
+    hook(&env, "gemini", &payload(&env, "gemini", "SessionStart"));
+    let prompt = |text: &str| with(payload(&env, "gemini", "BeforeAgent"), "prompt", text);
+    // "continue" sets no goal.
+    hook(&env, "gemini", &prompt("continue"));
+    let id = only_session(&env)["id"].as_str().expect("id").to_string();
+    env.start("bob", "auth");
+    let mine = || {
+        sessions(&env)
+            .into_iter()
+            .find(|s| s["id"] == id.as_str())
+            .expect("the conversation's session")
+    };
+    let stop = payload(&env, "gemini", "AfterAgent");
+    for ask in [
+        "review the auth PR #16",
+        "resume the rate limiter review where we left off",
+    ] {
+        env.run_as("bob", &["request", "--to", &id, "--type", "review", ask])
+            .ok();
+        let reason = match hook(&env, "gemini", &stop) {
+            Answer::Block(r) => r,
+            other => panic!("expected the stop held, got {other:?}"),
+        };
+        assert!(reason.contains(ask), "{reason}");
+        // The client's next turn: the reason as the prompt. What is new is told; nothing else happens.
+        let told = hook(&env, "gemini", &prompt(&reason)).context();
+        assert!(told.contains("baton: new for you") && told.contains(ask), "{told}");
+        assert!(
+            !told.contains("context of session"),
+            "not a request to continue: {told}"
+        );
+        let s = mine();
+        assert!(s["context"].is_null(), "the reason is not the goal: {s}");
+    }
+    // The person's own next prompt is theirs again.
+    hook(&env, "gemini", &prompt("Add rate limiting to the API"));
+    assert_eq!(mine()["context"], "Add rate limiting to the API");
+}
+
 #[test]
 fn stop_after_the_session_ended_with_a_handoff_says_nothing() {
     let env = Env::new();
@@ -1132,9 +1177,30 @@ fn keeps(old: &Value, new: &Value) -> bool {
 fn assert_baton_hooks(doc: &Value, client: &str, timeout: u64) {
     let command = format!("baton hook {client}");
     let all_events: &[&str] = match client {
-        "claude" => &["SessionStart", "UserPromptSubmit", "PreCompact", "Stop", "SessionEnd"],
-        "codex" => &["SessionStart", "UserPromptSubmit", "PreCompact", "PostCompact", "Stop"],
-        _ => &["SessionStart", "BeforeAgent", "PreCompress", "AfterAgent", "SessionEnd"],
+        "claude" => &[
+            "SessionStart",
+            "UserPromptSubmit",
+            "PostToolUse",
+            "PreCompact",
+            "Stop",
+            "SessionEnd",
+        ],
+        "codex" => &[
+            "SessionStart",
+            "UserPromptSubmit",
+            "PostToolUse",
+            "PreCompact",
+            "PostCompact",
+            "Stop",
+        ],
+        _ => &[
+            "SessionStart",
+            "BeforeAgent",
+            "AfterTool",
+            "PreCompress",
+            "AfterAgent",
+            "SessionEnd",
+        ],
     };
     for event in all_events {
         let ours: Vec<&Value> = doc["hooks"][event]
