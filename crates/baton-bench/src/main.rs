@@ -275,6 +275,19 @@ fn baton_cmd(opts: &Opts, home: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// `baton hook claude` as a fresh process, given `payload` on stdin.
+fn run_hook(opts: &Opts, home: &Path, payload: &str) {
+    let mut child = baton_cmd(opts, home, &["hook", "claude"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(payload.as_bytes());
+    }
+    let st = child.wait().expect("wait");
+    assert!(st.success(), "baton hook failed");
+}
+
 fn time_runs(n: usize, mut f: impl FnMut(usize)) -> (f64, f64) {
     let mut ms = Vec::with_capacity(n);
     for i in 0..n {
@@ -429,20 +442,7 @@ fn scale(opts: &Opts) -> Vec<Row> {
                 .expect("spawn baton");
             assert!(st.success(), "baton digest failed");
         });
-        let hook = |payload: &str| {
-            time_runs(n, |_| {
-                let mut child = baton_cmd(opts, home, &["hook", "claude"])
-                    .stdin(Stdio::piped())
-                    .spawn()
-                    .expect("spawn");
-                if let Some(mut stdin) = child.stdin.take() {
-                    use std::io::Write;
-                    let _ = stdin.write_all(payload.as_bytes());
-                }
-                let st = child.wait().expect("wait");
-                assert!(st.success(), "baton hook failed");
-            })
-        };
+        let hook = |payload: &str| time_runs(n, |_| run_hook(opts, home, payload));
         let (hook_p50, hook_p99) =
             hook(r#"{"session_id":"bench-conversation","hook_event_name":"SessionStart","source":"resume"}"#);
         // What runs on every prompt, on the conversation's session started just above.

@@ -1,7 +1,6 @@
 //! Messages between sessions: send and fetch in-process and as processes, next to `baton --version`; the inbox,
 //! the hooks' unread check and the tool hook at 10k, 100k and 1M messages.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
@@ -10,7 +9,7 @@ use baton_core::config::Policy;
 use baton_core::{Baton, InboxRequest, SendRequest, StartRequest, Timestamp};
 use serde_json::{Value, json};
 
-use super::{Opts, PROJECT, Row, baton_cmd, caller, must, seed, start_cli_session, time_runs};
+use super::{Opts, PROJECT, Row, baton_cmd, caller, must, run_hook, seed, start_cli_session, time_runs};
 
 /// Sends to the other session and fetches what is unread, alternately.
 pub fn messages(opts: &Opts) -> Vec<Row> {
@@ -298,18 +297,6 @@ fn at_scale(opts: &Opts) -> Vec<Row> {
             data: Value::Null,
         },
     ]
-}
-
-fn run_hook(opts: &Opts, home: &Path, payload: &str) {
-    let mut child = baton_cmd(opts, home, &["hook", "claude"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(payload.as_bytes());
-    }
-    let st = child.wait().expect("wait");
-    assert!(st.success(), "baton hook failed");
 }
 
 fn session_of(list_json: &[u8], agent: &str) -> String {

@@ -479,6 +479,20 @@ pub fn store_deliveries_are_kept_once_and_placed_in_order(make: &MakeStore) {
         })
     }));
     assert_eq!(by_id.iter().map(|s| &s.id).collect::<Vec<_>>(), [&bob_sid]);
+    // Messages are locked in any order given, ids no message has passed over; deliveries are read without
+    // locking them, in a write too.
+    let unlocked = ok(store::write(h.baton.store(), |tx| {
+        tx.lock_messages(&[b.id.to_string(), "nope".into(), a.id.to_string(), b.id.to_string()])?;
+        tx.deliveries(&DeliveryQuery {
+            recipients: vec![bob_inbox.clone()],
+            unlocked: true,
+            ..Default::default()
+        })
+    }));
+    assert_eq!(
+        unlocked.iter().map(|d| &d.message_id).collect::<Vec<_>>(),
+        [&a.id, &b.id]
+    );
     ok(store::write(h.baton.store(), |tx| tx.deliver(&a.id, &bob_inbox)));
     let found = ok(store::read(h.baton.store(), |tx| {
         tx.deliveries(&DeliveryQuery {

@@ -4,11 +4,14 @@
 //!
 //! Nothing here talks to a database; it depends on the core alone.
 
+mod decisions;
 mod filter;
 mod interfaces;
 mod messages;
 mod row;
+mod search;
 
+pub use decisions::*;
 pub use filter::{Filter, Placeholder, insert_sql, update_sql, update_values};
 pub use interfaces::*;
 pub use messages::*;
@@ -16,6 +19,7 @@ pub use row::{
     Columns, Value, claim, claim_values, decision, entry, entry_values, event, idempotency, idempotency_values,
     new_event_values, search_hit, session, session_values,
 };
+pub use search::*;
 
 use baton_core::store::EnumColumn;
 use baton_core::{Claim, Error};
@@ -88,36 +92,6 @@ pub fn enum_column(column: EnumColumn) -> (&'static str, &'static str) {
         EnumColumn::RequestStatus => ("requests", "status"),
         EnumColumn::RequestKind => ("requests", "kind"),
     }
-}
-
-/// The words of a full-text search as a query of the store's own syntax: each word between `quote`s, joined by
-/// `and`, a word of four characters or more marked with `prefix` so that it also matches the words it begins
-/// (`token` finds `tokens`). SQLite's FTS5 reads `"jwt" "token"*`, PostgreSQL's `to_tsquery` reads
-/// `'jwt' & 'token':*`. The words are letters and digits only ([`baton_core::parse::search_words`]), so none
-/// of them is an operator or can close its quotes.
-pub fn match_words(words: &[String], quote: char, and: &str, prefix: &str) -> String {
-    words
-        .iter()
-        .map(|w| {
-            debug_assert!(w.chars().all(char::is_alphanumeric), "{w:?}");
-            let mark = if w.chars().count() >= 4 { prefix } else { "" };
-            format!("{quote}{w}{quote}{mark}")
-        })
-        .collect::<Vec<_>>()
-        .join(and)
-}
-
-/// Hits of several kinds, each list ranked by its own query, merged as the storage contract orders them: best
-/// first (highest rank), ties newest first, then by id, highest first; at most `limit`.
-pub fn best_first(mut hits: Vec<baton_core::store::SearchHit>, limit: u32) -> Vec<baton_core::store::SearchHit> {
-    hits.sort_by(|a, b| {
-        b.rank
-            .total_cmp(&a.rank)
-            .then(b.time.cmp(&a.time))
-            .then_with(|| b.id.cmp(&a.id))
-    });
-    hits.truncate(limit as usize);
-    hits
 }
 
 /// `ClaimQuery::loss_unreported`: a grant its holder lost, to a takeover or to someone else's release, and
@@ -219,13 +193,6 @@ mod tests {
             "(kind = $2 OR substr(kind, 1, length($3)) = $3)"
         );
         assert_eq!(bound, ["claim.granted", "a_b", "a_b."]);
-    }
-
-    #[test]
-    fn search_words_become_each_dialects_query() {
-        let words: Vec<String> = ["jwts", "tokens", "jwt"].map(String::from).into();
-        assert_eq!(match_words(&words, '"', " ", "*"), "\"jwts\"* \"tokens\"* \"jwt\"");
-        assert_eq!(match_words(&words, '\'', " & ", ":*"), "'jwts':* & 'tokens':* & 'jwt'");
     }
 
     #[test]

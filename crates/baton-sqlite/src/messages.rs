@@ -40,6 +40,11 @@ impl MessageTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn lock_messages(&mut self, _ids: &[String]) -> Result<()> {
+        // The write transaction already holds SQLite's single write lock.
+        Ok(())
+    }
+
     fn deliver(&mut self, message_id: &str, recipient: &Address) -> Result<()> {
         self.exec(
             "INSERT INTO deliveries (message_id, recipient) VALUES (?1, ?2)

@@ -9,9 +9,8 @@
 
 use super::*;
 
-use baton_core::SearchKind;
 use baton_core::store::SEARCH_WINDOW;
-use baton_sql::match_words;
+use baton_sql::{SearchScope, WordSyntax};
 
 /// How much of the text around a match a snippet shows, in tokens.
 const SNIPPET_TOKENS: u32 = 16;
@@ -61,14 +60,9 @@ impl SqliteTx<'_> {
         params: &[Value],
         limit: u32,
     ) -> Result<(Vec<(i64, f64)>, String)> {
-        let exact = match_words(words, '"', " ", "");
-        let (rows, full) = self.best_rows(table, &exact, filters, params, limit)?;
-        let prefixed = match_words(words, '"', " ", "*");
-        if full || prefixed == exact {
-            return Ok((rows, exact));
-        }
-        let (rows, _) = self.best_rows(table, &prefixed, filters, params, limit)?;
-        Ok((rows, prefixed))
+        baton_sql::exact_then_prefixed(WordSyntax::Fts5, words, |query| {
+            self.best_rows(table, query, filters, params, limit)
+        })
     }
 
     /// One hit: the row behind FTS5 row `rowid` of `table`, with its snippet.
@@ -80,21 +74,15 @@ impl SqliteTx<'_> {
 
 impl SearchTx for SqliteTx<'_> {
     fn search(&mut self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
-        let any = q.kinds.is_empty();
-        let entries = any
-            || q.kinds
-                .iter()
-                .any(|k| matches!(k, SearchKind::Journal | SearchKind::Decision));
-        let only_decisions = !any && !q.kinds.contains(&SearchKind::Journal);
-        let handoffs = any || q.kinds.contains(&SearchKind::Handoff);
+        let scope = SearchScope::of(q);
         let mut hits = Vec::new();
-        if entries {
-            let decisions = if only_decisions { " AND kind = 'decision'" } else { "" };
-            let filters = format!(" AND project = ?1{decisions}");
+        if scope.entries {
+            let filters = format!(" AND project = ?1{}", scope.entry_kinds("kind"));
             let project = [Value::Text(q.project.clone())];
             let (best, query) = self.best_matches("journal_search", &q.words, &filters, &project, q.limit)?;
+            let kind = baton_sql::entry_hit_kind("e.kind");
             let sql = format!(
-                "SELECT CASE e.kind WHEN 'decision' THEN 'decision' ELSE 'journal' END, e.id, e.kind, e.session_id,
+                "SELECT {kind}, e.id, e.kind, e.session_id,
                         s.agent, e.created_at, snippet(journal_search, -1, '[', ']', '…', {SNIPPET_TOKENS}), ?3
                  FROM journal_search
                  JOIN journal_entries e ON e.id = journal_search.entry_id
@@ -105,7 +93,7 @@ impl SearchTx for SqliteTx<'_> {
                 hits.extend(self.hit(&sql, &query, rowid, rank)?);
             }
         }
-        if handoffs {
+        if scope.handoffs {
             // Sessions are few beside entries: their project is read from the session itself.
             let filters = " AND session_id IN (SELECT id FROM sessions WHERE project = ?1)";
             let project = [Value::Text(q.project.clone())];

@@ -111,6 +111,107 @@ fn sixteen_senders_and_sixteen_readers_each_message_new_once_postgres() {
     race(Env::with_backend(Backend::postgres()));
 }
 
+/// Recipients of the broadcasts that ack them all at once.
+const ACKERS: usize = 16;
+/// Broadcasts each of them acks, in one `baton ack`, each process in an order of its own.
+const BROADCASTS: usize = 4;
+
+/// Sixteen processes, released together, each acknowledge their copies of the same four broadcasts in one
+/// call and in orders that differ: every call succeeds, every copy ends acknowledged once, and each
+/// broadcast, acknowledged by everyone it reached, is closed to sessions that start later.
+fn ack_race(env: Env) {
+    let sender = env.start("sender", "announces");
+    let ackers: Vec<String> = (0..ACKERS).map(|i| env.start(&format!("acker-{i}"), "acks")).collect();
+    let messages: Vec<String> = (0..BROADCASTS)
+        .map(|n| {
+            let r = env.run(&["send", "--session", &sender, "--to", "all", &format!("b {n}"), "--json"]);
+            r.ok();
+            assert_eq!(r.json()["delivered_to"].as_array().map(Vec::len), Some(ACKERS));
+            r.json()["message"]["id"].as_str().expect("id").to_string()
+        })
+        .collect();
+    let gate = env.home.path().join("go");
+    let mut children = Vec::new();
+    for (i, sid) in ackers.iter().enumerate() {
+        let mut order = messages.clone();
+        order.rotate_left(i % BROADCASTS);
+        if i % 2 == 1 {
+            order.reverse();
+        }
+        let mut args = vec!["ack", "--session", sid.as_str(), "--json"];
+        args.extend(order.iter().map(String::as_str));
+        let child = crate::common::behind_gate(&env.cmd(&args), &gate)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn baton ack");
+        children.push(child);
+    }
+    std::fs::write(&gate, "").expect("open the gate");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    for (i, mut child) in children.into_iter().enumerate() {
+        while child.try_wait().expect("wait for baton ack").is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("baton ack of acker {i} did not finish in time");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let r = crate::common::Run::from(child.wait_with_output().expect("baton ack output"));
+        r.ok();
+        let acked: HashSet<String> = ids(&r.json(), "acked").into_iter().collect();
+        assert_eq!(
+            acked,
+            messages.iter().cloned().collect(),
+            "acker {i} acked each broadcast"
+        );
+        assert!(
+            ids(&r.json(), "already").is_empty(),
+            "acker {i}: nothing was acked before"
+        );
+    }
+    for sid in &ackers {
+        let inbox = env.run(&["inbox", "--session", sid, "--all", "--json"]);
+        inbox.ok();
+        let items = inbox.json()["messages"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), BROADCASTS, "inbox {sid}: {items:?}");
+        for m in &items {
+            assert!(m["acked_at"].is_string(), "inbox {sid}: acknowledged: {m}");
+        }
+    }
+    let events = env.all_events();
+    for id in &messages {
+        let acks: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["kind"] == "message.acked" && e["target"] == id.as_str())
+            .collect();
+        let by: HashSet<&str> = acks.iter().filter_map(|e| e["session_id"].as_str()).collect();
+        assert_eq!(acks.len(), ACKERS, "one message.acked per copy of {id}");
+        assert_eq!(by.len(), ACKERS, "each acker acked {id} once");
+        let thread = env.run(&["thread", "--session", &sender, id, "--json"]);
+        thread.ok();
+        assert_eq!(thread.json()["messages"][0]["open"], false, "{id} is closed");
+    }
+    // Closed: a session that starts now is given none of them.
+    let late = env.start("late", "arrives after");
+    let inbox = env.run(&["inbox", "--session", &late, "--all", "--json"]);
+    assert_eq!(inbox.json()["messages"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn sixteen_recipients_ack_the_same_broadcasts_at_once_sqlite() {
+    ack_race(Env::new());
+}
+
+#[test]
+#[cfg_attr(
+    not(baton_test_postgres),
+    ignore = "needs PostgreSQL: set BATON_TEST_DATABASE_URL=postgres://..."
+)]
+fn sixteen_recipients_ack_the_same_broadcasts_at_once_postgres() {
+    ack_race(Env::with_backend(Backend::postgres()));
+}
+
 /// The commands end to end: send, inbox, ack, thread, sent, and a request from asked to completed.
 #[test]
 fn messages_and_requests_from_the_command_line() {

@@ -513,6 +513,9 @@ impl Baton {
         self.write(Some(caller), |tx| {
             let s = resolve::session(tx, caller, &[SessionStatus::Active, SessionStatus::Paused])?;
             let mut op = Op::new(self, tx, caller);
+            // Acknowledgements of one message wait for each other here, before any of its deliveries is read
+            // (and, on a store that locks what it reads, locked): the last of them sees all the others.
+            op.tx.lock_messages(ids)?;
             // Every id is checked before anything changes.
             let mut found = Vec::with_capacity(ids.len());
             for id in ids {
@@ -849,7 +852,10 @@ impl Op<'_> {
         })
     }
 
-    /// Closes an open message to new sessions once every recipient it reached has acknowledged it.
+    /// Closes an open message to new sessions once every recipient it reached has acknowledged it. The caller
+    /// locked the message ([`crate::store::MessageTx::lock_messages`]), so no other acknowledgement of it is
+    /// under way and the deliveries are read without locking them: locking other recipients' copies would wait
+    /// for their inbox reads.
     fn close_if_all_acked(&mut self, id: &MessageId, just_acked: &Address) -> Result<()> {
         let Some(m) = self.tx.message(id)? else {
             return Ok(());
@@ -861,6 +867,7 @@ impl Op<'_> {
             message_id: Some(id.clone()),
             unacked_only: true,
             limit: Some(2),
+            unlocked: true,
             ..Default::default()
         })?;
         // A store may not show this transaction's own update yet; the delivery just acknowledged counts as

@@ -251,6 +251,9 @@ impl MessageTx for Recording<'_> {
     fn close_message(&mut self, id: &str) -> Result<()> {
         self.tx.close_message(id)
     }
+    fn lock_messages(&mut self, ids: &[String]) -> Result<()> {
+        self.tx.lock_messages(ids)
+    }
     fn deliver(&mut self, message_id: &str, recipient: &Address) -> Result<()> {
         self.tx.deliver(message_id, recipient)
     }

@@ -30,6 +30,9 @@ pub struct DeliveryQuery {
     /// Only deliveries no hook told of yet and not read (see [`Delivery::notified_at`]).
     pub unnotified_only: bool,
     pub limit: Option<u32>,
+    /// Only to know: in a write transaction, the deliveries read are not locked (a store that locks what a
+    /// write transaction reads otherwise locks them until commit).
+    pub unlocked: bool,
 }
 
 /// Messages and each recipient's copy of them. Part of [`super::Tx`].
@@ -47,6 +50,12 @@ pub trait MessageTx {
     /// Marks a message no longer open to sessions that start; when no message has this id,
     /// [`crate::Error::NotFound`].
     fn close_message(&mut self, id: &str) -> Result<()>;
+    /// Serialises acknowledgements of these messages for the rest of the transaction: their deliveries, read
+    /// after this, show every acknowledgement committed before. The locks are taken in one order (by id)
+    /// whatever the order given, so transactions that lock some of the same messages never wait for each other
+    /// in a cycle; ids no message has are passed over. A store may take the locks as late as just before the
+    /// transaction's next read (PostgreSQL sends them with it).
+    fn lock_messages(&mut self, ids: &[String]) -> Result<()>;
     /// Gives `recipient` (`session:ID` or `agent:NAME`) its copy of a message, unread. A recipient that
     /// already has one keeps it as it is.
     fn deliver(&mut self, message_id: &str, recipient: &Address) -> Result<()>;

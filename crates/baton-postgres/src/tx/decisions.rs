@@ -1,28 +1,21 @@
-//! Decisions on PostgreSQL.
+//! Decisions on PostgreSQL: words are matched against the expression of a GIN index.
 
 use super::*;
 
-use baton_sql::{ENTRY_COLS, Filter, Placeholder, match_words, qualified};
+use baton_sql::{Placeholder, WordSyntax};
 
 /// The text a journal entry is searched by: the expression of the index `journal_entries_search`.
 pub(super) const ENTRY_DOCUMENT: &str = "to_tsvector('simple', e.text || ' ' || coalesce(e.rationale, ''))";
 
 impl DecisionTx for PgTx<'_> {
     fn entry_with_project(&mut self, id: &str) -> Result<Option<(JournalEntry, String)>> {
-        let sql = format!(
-            "SELECT {}, s.project FROM journal_entries e JOIN sessions s ON s.id = e.session_id WHERE e.id = $1{}",
-            qualified("e", ENTRY_COLS),
-            if self.write { " FOR SHARE OF e" } else { "" }
-        );
+        let mut sql = baton_sql::entry_with_project_sql(Placeholder::Dollar);
+        if self.write {
+            sql.push_str(" FOR SHARE OF e");
+        }
         let rows = self.query("read a journal entry", &sql, &[&id])?;
-        let n = ENTRY_COLS.split(", ").count();
         rows.first()
-            .map(|r| {
-                let project: String = r
-                    .try_get(n)
-                    .map_err(|e| crate::pg_error("read a journal entry's project", &e))?;
-                Ok((baton_sql::entry(&PgRow(r))?, project))
-            })
+            .map(|r| baton_sql::entry_with_project(&PgRow(r)))
             .transpose()
     }
 
@@ -36,27 +29,10 @@ impl DecisionTx for PgTx<'_> {
     }
 
     fn decisions(&mut self, q: &DecisionQuery) -> Result<Vec<DecisionRow>> {
-        let mut f = Filter::new(Placeholder::Dollar);
-        f.eq("s.project", q.project.as_str());
-        f.and("e.kind = 'decision'");
-        if let Some(t) = q.since {
-            let p = f.param(t);
-            f.and(format!("e.created_at >= {p}"));
-        }
-        if !q.include_superseded {
-            f.and("r.id IS NULL");
-        }
-        if !q.words.is_empty() {
-            let p = f.param(match_words(&q.words, '\'', " & ", ":*"));
-            f.and(format!("{ENTRY_DOCUMENT} @@ to_tsquery('simple', {p})"));
-        }
-        let mut sql = format!(
-            "SELECT {}, s.agent, r.id FROM journal_entries e JOIN sessions s ON s.id = e.session_id \
-             LEFT JOIN journal_entries r ON r.supersedes = e.id{} ORDER BY e.created_at DESC, e.id DESC",
-            qualified("e", ENTRY_COLS),
-            f.sql()
-        );
-        sql.push_str(&f.limit(Some(q.limit)));
+        let (sql, f) = baton_sql::decisions_sql(Placeholder::Dollar, q, |words, f| {
+            let p = f.param(WordSyntax::TsQuery.prefixed(words));
+            format!("{ENTRY_DOCUMENT} @@ to_tsquery('simple', {p})")
+        });
         self.query("list decisions", &sql, &refs(&params(&f.params)))?
             .iter()
             .map(|r| baton_sql::decision(&PgRow(r)))

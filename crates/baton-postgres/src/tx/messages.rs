@@ -42,6 +42,21 @@ impl MessageTx for PgTx<'_> {
         )
     }
 
+    /// Queued to go out with the next read, ahead of it: the rows are locked in the order `ORDER BY` gives them.
+    /// Every transaction that acknowledges takes its session's row lock, then these, then the deliveries': two
+    /// acknowledgements of one message never hold each other's deliveries.
+    fn lock_messages(&mut self, ids: &[String]) -> Result<()> {
+        if !self.write {
+            return Err(Error::internal("cannot lock messages in a read-only transaction"));
+        }
+        self.defer(
+            "lock messages",
+            "SELECT id FROM messages WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            vec![Box::new(ids.to_vec())],
+            Box::new(|outcome| outcome.map(drop).map_err(|e| pg_error("lock messages", &e))),
+        )
+    }
+
     /// The place is taken with the gate held until the transaction ends (see `baton_next_event_seq`); the
     /// events the transaction appends take their seqs after it, at commit, so the horizon covers it.
     fn deliver(&mut self, message_id: &str, recipient: &Address) -> Result<()> {
@@ -60,7 +75,9 @@ impl MessageTx for PgTx<'_> {
     fn deliveries(&mut self, q: &DeliveryQuery) -> Result<Vec<Delivery>> {
         let horizon = self.event_horizon()?;
         let (mut sql, f) = baton_sql::deliveries_sql(D, q, horizon);
-        sql.push_str(self.lock_clause());
+        if !q.unlocked {
+            sql.push_str(self.lock_clause());
+        }
         self.query("list deliveries", &sql, &refs(&params(&f.params)))?
             .iter()
             .map(|r| baton_sql::delivery(&PgRow(r)))

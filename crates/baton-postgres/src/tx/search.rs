@@ -4,9 +4,8 @@
 
 use super::*;
 
-use baton_core::SearchKind;
 use baton_core::store::SEARCH_WINDOW;
-use baton_sql::match_words;
+use baton_sql::{SearchScope, WordSyntax};
 
 use super::decisions::ENTRY_DOCUMENT;
 
@@ -30,41 +29,31 @@ impl PgTx<'_> {
         project: &str,
         limit: i64,
     ) -> Result<Vec<SearchHit>> {
-        let exact = match_words(words, '\'', " & ", "");
-        let prefixed = match_words(words, '\'', " & ", ":*");
-        let mut hits = Vec::new();
-        let mut full = false;
-        for r in &self.query(what, sql, &[&exact, &project, &limit])? {
-            let matched: i64 = r.try_get(8).map_err(|e| crate::pg_error(what, &e))?;
-            full = matched >= limit;
-            hits.push(baton_sql::search_hit(&PgRow(r))?);
-        }
-        if full || prefixed == exact {
-            return Ok(hits);
-        }
-        self.query(what, sql, &[&prefixed, &project, &limit])?
-            .iter()
-            .map(|r| baton_sql::search_hit(&PgRow(r)))
-            .collect()
+        let (hits, _) = baton_sql::exact_then_prefixed(WordSyntax::TsQuery, words, |query| {
+            let mut hits = Vec::new();
+            let mut full = false;
+            for r in &self.query(what, sql, &[&query, &project, &limit])? {
+                let matched: i64 = r.try_get(8).map_err(|e| crate::pg_error(what, &e))?;
+                full = matched >= limit;
+                hits.push(baton_sql::search_hit(&PgRow(r))?);
+            }
+            Ok((hits, full))
+        })?;
+        Ok(hits)
     }
 }
 
 impl SearchTx for PgTx<'_> {
     fn search(&mut self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
-        let any = q.kinds.is_empty();
-        let entries = any
-            || q.kinds
-                .iter()
-                .any(|k| matches!(k, SearchKind::Journal | SearchKind::Decision));
-        let only_decisions = !any && !q.kinds.contains(&SearchKind::Journal);
-        let handoffs = any || q.kinds.contains(&SearchKind::Handoff);
+        let scope = SearchScope::of(q);
         let limit = i64::from(q.limit);
         let mut hits = Vec::new();
         // The snippet is cut for the hits kept only: ts_headline reads the whole text again.
-        if entries {
-            let decisions = if only_decisions { " AND e.kind = 'decision'" } else { "" };
+        if scope.entries {
+            let decisions = scope.entry_kinds("e.kind");
+            let kind = baton_sql::entry_hit_kind("h.kind");
             let sql = format!(
-                "SELECT CASE h.kind WHEN 'decision' THEN 'decision' ELSE 'journal' END, h.id, h.kind, h.session_id,
+                "SELECT {kind}, h.id, h.kind, h.session_id,
                         h.agent, h.created_at, ts_headline('simple', h.body, to_tsquery('simple', $1), '{HEADLINE}'),
                         h.rank, h.matched
                  FROM (SELECT w.*, ts_rank(to_tsvector('simple', w.body), to_tsquery('simple', $1), 1)::float8 AS rank,
@@ -81,7 +70,7 @@ impl SearchTx for PgTx<'_> {
             );
             hits.extend(self.best_matches("search journal entries", &sql, &q.words, &q.project, limit)?);
         }
-        if handoffs {
+        if scope.handoffs {
             let sql = format!(
                 "SELECT 'handoff', h.id, NULL::text, h.id, h.agent, h.time,
                         ts_headline('simple', h.body, to_tsquery('simple', $1), '{HEADLINE}'), h.rank, h.matched

@@ -336,3 +336,26 @@ pub fn assert_only_session(env: &Env, id: &str, agent: &str, goal: &str, why: &s
     assert_eq!(listed[0]["agent"], agent);
     assert_eq!(listed[0]["context"], goal, "{why}");
 }
+
+/// `cmd` held back until `gate` exists: a shell that waits for the file (at most about a minute, then exits
+/// 97) and then becomes `cmd`. Processes spawned this way and released by one file start together.
+pub fn behind_gate(cmd: &Command, gate: &Path) -> Command {
+    let script = r#"i=0; while [ ! -e "$BATON_TEST_GATE" ]; do i=$((i+1)); [ "$i" -gt 3000 ] && exit 97; sleep 0.02; done; exec "$@""#;
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    c.env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c.env("BATON_TEST_GATE", gate);
+    if let Some(dir) = cmd.get_current_dir() {
+        c.current_dir(dir);
+    }
+    c
+}
