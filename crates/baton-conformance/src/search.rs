@@ -50,6 +50,14 @@ pub fn search_finds_entries_and_handoffs_best_first(make: &MakeStore) {
     ));
     h.log(&alice, EntryKind::Note, "nothing to see here");
     h.log(&away, EntryKind::Progress, "retry elsewhere");
+    ok(h.baton.end_session(
+        &away,
+        EndRequest {
+            summary: Some("handed over elsewhere".into()),
+            handoff: Some("retry the elsewhere queue".into()),
+            ..Default::default()
+        },
+    ));
     let ended = ok(h.baton.end_session(
         &bob,
         EndRequest {
@@ -110,7 +118,7 @@ pub fn search_finds_entries_and_handoffs_best_first(make: &MakeStore) {
     assert_eq!(
         find(&h, "elsewhere", &[], None),
         Vec::<SearchHit>::new(),
-        "other projects stay out"
+        "other projects' entries and handoffs stay out"
     );
 }
 

@@ -94,8 +94,9 @@ impl SearchTx for SqliteTx<'_> {
             }
         }
         if scope.handoffs {
-            // Sessions are few beside entries: their project is read from the session itself.
-            let filters = " AND session_id IN (SELECT id FROM sessions WHERE project = ?1)";
+            // Sessions are few beside entries: their project is read from the session itself, one key lookup per
+            // match (`session_id IN (SELECT ...)` would build an index of every session of the project first).
+            let filters = " AND (SELECT project FROM sessions WHERE id = session_id) = ?1";
             let project = [Value::Text(q.project.clone())];
             let (best, query) = self.best_matches("handoff_search", &q.words, filters, &project, q.limit)?;
             let sql = format!(
