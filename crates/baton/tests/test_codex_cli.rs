@@ -515,27 +515,11 @@ fn a_pending_request_holds_the_stop_once() {
         "the run ends with the second answer: {}",
         run.stdout
     );
-    let turns = served.turns(&Responses);
-    assert_eq!(
-        turns.len(),
-        2,
-        "the first stop was held, the second went through\n{}",
-        served.dump(&Responses)
-    );
-    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Responses));
     let held = |req: &Value| {
         texts(&req["input"])
             .into_iter()
             .filter(|t| t.contains("before you stop") && t.contains(ASK))
             .collect::<Vec<_>>()
     };
-    assert!(held(turns[0]).is_empty(), "{}", served.dump(&Responses));
-    let reasons = held(turns[1]);
-    assert_eq!(
-        reasons.len(),
-        1,
-        "the Stop hook's reason reached the model once\n{}",
-        served.dump(&Responses)
-    );
-    assert!(reasons[0].contains("baton request accept"), "{}", reasons[0]);
+    served.assert_stop_held_once(&Responses, "Stop", held);
 }

@@ -417,31 +417,16 @@ fn a_pending_request_holds_the_stop_once() {
             .is_some_and(|r| r.contains("Accepted the review request.")),
         "the run ends with the second answer: {out}"
     );
-    let turns = served.turns(&Gemini);
-    assert_eq!(
-        turns.len(),
-        2,
-        "the first stop was held, the second went through\n{}",
-        served.dump(&Gemini)
-    );
-    assert_eq!((served.unscripted, served.left), (0, 0), "{}", served.dump(&Gemini));
     let held = |req: &Value| {
         texts(&req["contents"])
             .into_iter()
             .filter(|t| t.contains("before you stop") && t.contains(ASK))
             .collect::<Vec<_>>()
     };
-    assert!(held(turns[0]).is_empty(), "{}", served.dump(&Gemini));
-    let reasons = held(turns[1]);
-    assert_eq!(
-        reasons.len(),
-        1,
-        "the AfterAgent hook's reason reached the model once\n{}",
-        served.dump(&Gemini)
-    );
-    assert!(reasons[0].contains("baton request accept"), "{}", reasons[0]);
+    served.assert_stop_held_once(&Gemini, "AfterAgent", held);
     // The client sent the reason back through BeforeAgent as the prompt: baton's words, not the person's.
-    let id = hook_session_id(turns[0]).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Gemini)));
+    let first = served.turns(&Gemini)[0];
+    let id = hook_session_id(first).unwrap_or_else(|| panic!("no hook context\n{}", served.dump(&Gemini)));
     let v = view(&env, &id);
     assert!(v["session"]["context"].is_null(), "the reason is not the goal: {v}");
 }

@@ -182,6 +182,29 @@ impl Served {
             .collect()
     }
 
+    /// Checks a conversation whose first stop a hook held: two turns, every scripted reply used, and the hook's
+    /// reason (what `held` finds in a request's texts) absent from the first turn and in the second exactly once,
+    /// naming the command that answers the request. `hook` names the hook in failure messages.
+    pub fn assert_stop_held_once(&self, api: &impl Api, hook: &str, held: impl Fn(&Value) -> Vec<String>) {
+        let turns = self.turns(api);
+        assert_eq!(
+            turns.len(),
+            2,
+            "the first stop was held, the second went through\n{}",
+            self.dump(api)
+        );
+        assert_eq!((self.unscripted, self.left), (0, 0), "{}", self.dump(api));
+        assert!(held(turns[0]).is_empty(), "{}", self.dump(api));
+        let reasons = held(turns[1]);
+        assert_eq!(
+            reasons.len(),
+            1,
+            "the {hook} hook's reason reached the model once\n{}",
+            self.dump(api)
+        );
+        assert!(reasons[0].contains("baton request accept"), "{}", reasons[0]);
+    }
+
     /// Every request, as `api` shows one, for failure messages.
     pub fn dump(&self, api: &impl Api) -> String {
         let mut out = String::new();
