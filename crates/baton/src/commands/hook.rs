@@ -75,9 +75,12 @@ fn answer(global: &GlobalArgs, a: HookArgs) -> Result<String> {
                 }
                 baton_hooks::link::record(&state_dir, &ctx.caller.agent, id);
             }
-            // The process ends with this answer: what the hook wrote is committed, and closing the store
-            // would only tear down what the exit releases anyway, on a path that runs on every tool call.
-            std::mem::forget(ctx);
+            // The tool hook runs on every tool call and writes only when it tells of a message: the process ends
+            // with its answer, and closing the store would only tear down what the exit releases anyway. Every
+            // other call closes it, which also folds a grown WAL back into the database.
+            if input.event == HookEvent::ToolUsed {
+                std::mem::forget(ctx);
+            }
             Ok(answer.stdout)
         });
         let _ = tx.send(result.unwrap_or_else(|_| Err(Error::internal("internal error while answering the hook"))));
